@@ -1,0 +1,47 @@
+# Tasks for the template repository itself; `make` lists them.
+# Everything runs with .venv (made by `make bootstrap`), which holds the template's
+# tools and every dependency a baked project declares.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.bootstrapped
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+CHECKED := hooks scripts tests
+
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap test demo lint format clean
+
+help: ## Show this list of targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+bootstrap: $(STAMP) ## Create .venv with uv and install requirements-dev.txt
+
+# uv comes from PATH, or is installed into .venv with pip when absent.
+$(STAMP): requirements-dev.txt
+	@set -e; \
+	if command -v uv >/dev/null 2>&1; then \
+		uv=uv; \
+		[ -x $(VENV)/bin/python ] || uv venv --python $(PYTHON) $(VENV); \
+	else \
+		[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV); \
+		$(VENV)/bin/python -m pip install --quiet uv; \
+		uv=$(VENV)/bin/uv; \
+	fi; \
+	$$uv pip install --python $(VENV)/bin/python -r requirements-dev.txt
+	@touch $@
+
+test: bootstrap ## Run the template tests (hooks, bakes, end-to-end)
+	pytest
+
+demo: bootstrap ## Bake the default project into demo/, train it, serve one prediction
+	python scripts/demo.py
+
+lint: bootstrap ## Check the hooks, scripts and tests with ruff
+	ruff check $(CHECKED) && ruff format --check $(CHECKED)
+
+format: bootstrap ## Fix and format the hooks, scripts and tests with ruff
+	ruff check --fix $(CHECKED) && ruff format $(CHECKED)
+
+clean: ## Remove demo/ and caches (keeps .venv)
+	rm -rf demo .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +

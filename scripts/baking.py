@@ -1,0 +1,166 @@
+"""Bake the template and run what it generates, with this repository's .venv.
+
+Shared by scripts/demo.py and the template tests. The baked project is never
+installed: its commands run with the template's Python, `src/` on PYTHONPATH and
+the template's bin folder first on PATH, since .venv holds every dependency the
+generated project declares (requirements-dev.txt).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+# Not resolved: in a venv, python is a symlink and its folder is the venv's bin/.
+BIN_DIR = Path(sys.executable).parent
+
+
+class CommandFailed(RuntimeError):
+    """A command in a baked project exited non-zero (the message carries its output)."""
+
+
+def bake(output_dir: Path, extra_context: Mapping[str, Any] | None = None) -> Path:
+    """Run cookiecutter --no-input on this template into output_dir; return the project."""
+    from cookiecutter.main import cookiecutter
+
+    project = cookiecutter(
+        str(TEMPLATE_DIR),
+        no_input=True,
+        extra_context=dict(extra_context or {}),
+        output_dir=str(output_dir),
+        default_config=True,  # a user's ~/.cookiecutterrc must not change the result
+    )
+    return Path(project)
+
+
+def project_env(project_dir: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for running a baked project's commands (dvc, pytest, uvicorn, ruff)."""
+    env = dict(os.environ if base is None else base)
+    src = str(Path(project_dir, "src"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    env["PATH"] = os.pathsep.join(filter(None, [str(BIN_DIR), env.get("PATH")]))
+    env["DVC_NO_ANALYTICS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    # The project's own default (sqlite:///mlflow.db in its folder) must apply.
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+def run(
+    args: Sequence[str],
+    project_dir: Path,
+    env: Mapping[str, str],
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in project_dir; raise CommandFailed with its output if it fails."""
+    done = subprocess.run(
+        list(args),
+        cwd=project_dir,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).strip()[-4000:]
+        raise CommandFailed(
+            f"`{' '.join(args)}` exited {done.returncode} in {project_dir}:\n{output}"
+        )
+    return done
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(
+    project_dir: Path,
+    package: str,
+    env: Mapping[str, str],
+    port: int | None = None,
+    timeout: float = 60,
+) -> Iterator[str]:
+    """Run `uvicorn <package>.api:app` on 127.0.0.1; yield its base URL once /health is 200."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "uvicorn", f"{package}.api:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    with tempfile.TemporaryFile(mode="w+") as log:
+        server = subprocess.Popen(
+            command, cwd=project_dir, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for_health(url, server, log, timeout)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def wait_for_health(url: str, server: subprocess.Popen, log: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            raise CommandFailed(f"uvicorn exited {server.returncode} before serving:\n{log.read()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet
+        time.sleep(0.3)
+    log.seek(0)
+    raise CommandFailed(f"{url}/health did not answer 200 within {timeout:.0f} s:\n{log.read()}")
+
+
+def package_name(project_dir: Path) -> str:
+    """The import name of the baked project's package (the one folder in src/)."""
+    found = sorted(p.parent.name for p in Path(project_dir, "src").glob("*/__init__.py"))
+    if len(found) != 1:
+        raise CommandFailed(f"expected one package in {project_dir}/src, found {found}")
+    return found[0]
+
+
+def params_target(project_dir: Path) -> str:
+    """The target column named in the project's params.yaml (data.target)."""
+    import yaml
+
+    params = yaml.safe_load(Path(project_dir, "params.yaml").read_text(encoding="utf-8"))
+    return params["data"]["target"]
+
+
+def first_test_record(project_dir: Path, target: str) -> dict[str, Any]:
+    """The first row of data/processed/test.parquet without the target, as JSON-ready data."""
+    import pandas as pd
+
+    frame = pd.read_parquet(Path(project_dir, "data", "processed", "test.parquet"))
+    row = frame.drop(columns=[target]).head(1)
+    # to_json turns NaN and NaT into null and numpy scalars into plain numbers.
+    return json.loads(row.to_json(orient="records", date_format="iso"))[0]
+
+
+def predict(base_url: str, record: Mapping[str, Any]) -> httpx.Response:
+    """POST one raw record to the service's /predict endpoint."""
+    return httpx.post(f"{base_url}/predict", json=dict(record), timeout=30)

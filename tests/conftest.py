@@ -1,0 +1,123 @@
+"""Fixtures for the template tests: baking with pytest-cookies, small data files, run env."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import baking
+import pytest
+
+# A small customer table with the awkward parts real exports have: a BOM, spaces,
+# symbols and non-ASCII letters in column names, commas and quotes inside values,
+# and missing values. The target is "Kündigt?".
+CHURN_COLUMNS = [
+    "Kunden-ID",
+    "Monthly Charges ($)",
+    "Tenure (months)",
+    "Contract",
+    "Notes, free text",
+    "Kündigt?",
+]
+CONTRACTS = ["Month-to-month", "One year", "Two year", ""]
+
+
+def churn_rows(count: int = 40) -> list[list[str]]:
+    rows = []
+    for i in range(count):
+        charge = "" if i % 7 == 3 else f"{20 + (i * 37) % 90}.{i % 100:02d}"
+        tenure = "" if i % 11 == 5 else str((i * 13) % 72)
+        note = ['said "too expensive"', "moved, new address", "", "Grüße aus Köln"][i % 4]
+        churned = "ja" if (i * 7) % 5 < 2 else "nein"
+        rows.append([f"C-{i:04d}", charge, tenure, CONTRACTS[i % 4], note, churned])
+    return rows
+
+
+def write_churn_csv(path: Path, opener: Callable[..., Any] = open) -> Path:
+    """Write the churn table as UTF-8 with a byte-order mark, as spreadsheet tools do."""
+    with opener(path, "wt", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CHURN_COLUMNS)
+        writer.writerows(churn_rows())
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session-wide folder for data files the tests make."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def churn_csv(data_dir: Path) -> Path:
+    """data_dir/'churn export.csv': the churn table (target column 'Kündigt?')."""
+    return write_churn_csv(data_dir / "churn export.csv")
+
+
+@pytest.fixture(scope="session")
+def churn_csv_gz(data_dir: Path) -> Path:
+    """The same table, gzip-compressed."""
+    return write_churn_csv(data_dir / "churn.csv.gz", opener=gzip.open)
+
+
+@pytest.fixture(scope="session")
+def churn_parquet(data_dir: Path, churn_csv: Path) -> Path:
+    """The same table as Parquet."""
+    import pandas as pd
+
+    path = data_dir / "churn.parquet"
+    pd.read_csv(churn_csv, encoding="utf-8-sig").to_parquet(path)
+    return path
+
+
+@pytest.fixture
+def baked_env() -> Callable[[Path], dict[str, str]]:
+    """baked_env(project_dir) -> environment for running a baked project's commands."""
+    return baking.project_env
+
+
+@pytest.fixture
+def bake(cookies) -> Callable[..., Path]:
+    """bake(**context) -> the baked project's folder; fails the test if baking fails."""
+
+    def bake_project(**context: Any) -> Path:
+        result = cookies.bake(extra_context=context)
+        if result.exception is not None:
+            pytest.fail(f"baking {context} failed: {result.exception!r}")
+        return result.project_path
+
+    return bake_project
+
+
+@pytest.fixture(scope="session")
+def baked(cookies_session) -> Callable[..., Path]:
+    """baked(**context) -> a project baked once per session for that context.
+
+    For tests that only read the baked tree; use `bake` for anything that changes it.
+    """
+    cache: dict[tuple, Path] = {}
+
+    def bake_once(**context: Any) -> Path:
+        key = tuple(sorted((name, str(value)) for name, value in context.items()))
+        if key not in cache:
+            result = cookies_session.bake(extra_context=context)
+            if result.exception is not None:
+                pytest.fail(f"baking {context} failed: {result.exception!r}")
+            cache[key] = result.project_path
+        return cache[key]
+
+    return bake_once
+
+
+@pytest.fixture
+def copy_to(tmp_path: Path) -> Callable[[Path, str], Path]:
+    """copy_to(source, name) -> a copy of source at tmp_path/name (for relative paths)."""
+
+    def copy(source: Path, name: str) -> Path:
+        return Path(shutil.copyfile(source, tmp_path / name))
+
+    return copy

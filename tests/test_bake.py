@@ -1,0 +1,250 @@
+"""Every option combination bakes a complete, clean project that its own tools accept."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import subprocess
+import tomllib
+from itertools import product
+from pathlib import Path
+
+import baking
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+# What the initial commit of every baked project holds (`git ls-files`), with {pkg}
+# standing for package_name. Update it when the template gains or loses a file.
+COMMON_FILES = [
+    ".dvc/.gitignore",
+    ".dvc/config",
+    ".dvcignore",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "LICENSE",
+    "Makefile",
+    "dvc.yaml",
+    "params.yaml",
+    "pyproject.toml",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/api/__init__.py",
+    "src/{pkg}/api/deps.py",
+    "src/{pkg}/api/main.py",
+    "src/{pkg}/api/routes.py",
+    "src/{pkg}/api/schemas.py",
+    "src/{pkg}/api/settings.py",
+    "src/{pkg}/cli.py",
+    "src/{pkg}/config.py",
+    "src/{pkg}/evaluate.py",
+    "src/{pkg}/features.py",
+    "src/{pkg}/ingest.py",
+    "src/{pkg}/metrics.py",
+    "src/{pkg}/models.py",
+    "src/{pkg}/predictor.py",
+    "src/{pkg}/schema.py",
+    "src/{pkg}/split.py",
+    "src/{pkg}/tables.py",
+    "src/{pkg}/tracking.py",
+    "src/{pkg}/train.py",
+    "src/{pkg}/validate.py",
+    "tests/conftest.py",
+    "tests/test_api.py",
+    "tests/test_config.py",
+    "tests/test_model.py",
+    "tests/test_schema.py",
+]
+GITHUB_FILES = [".github/workflows/ci.yml"]
+# Expected once the template has them (the post-gen hook tolerates their absence).
+DOCKER_FILES = [
+    name
+    for name in ("Dockerfile", ".dockerignore")
+    if (baking.TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / name).exists()
+]
+PACKAGE = "customer_churn_prediction"  # the default package_name
+MAKE_TARGETS = ["help", "install", "lint", "format", "test", "repro", "serve", "mlflow-ui", "clean"]
+
+DATASETS = ["telco_churn", "ames_housing", "custom"]
+COMBOS = list(product(DATASETS, ["yes", "no"], ["yes", "no"]))
+
+
+def combo_id(combo: tuple[str, str, str]) -> str:
+    dataset, actions, docker = combo
+    return f"{dataset}-actions_{actions}-docker_{docker}"
+
+
+@pytest.fixture(params=COMBOS, ids=combo_id)
+def combo(request, baked, churn_csv) -> tuple[dict[str, str], Path]:
+    """(context, project) for one dataset x include_github_actions x include_docker."""
+    dataset, actions, docker = request.param
+    context = {
+        "dataset": dataset,
+        "include_github_actions": actions,
+        "include_docker": docker,
+    }
+    if dataset == "custom":
+        context |= {"data_source": str(churn_csv), "target": "Kündigt?"}
+    return context, baked(**context)
+
+
+def git(project: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def text_files(project: Path) -> dict[Path, str]:
+    """Every UTF-8 text file of the baked tree outside .git."""
+    found = {}
+    for path in sorted(project.rglob("*")):
+        if ".git" in path.relative_to(project).parts or not path.is_file():
+            continue
+        try:
+            found[path] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary
+    return found
+
+
+def expected_files(context: dict[str, str], source: Path) -> set[str]:
+    files = [name.format(pkg=PACKAGE) for name in COMMON_FILES]
+    if context["include_github_actions"] == "yes":
+        files += GITHUB_FILES
+    if context["include_docker"] == "yes":
+        files += DOCKER_FILES
+    if context["dataset"] == "custom":
+        files += ["data/source/.gitignore", f"data/source/{source.name}.dvc"]
+    return set(files)
+
+
+def test_commit_holds_exactly_the_expected_files(combo, churn_csv):
+    context, project = combo
+    committed, expected = (
+        set(git(project, "ls-files").splitlines()),
+        expected_files(context, churn_csv),
+    )
+    assert committed == expected, (
+        f"not in COMMON_FILES: {sorted(committed - expected)}; missing: {sorted(expected - committed)}"
+    )
+    assert git(project, "status", "--porcelain") == ""  # nothing left out, nothing stray
+
+
+def test_nothing_is_left_unrendered(combo):
+    _, project = combo
+    # GitHub Actions' own expressions are ${{ ... }}; any other {{ or {% is a Jinja leftover.
+    leftover = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+    for path, text in text_files(project).items():
+        assert not leftover.search(text), f"unrendered Jinja in {path.relative_to(project)}"
+
+
+def test_ruff_accepts_the_project(combo, baked_env):
+    _, project = combo
+    env = baked_env(project)
+    # --no-cache: a .ruff_cache folder would change the session's shared baked tree.
+    baking.run(["ruff", "check", "--no-cache", "."], project, env)
+    baking.run(["ruff", "format", "--no-cache", "--check", "."], project, env)
+
+
+def test_files_pass_the_pre_commit_hygiene_hooks(combo):
+    """What trailing-whitespace, end-of-file-fixer, check-yaml and check-toml would reject."""
+    _, project = combo
+    committed = {project / name for name in git(project, "ls-files").splitlines()}
+    for path, text in text_files(project).items():
+        name = path.relative_to(project)
+        if path not in committed or name.parts[0] == ".dvc":
+            continue  # pre-commit sees committed files; DVC writes .dvc/ itself
+        assert text == "" or (text.endswith("\n") and not text.endswith("\n\n")), name
+        trailing = [i for i, line in enumerate(text.splitlines(), 1) if line != line.rstrip()]
+        assert not trailing, f"{name}: trailing whitespace on lines {trailing}"
+        if path.suffix in (".yaml", ".yml"):
+            list(yaml.safe_load_all(text))
+        if path.suffix == ".toml":
+            tomllib.loads(text)
+
+
+def test_workflow_is_valid_for_github_actions(combo):
+    context, project = combo
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    if context["include_github_actions"] == "no":
+        assert not (project / ".github").exists()
+        return
+    command = [str(baking.BIN_DIR / "check-jsonschema"), "--builtin-schema"]
+    env = baking.project_env(project)
+    baking.run([*command, "vendor.github-workflows", str(workflow)], project, env)
+
+
+def test_unwanted_files_are_removed(combo):
+    context, project = combo
+    for name in ("Dockerfile", ".dockerignore"):
+        assert (project / name).exists() == (
+            name in DOCKER_FILES and context["include_docker"] == "yes"
+        )
+
+
+def test_git_and_dvc_are_set_up(combo):
+    _, project = combo
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git(project, "log", "--format=%s").strip().startswith("Initial commit")
+    assert (project / ".dvc" / "config").is_file()
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_dependency_is_installed_here_and_listed(dataset, baked, churn_csv):
+    """Drift guard: the template venv (requirements-dev.txt) runs every baked project."""
+    extra = {"data_source": str(churn_csv), "target": "Kündigt?"} if dataset == "custom" else {}
+    project = baked(dataset=dataset, **extra)
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [Requirement(text) for text in meta["dependencies"]]
+    for group in ("train", "dev"):
+        requirements += [Requirement(text) for text in meta["optional-dependencies"][group]]
+    listed = {
+        canonicalize_name(Requirement(line).name)
+        for line in (baking.TEMPLATE_DIR / "requirements-dev.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        assert name in listed, f"{requirement} is missing from requirements-dev.txt"
+        installed = importlib.metadata.version(requirement.name)
+        assert requirement.specifier.contains(installed, prereleases=True), (
+            f"{requirement.name} {installed} does not satisfy {requirement}"
+        )
+
+
+def test_local_csv_is_copied_and_tracked_by_dvc(baked, churn_csv):
+    project = baked(dataset="custom", data_source=str(churn_csv), target="Kündigt?")
+    copied = project / "data" / "source" / churn_csv.name
+    assert copied.read_bytes() == churn_csv.read_bytes()
+    tracked = yaml.safe_load(copied.with_name(churn_csv.name + ".dvc").read_text())
+    assert tracked["outs"][0]["path"] == churn_csv.name
+    assert f"data/source/{churn_csv.name}" not in git(project, "ls-files").splitlines()
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    assert params["data"]["source"] == f"data/source/{churn_csv.name}"
+
+
+@pytest.mark.parametrize(
+    ("choice", "heading"),
+    [
+        ("MIT", "MIT License"),
+        ("Apache-2.0", "Apache License"),
+        ("BSD-3-Clause", "BSD 3-Clause License"),
+        ("Proprietary", None),
+    ],
+)
+def test_license_follows_the_choice(choice, heading, baked):
+    project = baked(license=choice, author_name="Grace Hopper")
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    if heading is None:
+        assert not (project / "LICENSE").exists()
+        assert "license" not in meta
+        return
+    text = (project / "LICENSE").read_text(encoding="utf-8")
+    assert text.lstrip().startswith(heading)
+    assert "Grace Hopper" in text
+    assert meta["license"] == choice
+
+
+def test_make_help_lists_every_target(baked):
+    project = baked()
+    shown = baking.run(["make", "help"], project, baking.project_env(project)).stdout
+    assert [line.split()[0] for line in shown.splitlines()] == MAKE_TARGETS

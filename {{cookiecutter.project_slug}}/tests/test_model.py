@@ -1,0 +1,61 @@
+"""Model behaviour: valid outputs, robustness to gaps and new levels, better than naive."""
+
+import json
+
+import numpy as np
+import pytest
+
+from {{ cookiecutter.package_name }}.evaluate import evaluate
+from {{ cookiecutter.package_name }}.predictor import META_FILE, MODEL_FILE, ModelLoadError, Predictor
+
+
+def test_predictions_have_the_contract_shape(predictor, record):
+    (answer,) = predictor.predict_records([record])
+    if predictor.classes is None:
+        assert np.isfinite(answer["prediction"])
+    else:
+        assert answer["prediction"] in predictor.classes
+        assert set(answer["probabilities"]) == {str(c) for c in predictor.classes}
+        assert sum(answer["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_all_missing_and_unseen_levels_still_predict(predictor, record):
+    empty = {name: None for name in record}
+    unseen = {
+        name: ("a level never seen" if spec.kind == "categorical" else record[name])
+        for name, spec in predictor.schema.columns.items()
+    }
+    answers = predictor.predict_records([empty, unseen])
+    assert len(answers) == 2
+
+
+def test_none_and_nan_mean_the_same_missing_value(predictor, record):
+    numeric = [n for n, s in predictor.schema.columns.items() if s.kind == "numeric"]
+    if not numeric:
+        pytest.skip("no numeric column")
+    with_none = record | {numeric[0]: None}
+    with_nan = record | {numeric[0]: float("nan")}
+    assert predictor.predict_records([with_none]) == predictor.predict_records([with_nan])
+
+
+def test_model_beats_a_naive_baseline(predictor, splits):
+    test = splits[1]
+    report = evaluate(predictor, test)["test"]
+    target = test[predictor.meta["target"]]
+    if predictor.classes is None:
+        naive_rmse = float(np.sqrt(((target - target.mean()) ** 2).mean()))
+        assert report["rmse"] < naive_rmse
+    else:
+        shares = target.value_counts(normalize=True)
+        naive_log_loss = float(-(shares * np.log(shares)).sum())
+        assert report["log_loss"] < naive_log_loss
+
+
+def test_a_changed_model_file_is_refused(model_dir, tmp_path):
+    for name in (MODEL_FILE, META_FILE):
+        (tmp_path / name).write_bytes((model_dir / name).read_bytes())
+    meta = json.loads((tmp_path / META_FILE).read_text())
+    meta["sha256"] = "0" * 64
+    (tmp_path / META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="SHA-256"):
+        Predictor.load(tmp_path)
