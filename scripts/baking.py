@@ -53,8 +53,10 @@ def project_env(project_dir: Path, base: Mapping[str, str] | None = None) -> dic
     env["PATH"] = os.pathsep.join(filter(None, [str(BIN_DIR), env.get("PATH")]))
     env["DVC_NO_ANALYTICS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
-    # The project's own default (sqlite:///mlflow.db in its folder) must apply.
-    env.pop("MLFLOW_TRACKING_URI", None)
+    # The project's own default (sqlite:///mlflow.db in its folder) must apply, and a
+    # `make` run inside `make test` must not inherit the outer make's flags and level.
+    for name in ("MLFLOW_TRACKING_URI", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        env.pop(name, None)
     return env
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,11 +112,26 @@ def baked(cookies_session) -> Callable[..., Path]:
     return bake_once
 
 
-@pytest.fixture
-def copy_to(tmp_path: Path) -> Callable[[Path, str], Path]:
-    """copy_to(source, name) -> a copy of source at tmp_path/name (for relative paths)."""
+def _train_demo(factory: pytest.TempPathFactory, dataset: str) -> Path:
+    """Bake a demo project, switch on the fast setting, and run `dvc repro` once."""
+    project = baking.bake(factory.mktemp(f"trained-{dataset}"), {"dataset": dataset})
+    params = project / "params.yaml"
+    params.write_text(
+        params.read_text(encoding="utf-8").replace("  fast: false", "  fast: true", 1),
+        encoding="utf-8",
+    )
+    baking.run(["dvc", "repro"], project, baking.project_env(project))
+    return project
 
-    def copy(source: Path, name: str) -> Path:
-        return Path(shutil.copyfile(source, tmp_path / name))
 
-    return copy
+@pytest.fixture(scope="session")
+def trained_telco(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Telco churn project trained once per session (fast setting). Read it; don't change it:
+    copy it (shutil.copytree) first if a test must."""
+    return _train_demo(tmp_path_factory, "telco_churn")
+
+
+@pytest.fixture(scope="session")
+def trained_ames(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Ames house prices project trained once per session (fast setting). Read only."""
+    return _train_demo(tmp_path_factory, "ames_housing")

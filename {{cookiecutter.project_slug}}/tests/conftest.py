@@ -69,7 +69,7 @@ def schema(raw_table: pd.DataFrame, params: Params) -> Schema:
 
 @pytest.fixture(scope="session")
 def splits(raw_table, schema, params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return split(clean(raw_table, schema), schema, params.split.test_size, params.seed)
+    return split(clean(raw_table, schema), schema, params.split, params.seed)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -34,19 +34,39 @@ class DataParams(_Strict):
     positive_class: str | int | bool | None = None
 
 
+class ValidateParams(_Strict):
+    # warn: log columns that alone predict the target; fail: stop the pipeline on them.
+    leakage: Literal["warn", "fail"] = "warn"
+
+
 class SplitParams(_Strict):
     test_size: float = Field(0.2, gt=0.0, lt=1.0)
+    # random: stratified for classification; group: rows sharing `group_column` stay on one
+    # side; time: the latest rows by `time_column` form the test set.
+    strategy: Literal["random", "group", "time"] = "random"
+    group_column: str | None = None
+    time_column: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_its_column(self) -> SplitParams:
+        if self.strategy == "group" and not self.group_column:
+            raise ValueError("strategy 'group' needs split.group_column")
+        if self.strategy == "time" and not self.time_column:
+            raise ValueError("strategy 'time' needs split.time_column")
+        return self
 
 
 class LinearParams(_Strict):
     enabled: bool = True
+    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
     C: float = Field(1.0, gt=0)
     alpha: float = Field(1.0, gt=0)
 
 
 class RandomForestParams(_Strict):
     enabled: bool = True
-    n_estimators: int = Field(300, ge=1)
+    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
+    n_estimators: int = Field(200, ge=1)
     max_depth: int | None = Field(None, ge=1)
     min_samples_leaf: int = Field(2, ge=1)
     max_features: float = Field(0.5, gt=0, le=1)
@@ -54,22 +74,26 @@ class RandomForestParams(_Strict):
 
 class XGBoostParams(_Strict):
     enabled: bool = True
+    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
     n_estimators: int = Field(400, ge=1)
     learning_rate: float = Field(0.05, gt=0, le=1)
     max_depth: int = Field(4, ge=1)
     subsample: float = Field(0.8, gt=0, le=1)
     colsample_bytree: float = Field(0.8, gt=0, le=1)
     min_child_weight: float = Field(1.0, ge=0)
+    reg_lambda: float = Field(1.0, ge=0)
 
 
 class LightGBMParams(_Strict):
     enabled: bool = True
+    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
     n_estimators: int = Field(400, ge=1)
     learning_rate: float = Field(0.03, gt=0, le=1)
     num_leaves: int = Field(15, ge=2)
     min_child_samples: int = Field(20, ge=1)
     subsample: float = Field(0.8, gt=0, le=1)
     colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
 
 
 class ModelsParams(_Strict):
@@ -84,11 +108,38 @@ class ModelsParams(_Strict):
         return {name: cfg for name, cfg in families.items() if cfg.enabled}
 
 
+class SearchParams(_Strict):
+    enabled: bool = True
+    n_trials: int = Field(15, ge=1)  # per model family, unless the family sets its own
+    cv_folds: int = Field(3, ge=2, le=20)  # folds while searching; the leaderboard uses train.cv_folds
+    timeout_seconds: float = Field(60.0, gt=0)  # per model family, a cap on top of n_trials
+
+
 class TrainParams(_Strict):
     fast: bool = False
     cv_folds: int = Field(5, ge=2, le=20)
     primary_metric: Metric | None = None
+    class_weight: Literal["auto", "balanced", "none"] = "auto"
+    decision_threshold: Literal["auto"] | float = "auto"
+    target_transform: Literal["auto", "log", "none"] = "auto"
+    search: SearchParams = SearchParams()
     models: ModelsParams = ModelsParams()
+
+    @model_validator(mode="after")
+    def _threshold_in_range(self) -> TrainParams:
+        threshold = self.decision_threshold
+        if threshold != "auto" and not 0 < threshold < 1:
+            raise ValueError("decision_threshold must be 'auto' or a number between 0 and 1")
+        return self
+
+
+class EvaluateParams(_Strict):
+    bootstrap_rounds: int = Field(1000, ge=10)  # resamples of the test split for 95% intervals
+    permutation_repeats: int = Field(5, ge=1)  # shuffles per column for permutation importance
+    learning_curve_points: int = Field(5, ge=2, le=20)
+    learning_curve_folds: int = Field(3, ge=2, le=10)  # 2 with train.fast
+    top_n: int = Field(15, ge=3, le=50)  # features and categories shown; the rest is "other"
+    target_unit: str | None = None  # regression: the target's unit, for axis labels
 
 
 class MlflowParams(_Strict):
@@ -100,8 +151,11 @@ class Params(_Strict):
     project: ProjectParams
     seed: int = Field(42, ge=0)
     data: DataParams
+    # "validate" would shadow a pydantic method: the attribute is validation.
+    validation: ValidateParams = Field(ValidateParams(), alias="validate")
     split: SplitParams = SplitParams()
     train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
     mlflow: MlflowParams
 
 

@@ -1,76 +1,492 @@
-"""Stage `evaluate`: score the champion on the held-out test split and register it."""
+"""Stage `evaluate`: score the champion on the held-out test split and explain it.
+
+Writes reports/metrics.json (DVC metrics), the data behind the plots (for `dvc plots`), the
+plots as PNG and the documents (report.py), then logs the documents to the champion's MLflow
+run. The champion is judged through the same path the API serves (`Predictor.predict_frame`);
+the test split was not used to pick it, so its numbers are honest estimates.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import joblib
+import numpy as np
 import pandas as pd
+from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
 
 from . import cli
-from .config import load_params
-from .metrics import classification_metrics, regression_metrics
-from .predictor import Predictor
-from .tables import write_json
-from .tracking import setup_mlflow
-from .train import encode
+from .config import Params, load_params
+from .metrics import (
+    HEADLINE,
+    LOWER_IS_BETTER,
+    baseline_output,
+    bootstrap_interval,
+    calibration_points,
+    classification_metrics,
+    curve_points,
+    cv_scorers,
+    from_cv_score,
+    per_class_metrics,
+    regression_metrics,
+    score,
+    threshold_sweep,
+)
+from .models import build_pipeline
+from .predictor import Predictor, model_input
+from .schema import MISSING_TEXT, as_text, coerce_features
+from .tables import write_json, write_text
 
 log = logging.getLogger(__name__)
+
+CANDIDATES_DIR = "candidates"  # models/candidates/<family>.joblib, when `train` saves them
+
+
+@dataclass
+class Scored:
+    """A model's answers on the test split."""
+
+    y: np.ndarray  # true labels (encoded 0..k-1) or values
+    output: np.ndarray  # class probabilities, or predicted values
+    y_pred: np.ndarray | None = None  # predicted class indices (classification)
+
+
+@dataclass
+class Evaluation:
+    """Everything the plots and documents show; `metrics` is reports/metrics.json."""
+
+    metrics: dict[str, Any]
+    meta: dict[str, Any]
+    champion: Scored
+    candidates: dict[str, Scored]
+    candidates_source: str
+    permutation: pd.DataFrame
+    model_importance: tuple[pd.DataFrame, str] | None
+    segments: dict[str, Any] | None
+    learning: pd.DataFrame
+    dataset: dict[str, Any]
+    leaderboard: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def one_thread(pipeline: Any) -> Any:
+    """Set every n_jobs in the pipeline to 1. Evaluation fits and predicts many small models
+    in turn; on a small busy machine OpenMP threads waiting for each other stall such fits
+    for seconds, while one thread each is quick and steady."""
+    names = [name for name in pipeline.get_params() if name.endswith("n_jobs")]
+    return pipeline.set_params(**dict.fromkeys(names, 1))
+
+
+def encode(labels: pd.Series, classes: list[Any]) -> np.ndarray:
+    index = {str(label): i for i, label in enumerate(classes)}
+    return labels.map(lambda value: index[str(value)]).to_numpy(dtype=int)
+
+
+def truth(predictor: Predictor, frame: pd.DataFrame) -> np.ndarray:
+    target = frame[predictor.meta["target"]]
+    if predictor.classes is None:
+        return target.to_numpy(dtype=float)
+    return encode(target, predictor.classes)
+
+
+def uses_log_target(predictor: Predictor) -> bool:
+    model = predictor.pipeline.steps[-1][1] if hasattr(predictor.pipeline, "steps") else None
+    return isinstance(model, TransformedTargetRegressor) or predictor.meta.get("log_target", False)
+
+
+def scored(predictor: Predictor, frame: pd.DataFrame) -> Scored:
+    labels, proba = predictor.predict_frame(frame)
+    if proba is None:
+        return Scored(truth(predictor, frame), np.asarray(labels, dtype=float))
+    return Scored(truth(predictor, frame), proba, predictor.decide(proba))
+
+
+def test_metrics(problem: str, result: Scored, log_scale: bool = False) -> dict[str, float]:
+    if problem == "regression":
+        return regression_metrics(result.y, result.output, log_scale)
+    return classification_metrics(problem, result.y, result.output, result.y_pred)
 
 
 def evaluate(predictor: Predictor, test: pd.DataFrame) -> dict[str, Any]:
     """Held-out metrics of the champion, through the same path the API serves."""
-    target = predictor.meta["target"]
-    labels, proba = predictor.predict_frame(test)
-    if proba is None:
-        scores = regression_metrics(test[target].to_numpy(dtype=float), labels)
-    else:
-        y_true = encode(test[target], predictor.classes)
-        scores = classification_metrics(
-            predictor.meta["problem_type"], y_true, proba, predictor.decide(proba)
-        )
-    return {
-        "champion": predictor.meta["champion"],
-        "problem_type": predictor.meta["problem_type"],
+    meta, problem = predictor.meta, predictor.meta["problem_type"]
+    result = scored(predictor, test)
+    report: dict[str, Any] = {
+        "champion": meta["champion"],
+        "problem_type": problem,
+        "primary_metric": meta.get("primary_metric"),
         "test_rows": len(test),
-        "test": scores,
+        "test": test_metrics(problem, result, uses_log_target(predictor)),
+    }
+    if problem == "binary":
+        report["threshold"] = float(meta.get("threshold", 0.5))
+        report["positive_class"] = meta.get("positive_class")
+    if problem == "multiclass":
+        report["per_class"] = per_class_metrics(result.y, result.y_pred, predictor.classes)
+    return report
+
+
+def intervals(
+    problem: str, result: Scored, names: list[str], rounds: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """95% bootstrap intervals of the named metrics over resamples of the test rows."""
+    out = {}
+    for name in names:
+
+        def statistic(rows: np.ndarray, name: str = name) -> float:
+            y_pred = None if result.y_pred is None else result.y_pred[rows]
+            return score(problem, name, result.y[rows], result.output[rows], y_pred)
+
+        found = bootstrap_interval(statistic, len(result.y), rounds, seed)
+        if found:
+            out[name] = {"low": found[0], "high": found[1]}
+    return out
+
+
+def candidate_models(
+    predictor: Predictor, model_dir: Path, families: list[str], train: pd.DataFrame, params: Params
+) -> tuple[dict[str, Any], str]:
+    """The other compared families fitted on the training split, and where they came from.
+
+    They are the pipelines `train` saved under models/candidates/ when it saves them;
+    otherwise each is refitted here with its params.yaml settings."""
+    meta = predictor.meta
+    others = [family for family in families if family != meta["champion"]]
+    saved = model_dir / CANDIDATES_DIR
+    if saved.is_dir():
+        found = {f: joblib.load(saved / f"{f}.joblib") for f in others if (saved / f"{f}.joblib").is_file()}
+        return found, "as trained by the `train` stage"
+    features = model_input(train, predictor.schema)
+    y = truth(predictor, train)
+    numeric, categorical = meta["features"]["numeric"], meta["features"]["categorical"]
+    fitted = {}
+    for family in others:
+        cfg = getattr(params.train.models, family)
+        pipeline = build_pipeline(
+            family, cfg, meta["problem_type"], numeric, categorical, params.seed, params.train.fast
+        )
+        fitted[family] = one_thread(pipeline).fit(features, y)
+    return fitted, "refitted on the training split with their params.yaml settings"
+
+
+def score_pipeline(pipeline: Any, predictor: Predictor, test: pd.DataFrame) -> Scored:
+    features = predictor.features(test)
+    y = truth(predictor, test)
+    if predictor.classes is None:
+        return Scored(y, np.asarray(pipeline.predict(features), dtype=float))
+    proba = pipeline.predict_proba(features)
+    return Scored(y, proba, predictor.decide(proba))
+
+
+def permutation_importance(
+    predictor: Predictor, test: pd.DataFrame, metric: str, repeats: int, seed: int
+) -> pd.DataFrame:
+    """How much the metric worsens when one original column is shuffled (mean, std)."""
+    problem = predictor.meta["problem_type"]
+
+    def metric_of(frame: pd.DataFrame) -> float:
+        result = scored(predictor, frame)
+        return score(problem, metric, result.y, result.output, result.y_pred)
+
+    base = metric_of(test)
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    rng = np.random.default_rng(seed)
+    rows = []
+    for column in predictor.schema.features:
+        losses = []
+        for _ in range(repeats):
+            shuffled = test.copy()
+            shuffled[column] = rng.permutation(test[column].to_numpy())
+            losses.append(sign * (base - metric_of(shuffled)))
+        rows.append({"column": column, "importance": np.mean(losses), "std": np.std(losses)})
+    board = pd.DataFrame(rows, columns=["column", "importance", "std"])
+    return board.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def model_importance(pipeline: Any) -> tuple[pd.DataFrame, str] | None:
+    """The fitted model's own importance per encoded input, as shares of the total."""
+    model = pipeline.steps[-1][1]
+    model = getattr(model, "regressor_", model)  # a log-target wrapper
+    name = type(model).__name__
+    if name.startswith("LGBM"):
+        values, kind = model.booster_.feature_importance(importance_type="gain"), "total gain"
+    elif name.startswith("XGB"):
+        values, kind = model.feature_importances_, "gain"
+    elif hasattr(model, "feature_importances_"):
+        values, kind = model.feature_importances_, "mean decrease in impurity"
+    elif hasattr(model, "coef_"):
+        values = np.abs(np.atleast_2d(model.coef_)).mean(axis=0)
+        kind = "|coefficient| on standardised inputs"
+    else:
+        return None
+    names = pipeline[:-1].get_feature_names_out()
+    values = np.asarray(values, dtype=float)
+    share = values / values.sum() if values.sum() > 0 else values
+    board = pd.DataFrame({"feature": names, "importance": share})
+    return board.sort_values("importance", ascending=False, ignore_index=True), kind
+
+
+def segment_errors(
+    predictor: Predictor, test: pd.DataFrame, result: Scored, ranking: pd.DataFrame, top_n: int
+) -> dict[str, Any] | None:
+    """Error by level of the most important categorical column (quartiles if none)."""
+    columns = predictor.schema.columns
+    ranked = [c for c in ranking["column"] if c in columns]
+    categorical = [c for c in ranked if columns[c].kind == "categorical"]
+    if categorical:
+        column = categorical[0]
+        groups = as_text(test[column]).replace(MISSING_TEXT, "(missing)")
+    elif ranked:
+        column = ranked[0]
+        values = coerce_features(test, predictor.schema)[column]
+        bins = pd.qcut(values, 4, duplicates="drop")
+        groups = bins.map(lambda b: f"{b.left:,.4g} to {b.right:,.4g}").astype(object)
+        groups = groups.where(values.notna(), "(missing)")
+    else:
+        return None
+    top = groups.value_counts().index[:top_n]
+    hidden = groups.nunique() - len(top)
+    groups = groups.where(groups.isin(top), f"other ({hidden} levels)")
+    if result.y_pred is None:
+        errors, measure = np.abs(result.output - result.y), "mean absolute error"
+    else:
+        errors, measure = (result.y_pred != result.y).astype(float), "error rate"
+    table = (
+        pd.DataFrame({"segment": groups.to_numpy(), "error": errors})
+        .groupby("segment", sort=False)["error"]
+        .agg(rows="size", error="mean")
+        .reset_index()
+        .sort_values("error", ascending=False, ignore_index=True)
+    )
+    return {"column": column, "measure": measure, "overall": float(errors.mean()), "table": table}
+
+
+def learning(
+    predictor: Predictor, train: pd.DataFrame, metric: str, points: int, folds: int, seed: int
+) -> pd.DataFrame:
+    """Train and validation scores of the champion's settings as the training set grows."""
+    problem = predictor.meta["problem_type"]
+    features, y = predictor.features(train), truth(predictor, train)
+    if problem == "regression":
+        cv = KFold(folds, shuffle=True, random_state=seed)
+        smallest = 10
+    else:
+        folds = max(2, min(folds, int(np.bincount(y).min())))
+        cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        smallest = 10 * len(predictor.classes)  # every class in the smallest training set
+    largest = len(y) * (folds - 1) // folds
+    start = min(1.0, max(0.1, smallest / max(largest, 1)))
+    sizes, train_scores, valid_scores = learning_curve(
+        clone(predictor.pipeline),
+        features,
+        y,
+        train_sizes=np.linspace(start, 1.0, points),
+        cv=cv,
+        scoring=cv_scorers(problem)[metric],
+        shuffle=True,
+        random_state=seed,
+        error_score=np.nan,
+    )
+    train_scores = from_cv_score(metric, train_scores)
+    valid_scores = from_cv_score(metric, valid_scores)
+    curve = pd.DataFrame(
+        {
+            "train_size": sizes,
+            "train_score": np.nanmean(train_scores, axis=1),
+            "train_std": np.nanstd(train_scores, axis=1),
+            "validation_score": np.nanmean(valid_scores, axis=1),
+            "validation_std": np.nanstd(valid_scores, axis=1),
+        }
+    )
+    return curve.dropna(subset=["train_score", "validation_score"]).reset_index(drop=True)
+
+
+def dataset_summary(predictor: Predictor, train: pd.DataFrame, test: pd.DataFrame) -> dict:
+    schema = predictor.schema
+    typed = coerce_features(pd.concat([train, test]), schema)
+    missing = typed.isna() | typed.eq(MISSING_TEXT)
+    target = pd.concat([train, test])[schema.target]
+    summary: dict[str, Any] = {
+        "target": schema.target,
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "numeric": sum(spec.kind == "numeric" for spec in schema.columns.values()),
+        "categorical": sum(spec.kind == "categorical" for spec in schema.columns.values()),
+        "dropped": dict(schema.dropped),
+        "missing_share": float(missing.to_numpy().mean()),
+    }
+    if predictor.classes is None:
+        values = target.astype(float)
+        summary["target_stats"] = {
+            "mean": values.mean(),
+            "median": values.median(),
+            "min": values.min(),
+            "max": values.max(),
+        }
+    else:
+        shares = target.astype(str).value_counts(normalize=True)
+        summary["class_shares"] = {str(c): float(shares.get(str(c), 0.0)) for c in predictor.classes}
+    return summary
+
+
+def settings(params: Params) -> dict[str, Any]:
+    """params.yaml's evaluate section; train.fast also shortens the slow parts for smoke runs."""
+    chosen = params.evaluate.model_dump() | {"seed": params.seed}
+    if params.train.fast:
+        chosen["bootstrap_rounds"] = min(chosen["bootstrap_rounds"], 200)
+        chosen["permutation_repeats"] = min(chosen["permutation_repeats"], 2)
+        chosen["learning_curve_points"] = min(chosen["learning_curve_points"], 3)
+        chosen["learning_curve_folds"] = 2
+    return chosen
+
+
+def analyse(
+    predictor: Predictor,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    board: pd.DataFrame,
+    params: Params,
+    model_dir: Path,
+) -> Evaluation:
+    """The champion's metrics with intervals and baseline, the candidates, the diagnostics."""
+    cfg, meta = settings(params), predictor.meta
+    one_thread(predictor.pipeline)
+    seed, problem, metric = params.seed, meta["problem_type"], meta["primary_metric"]
+    headline = list(dict.fromkeys([metric, *HEADLINE[problem]]))
+    metrics = evaluate(predictor, test)
+    champion = scored(predictor, test)
+    rounds = cfg["bootstrap_rounds"]
+    log.info("bootstrap intervals (%d resamples)", rounds)
+    metrics["intervals"] = intervals(problem, champion, headline, rounds, seed)
+    base_output, base_pred = baseline_output(
+        problem, truth(predictor, train), len(test), len(predictor.classes or [])
+    )
+    metrics["baseline"] = test_metrics(problem, Scored(champion.y, base_output, base_pred))
+
+    families = [str(family) for family in board["model"]]
+    log.info("scoring the other candidates on the test split")
+    fitted, source = candidate_models(predictor, model_dir, families, train, params)
+    candidates = {f: score_pipeline(p, predictor, test) for f, p in fitted.items()}
+    metrics["candidates"] = {
+        family: {m: v for m, v in test_metrics(problem, result).items() if m in headline}
+        for family, result in candidates.items()
     }
 
+    repeats = cfg["permutation_repeats"]
+    log.info("permutation importance (%d repeats per column)", repeats)
+    ranking = permutation_importance(predictor, test, metric, repeats, seed)
+    points, folds = cfg["learning_curve_points"], cfg["learning_curve_folds"]
+    log.info("learning curve (%d sizes, %d folds)", points, folds)
+    curve = learning(predictor, train, metric, points, folds, seed)
+    return Evaluation(
+        metrics=metrics,
+        meta=meta,
+        champion=champion,
+        candidates=candidates,
+        candidates_source=source,
+        permutation=ranking,
+        model_importance=model_importance(predictor.pipeline),
+        segments=segment_errors(predictor, test, champion, ranking, cfg["top_n"]),
+        learning=curve,
+        dataset=dataset_summary(predictor, train, test) | {"source": params.data.source},
+        leaderboard=board,
+        settings=cfg,
+    )
 
-def register(predictor: Predictor, report: dict[str, Any], model_name: str) -> str | None:
-    """Log the test metrics to the champion's run and register it with the alias `champion`."""
-    import mlflow
+
+def plot_data(ev: Evaluation) -> dict[str, pd.DataFrame]:
+    """The champion's curves as tables, for `dvc plots show` and `dvc plots diff`."""
+    result, classes = ev.champion, ev.meta.get("classes")
+    tables = {
+        "learning_curve.csv": ev.learning,
+        "importance.csv": ev.permutation[["column", "importance"]],
+    }
+    if result.y_pred is None:
+        tables["predictions.csv"] = pd.DataFrame(
+            {"actual": result.y, "predicted": result.output, "residual": result.y - result.output}
+        )
+        return tables
+    names = np.array([str(c) for c in classes], dtype=object)
+    roc, pr = curve_points("roc", result.y, result.output), curve_points("pr", result.y, result.output)
+    calibration = calibration_points(result.y, result.output)
+    tables |= {
+        "roc.csv": pd.DataFrame({"fpr": roc["fpr"], "tpr": roc["tpr"]}),
+        "precision_recall.csv": pd.DataFrame({"recall": pr["recall"], "precision": pr["precision"]}),
+        "confusion.csv": pd.DataFrame({"actual": names[result.y], "predicted": names[result.y_pred]}),
+        "calibration.csv": pd.DataFrame(
+            {"predicted": calibration["predicted"], "observed": calibration["observed"]}
+        ),
+    }
+    if result.output.shape[1] == 2:
+        sweep = threshold_sweep(result.y, result.output[:, 1])
+        tables["threshold.csv"] = pd.DataFrame(sweep)
+    return tables
+
+
+def log_to_mlflow(run_id: str, paths: list[Path], experiment: str) -> None:
+    """Attach the documents and figures to the champion's MLflow run."""
     from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
 
-    tracked = predictor.meta.get("mlflow") or {}
-    if not tracked.get("run_id"):
-        log.warning("the model was not logged to MLflow; nothing to register")
-        return None
-    with mlflow.start_run(run_id=tracked["run_id"]):
-        mlflow.log_metrics({f"test_{name}": value for name, value in report["test"].items()})
-    version = mlflow.register_model(tracked["model_uri"], model_name).version
-    MlflowClient().set_registered_model_alias(model_name, "champion", version)
-    log.info("registered %s version %s as @champion", model_name, version)
-    return str(version)
+    from .tracking import setup_mlflow
+
+    setup_mlflow(experiment)
+    client = MlflowClient()
+    try:
+        for path in paths:
+            if path.is_dir():
+                client.log_artifacts(run_id, str(path), artifact_path=f"evaluation/{path.name}")
+            else:
+                client.log_artifact(run_id, str(path), artifact_path="evaluation")
+    except MlflowException as exc:
+        raise cli.StageError(
+            f"MLflow run {run_id} (models/model.json) cannot take the report: {exc}; "
+            "run `dvc repro -f train` to log a new one"
+        ) from exc
 
 
 def main() -> None:
+    from .report import draw_figures, write_documents
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model-dir", type=Path, required=True)
+    parser.add_argument("--train", type=Path, required=True)
     parser.add_argument("--test", type=Path, required=True)
+    parser.add_argument("--leaderboard", type=Path, required=True)
     parser.add_argument("--metrics", type=Path, required=True)
+    parser.add_argument("--plots", type=Path, required=True, help="folder: data for dvc plots")
+    parser.add_argument("--figures", type=Path, required=True, help="folder: PNG plots")
+    parser.add_argument("--report", type=Path, required=True, help="the HTML report")
+    parser.add_argument("--readme", type=Path, required=True, help="the Markdown write-up")
+    parser.add_argument("--model-card", type=Path, required=True)
     args = parser.parse_args()
     params = load_params()
 
     predictor = Predictor.load(args.model_dir)
-    report = evaluate(predictor, pd.read_parquet(args.test))
-    setup_mlflow(params.mlflow.experiment)
-    report["registered_version"] = register(predictor, report, params.mlflow.registered_model)
-    write_json(report, args.metrics)
-    shown = ", ".join(f"{k} {v:.4f}" for k, v in report["test"].items())
-    log.info("%s on the test split: %s", report["champion"], shown)
+    train, test = pd.read_parquet(args.train), pd.read_parquet(args.test)
+    board = pd.read_csv(args.leaderboard)
+    ev = analyse(predictor, train, test, board, params, args.model_dir)
+    write_json(ev.metrics, args.metrics)
+    for name, table in plot_data(ev).items():
+        write_text(table.to_csv(index=False), args.plots / name)
+    figures = draw_figures(ev, args.figures)
+    write_documents(ev, figures, args.figures, args.report, args.readme, args.model_card)
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics["test"].items())
+    log.info("%s on the test split: %s", ev.metrics["champion"], shown)
+
+    run_id = (predictor.meta.get("mlflow") or {}).get("run_id")
+    if run_id:
+        documents = [args.report, args.readme, args.model_card, args.figures]
+        log_to_mlflow(run_id, documents, params.mlflow.experiment)
+        log.info("report logged to MLflow run %s", run_id)
+    else:
+        log.warning("the model was not logged to MLflow; the report stays in %s", args.report)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,44 @@
 """Row-wise feature engineering: the one place to add domain features.
 
-`add_features` runs on a typed frame (numbers as floats with NaN, text with "" for missing)
+`add_features` runs on typed columns (numbers as floats with NaN, text with "" for missing)
 before the fitted pipeline, in training, evaluation, batch scoring and the API alike, so a
 feature added here is served exactly as it was trained. Keep it vectorised and row-wise: a
 feature that learns from the data (a mean, a vocabulary) belongs in the fitted pipeline
 (`models.py`), where it is fitted on training rows only.
 
-New numeric columns are scaled and imputed like the others; new text columns are encoded
-as categories. Guard every column you use: the function also runs on a single API record.
+It receives a mapping of column name to values: pandas Series in training, plain numpy
+arrays when serving (faster for single records). Write it with arithmetic and numpy
+functions (`np.where`, `np.log1p`, ...), which work on both, not with pandas methods.
+New numeric columns are imputed and scaled like the others; new text columns are encoded
+as categories.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
-import pandas as pd
+
+Columns = Mapping[str, Any]  # column name -> pandas Series or numpy array
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def _ratio(numerator: Any, denominator: Any) -> np.ndarray:
     """numerator / denominator, NaN where the denominator is zero or missing."""
-    return numerator / denominator.where(denominator != 0, np.nan)
+    numerator = np.asarray(numerator, dtype=float)
+    denominator = np.asarray(denominator, dtype=float)
+    safe = np.where(denominator == 0, np.nan, denominator)
+    return numerator / safe
 
 
-def add_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with the engineered columns appended; the input is not modified."""
-    out = frame.copy()
+def _zero_if_missing(values: Any) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isnan(values), 0.0, values)
+
+
+def add_features(columns: Columns) -> dict[str, Any]:
+    """The columns with the engineered ones appended; the input is not modified."""
+    out = dict(columns)
 {%- if cookiecutter.dataset == "telco_churn" %}
     # What a customer pays per month of tenure on average; it diverges from the current
     # monthly charge when the plan changed, which says something about churn risk.
@@ -40,8 +55,8 @@ def add_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["total_bathrooms"] = (
         out["Full_Bath"]
         + 0.5 * out["Half_Bath"]
-        + out["Bsmt_Full_Bath"].fillna(0)
-        + 0.5 * out["Bsmt_Half_Bath"].fillna(0)
+        + _zero_if_missing(out["Bsmt_Full_Bath"])
+        + 0.5 * _zero_if_missing(out["Bsmt_Half_Bath"])
     )
     out["lot_area_per_living_area"] = _ratio(out["Lot_Area"], out["Gr_Liv_Area"])
 {%- else %}

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import cli
 from .config import load_params
-from .schema import Schema, infer_schema
+from .schema import infer_schema
 from .tables import read_source, write_parquet
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,11 @@ def main() -> None:
     if args.schema.exists():
         log.info("keeping %s (delete it to infer it again)", args.schema)
     else:
-        schema: Schema = infer_schema(frame, params.data.target, params.data.problem_type)
+        group = params.split.group_column
+        if group and group not in frame.columns:
+            raise cli.StageError(f"split.group_column: {group!r} is not a column of the table")
+        exclude = {group: "group column of the split, not a feature"} if group else {}
+        schema = infer_schema(frame, params.data.target, params.data.problem_type, exclude)
         for name, reason in schema.dropped.items():
             log.info("dropping column %r: %s", name, reason)
         schema.save(args.schema)

@@ -1,12 +1,46 @@
-"""Metrics by problem type: the names used in CV, in reports/metrics.json and in MLflow."""
+"""Metrics by problem type: the names used in CV, in reports/metrics.json and in MLflow.
+
+Classification metrics take encoded labels (0..k-1, the binary positive class as 1) and class
+probabilities; regression metrics take values. Curves and intervals for the evaluation report
+are here too, so every number in the report comes from one place.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn import metrics as skm
+from sklearn.preprocessing import label_binarize
 
 PRIMARY = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
-LOWER_IS_BETTER = {"log_loss", "rmse", "mae"}
+LOWER_IS_BETTER = {"log_loss", "brier", "rmse", "mae", "mape", "rmse_log", "mae_log"}
+# Shown first in the report, each with a bootstrap interval.
+HEADLINE = {
+    "binary": ["roc_auc", "pr_auc", "f1"],
+    "multiclass": ["log_loss", "accuracy", "f1_macro"],
+    "regression": ["rmse", "mae", "r2"],
+}
+LABELS = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "f1_macro": "F1 (macro)",
+    "f1_weighted": "F1 (weighted)",
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC",
+    "log_loss": "Log loss",
+    "brier": "Brier score",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+    "mape": "MAPE",
+    "rmse_log": "RMSE (log scale)",
+    "mae_log": "MAE (log scale)",
+    "r2_log": "R² (log scale)",
+}
 
 # Our metric name -> scikit-learn scorer, for cross-validation on the training split.
 _SCORERS = {
@@ -28,6 +62,45 @@ _SCORERS = {
         "mae": "neg_mean_absolute_error",
         "r2": "r2",
     },
+}
+
+Labels = np.ndarray  # encoded true labels, or true values for regression
+Score = Callable[[Labels, np.ndarray, np.ndarray], float]  # (y_true, proba, y_pred) -> value
+
+
+def _roc_auc(y: Labels, proba: np.ndarray, _: np.ndarray) -> float:
+    if proba.shape[1] == 2:
+        return skm.roc_auc_score(y, proba[:, 1])
+    return skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
+
+
+_CLASSIFICATION: dict[str, Score] = {
+    "accuracy": lambda y, p, yhat: skm.accuracy_score(y, yhat),
+    "balanced_accuracy": lambda y, p, yhat: skm.balanced_accuracy_score(y, yhat),
+    "precision": lambda y, p, yhat: skm.precision_score(y, yhat, zero_division=0),
+    "recall": lambda y, p, yhat: skm.recall_score(y, yhat, zero_division=0),
+    "f1": lambda y, p, yhat: skm.f1_score(y, yhat, zero_division=0),
+    "f1_macro": lambda y, p, yhat: skm.f1_score(y, yhat, average="macro", zero_division=0),
+    "f1_weighted": lambda y, p, yhat: skm.f1_score(y, yhat, average="weighted", zero_division=0),
+    "roc_auc": _roc_auc,
+    "pr_auc": lambda y, p, yhat: skm.average_precision_score(y, p[:, 1]),
+    "log_loss": lambda y, p, yhat: skm.log_loss(y, p, labels=np.arange(p.shape[1])),
+    "brier": lambda y, p, yhat: skm.brier_score_loss(y, p[:, 1]),
+}
+_REGRESSION: dict[str, Callable[[Labels, np.ndarray], float]] = {
+    "rmse": skm.root_mean_squared_error,
+    "mae": skm.mean_absolute_error,
+    "r2": skm.r2_score,
+    # A relative error is undefined where the true value is zero.
+    "mape": lambda y, p: skm.mean_absolute_percentage_error(y, p) if np.all(y != 0) else np.nan,
+}
+_REPORTED = {
+    "binary": [
+        *("accuracy", "balanced_accuracy", "precision", "recall", "f1"),
+        *("roc_auc", "pr_auc", "log_loss", "brier"),
+    ],
+    "multiclass": ["accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "roc_auc", "log_loss"],
+    "regression": ["rmse", "mae", "r2", "mape"],
 }
 
 
@@ -57,31 +130,130 @@ def better(metric: str, a: float, b: float) -> bool:
     return a < b if metric in LOWER_IS_BETTER else a > b
 
 
+def score(
+    problem: str, name: str, y_true: Labels, output: np.ndarray, y_pred: np.ndarray | None = None
+) -> float:
+    """One metric; NaN where it is undefined (a single class in a resample, a zero for MAPE)."""
+    try:
+        if problem == "regression":
+            return float(_REGRESSION[name](y_true, output))
+        return float(_CLASSIFICATION[name](y_true, output, y_pred))
+    except ValueError:
+        return float("nan")
+
+
+def _defined(values: dict[str, float]) -> dict[str, float]:
+    return {name: value for name, value in values.items() if np.isfinite(value)}
+
+
 def classification_metrics(
     problem: str, y_true: np.ndarray, proba: np.ndarray, y_pred: np.ndarray
 ) -> dict[str, float]:
     """Held-out metrics from encoded labels (0..k-1) and class probabilities."""
-    labels = np.arange(proba.shape[1])
-    result = {
-        "accuracy": skm.accuracy_score(y_true, y_pred),
-        "log_loss": skm.log_loss(y_true, proba, labels=labels),
-    }
-    if problem == "binary":
-        result |= {
-            "roc_auc": skm.roc_auc_score(y_true, proba[:, 1]),
-            "pr_auc": skm.average_precision_score(y_true, proba[:, 1]),
-            "precision": skm.precision_score(y_true, y_pred, zero_division=0),
-            "recall": skm.recall_score(y_true, y_pred, zero_division=0),
-            "f1": skm.f1_score(y_true, y_pred, zero_division=0),
-        }
-    else:
-        result["f1_macro"] = skm.f1_score(y_true, y_pred, average="macro", zero_division=0)
-    return {name: float(value) for name, value in result.items()}
+    return _defined({m: score(problem, m, y_true, proba, y_pred) for m in _REPORTED[problem]})
 
 
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+def regression_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, log_scale: bool = False
+) -> dict[str, float]:
+    """Held-out metrics; with log_scale (a model fitted on log(target)) also on that scale."""
+    result = {m: score("regression", m, y_true, y_pred) for m in _REPORTED["regression"]}
+    if log_scale and np.all(y_true > 0) and np.all(y_pred > 0):
+        log_true, log_pred = np.log(y_true), np.log(y_pred)
+        for name in ("rmse", "mae", "r2"):
+            result[f"{name}_log"] = score("regression", name, log_true, log_pred)
+    return _defined(result)
+
+
+def per_class_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, classes: list
+) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each class, keyed by the class label as text."""
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=np.arange(len(classes)), zero_division=0
+    )
     return {
-        "rmse": float(skm.root_mean_squared_error(y_true, y_pred)),
-        "mae": float(skm.mean_absolute_error(y_true, y_pred)),
-        "r2": float(skm.r2_score(y_true, y_pred)),
+        str(label): {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, label in enumerate(classes)
     }
+
+
+def bootstrap_interval(
+    statistic: Callable[[np.ndarray], float],
+    n_rows: int,
+    rounds: int,
+    seed: int,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """Percentile interval of statistic(row indices) over resamples of the rows.
+
+    None when too few resamples give a defined value (a tiny test set)."""
+    rng = np.random.default_rng(seed)
+    values = np.array([statistic(rng.integers(0, n_rows, n_rows)) for _ in range(rounds)])
+    values = values[np.isfinite(values)]
+    if len(values) < max(rounds // 2, 1):
+        return None
+    tail = (1 - level) / 2
+    low, high = np.quantile(values, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def baseline_output(
+    problem: str, y_train: np.ndarray, n_rows: int, n_classes: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The naive model: training class shares (predicting the majority class), or the mean."""
+    if problem == "regression":
+        return np.full(n_rows, float(np.mean(y_train))), None
+    shares = np.bincount(y_train, minlength=n_classes) / len(y_train)
+    proba = np.tile(shares, (n_rows, 1))
+    return proba, np.full(n_rows, int(np.argmax(shares)))
+
+
+def curve_points(kind: str, y_true: np.ndarray, proba: np.ndarray) -> dict[str, np.ndarray]:
+    """ROC ("roc": fpr, tpr) or precision-recall ("pr": recall, precision) points.
+
+    Binary: the positive class. Multiclass: one-vs-rest, micro-averaged over the classes."""
+    if proba.shape[1] == 2:
+        truth, scores = y_true, proba[:, 1]
+    else:
+        truth = label_binarize(y_true, classes=np.arange(proba.shape[1])).ravel()
+        scores = proba.ravel()
+    if kind == "roc":
+        fpr, tpr, _ = skm.roc_curve(truth, scores)
+        return {"fpr": fpr, "tpr": tpr, "area": skm.auc(fpr, tpr)}
+    precision, recall, _ = skm.precision_recall_curve(truth, scores)
+    area = skm.average_precision_score(truth, scores)
+    return {"recall": recall, "precision": precision, "area": area, "prevalence": truth.mean()}
+
+
+def calibration_points(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> dict:
+    """Observed frequency against predicted probability, in quantile bins.
+
+    Binary: the positive class. Multiclass: the predicted class (its confidence against how
+    often it is right). `ece` is the expected calibration error: the row-weighted mean gap."""
+    if proba.shape[1] == 2:
+        hits, confidence = y_true, proba[:, 1]
+    else:
+        hits, confidence = (proba.argmax(axis=1) == y_true).astype(int), proba.max(axis=1)
+    edges = np.quantile(confidence, np.linspace(0, 1, bins + 1))
+    ids = np.searchsorted(edges[1:-1], confidence)
+    counts = np.bincount(ids, minlength=bins)
+    kept = counts > 0
+    predicted = np.bincount(ids, weights=confidence, minlength=bins)[kept] / counts[kept]
+    observed = np.bincount(ids, weights=hits, minlength=bins)[kept] / counts[kept]
+    ece = float(np.sum(np.abs(observed - predicted) * counts[kept]) / counts.sum())
+    return {"predicted": predicted, "observed": observed, "ece": ece, "confidence": confidence}
+
+
+def threshold_sweep(y_true: np.ndarray, positive_proba: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 of the positive class at each decision threshold."""
+    precision, recall, thresholds = skm.precision_recall_curve(y_true, positive_proba)
+    precision, recall = precision[:-1], recall[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return {"threshold": thresholds, "precision": precision, "recall": recall, "f1": f1}

@@ -1,17 +1,23 @@
 """Model families: each is one scikit-learn Pipeline, preprocessing and estimator together.
 
-To add a family, write a builder `def _my_model(cfg, problem, seed) -> estimator` below,
-register it in BUILDERS, say which encoding it wants in SCALED/NATIVE_NAN, and give it a
-section under train.models in params.yaml (with a matching model in config.py).
+Each family has a builder (params -> estimator), a preprocessing suited to it, and an Optuna
+search space. To add a family (any scikit-learn compatible estimator):
+
+1. write `def _my_model(cfg, problem, seed)` returning the estimator, and add it to BUILDERS;
+2. say how it wants its inputs: add it to SCALED (scaled numbers, one-hot categories) or
+   leave it with the trees (raw numbers, ordinal categories); NATIVE_NAN if it takes NaN;
+3. add a search space to SPACES (or none: it is then cross-validated with its params as set);
+4. give it a section under train.models in params.yaml and a matching model in config.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from lightgbm import LGBMClassifier, LGBMRegressor
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -29,7 +35,7 @@ N_JOBS = 2
 def _linear(cfg: Any, problem: str, seed: int) -> Any:
     if problem == "regression":
         return Ridge(alpha=cfg.alpha)
-    return LogisticRegression(C=cfg.C, max_iter=2000)
+    return LogisticRegression(C=cfg.C, max_iter=5000)
 
 
 def _random_forest(cfg: Any, problem: str, seed: int) -> Any:
@@ -53,6 +59,7 @@ def _xgboost(cfg: Any, problem: str, seed: int) -> Any:
         subsample=cfg.subsample,
         colsample_bytree=cfg.colsample_bytree,
         min_child_weight=cfg.min_child_weight,
+        reg_lambda=cfg.reg_lambda,
         tree_method="hist",
         n_jobs=N_JOBS,
         random_state=seed,
@@ -69,13 +76,14 @@ def _lightgbm(cfg: Any, problem: str, seed: int) -> Any:
         subsample=cfg.subsample,
         subsample_freq=1,
         colsample_bytree=cfg.colsample_bytree,
+        reg_lambda=cfg.reg_lambda,
         n_jobs=N_JOBS,
         random_state=seed,
         verbose=-1,
     )
 
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[[Any, str, int], Any]] = {
     "linear": _linear,
     "random_forest": _random_forest,
     "xgboost": _xgboost,
@@ -83,6 +91,53 @@ BUILDERS = {
 }
 SCALED = {"linear"}  # scaled numbers and one-hot categories; trees get neither
 NATIVE_NAN = {"xgboost", "lightgbm"}  # learn where missing values go; no imputation
+NATIVE_CATEGORIES = {"lightgbm"}  # splits on category codes directly
+
+
+def _space_linear(trial: Any, problem: str) -> dict[str, Any]:
+    if problem == "regression":
+        return {"alpha": trial.suggest_float("alpha", 1e-2, 1e3, log=True)}
+    return {"C": trial.suggest_float("C", 1e-3, 10.0, log=True)}
+
+
+def _space_random_forest(trial: Any, problem: str) -> dict[str, Any]:
+    return {
+        "max_depth": trial.suggest_categorical("max_depth", [None, 8, 12, 16]),
+        "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 20, log=True),
+        "max_features": trial.suggest_float("max_features", 0.15, 0.8),
+    }
+
+
+def _space_boosting(trial: Any, problem: str) -> dict[str, Any]:
+    return {
+        "n_estimators": trial.suggest_int("n_estimators", 100, 600, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.15, log=True),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
+    }
+
+
+def _space_xgboost(trial: Any, problem: str) -> dict[str, Any]:
+    return _space_boosting(trial, problem) | {
+        "max_depth": trial.suggest_int("max_depth", 2, 6),
+        "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 30.0, log=True),
+    }
+
+
+def _space_lightgbm(trial: Any, problem: str) -> dict[str, Any]:
+    return _space_boosting(trial, problem) | {
+        "num_leaves": trial.suggest_int("num_leaves", 4, 64, log=True),
+        "min_child_samples": trial.suggest_int("min_child_samples", 5, 100, log=True),
+    }
+
+
+SPACES: dict[str, Callable[[Any, str], dict[str, Any]]] = {
+    "linear": _space_linear,
+    "random_forest": _space_random_forest,
+    "xgboost": _space_xgboost,
+    "lightgbm": _space_lightgbm,
+}
 
 
 def _preprocessor(family: str, numeric: list[str], categorical: list[str]) -> ColumnTransformer:
@@ -95,7 +150,10 @@ def _preprocessor(family: str, numeric: list[str], categorical: list[str]) -> Co
         )
         # Levels seen in under 1% of rows are grouped, so rare levels do not overfit.
         text = make_pipeline(
-            fill_text, OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.01)
+            fill_text,
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist", min_frequency=0.01, max_categories=50
+            ),
         )
     else:
         numbers = "passthrough" if family in NATIVE_NAN else SimpleImputer(strategy="median")
@@ -118,13 +176,35 @@ def build_pipeline(
     categorical: list[str],
     seed: int,
     fast: bool = False,
+    log_target: bool = False,
 ) -> Pipeline:
-    """An unfitted Pipeline(preprocess, model) for one family and its params."""
+    """An unfitted Pipeline(preprocess, model) for one family and its params.
+
+    log_target: regression on log(target); predictions are mapped back with exp, so every
+    metric stays on the target's own scale.
+    """
     if fast and hasattr(cfg, "n_estimators"):
         cfg = cfg.model_copy(update={"n_estimators": min(cfg.n_estimators, FAST_TREES)})
-    return Pipeline(
-        [
-            ("preprocess", _preprocessor(family, numeric, categorical)),
-            ("model", BUILDERS[family](cfg, problem, seed)),
-        ]
-    )
+    model = BUILDERS[family](cfg, problem, seed)
+    if log_target:
+        model = TransformedTargetRegressor(
+            regressor=model, func=np.log, inverse_func=np.exp, check_inverse=False
+        )
+    return Pipeline([("preprocess", _preprocessor(family, numeric, categorical)), ("model", model)])
+
+
+def fit_params(
+    family: str,
+    numeric: list[str],
+    categorical: list[str],
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for Pipeline.fit: class weights, and LightGBM's categorical columns."""
+    params: dict[str, Any] = {}
+    if sample_weight is not None:
+        params["model__sample_weight"] = sample_weight
+    if family in NATIVE_CATEGORIES and categorical:
+        # The preprocessor puts numbers first, then one ordinal code per categorical column.
+        start = len(numeric)
+        params["model__categorical_feature"] = list(range(start, start + len(categorical)))
+    return params

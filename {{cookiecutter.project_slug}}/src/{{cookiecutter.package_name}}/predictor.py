@@ -1,29 +1,43 @@
 """The trained model as one object: raw records in, labels and probabilities out.
 
-Training writes it, and evaluation, batch scoring and the API load it, so all of them go
-through the same feature path: schema coercion, then `features.add_features`, then the
-fitted pipeline. It imports neither MLflow nor the training stack.
+Training writes it; evaluation, the `export` check, batch scoring and the API load it. All of
+them go through the same feature path: schema coercion, then `features.add_features`, then the
+fitted pipeline, run either by ONNX Runtime (models/serving/model.onnx, written and
+parity-checked by `export`; what the service runs) or by scikit-learn (models/model.joblib:
+training, evaluation, and the fallback for a model that could not be converted).
+
+Serving imports neither MLflow nor the training stack: joblib and scikit-learn are imported
+only when the scikit-learn runtime is asked for, and onnxruntime only for the ONNX one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import joblib
 import numpy as np
 import pandas as pd
 
 from .cli import StageError
 from .features import add_features
-from .schema import Schema, coerce_features
+from .schema import DATE_PARTS, MISSING_TEXT, Schema, coerce_features, date_parts, to_datetime
 from .tables import atomic_write, write_json
+
+log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
+SERVING_DIR = "serving"  # written by the `export` stage
+ONNX_FILE = "model.onnx"
+MANIFEST_FILE = "manifest.json"
+Runtime = Literal["auto", "onnx", "sklearn"]
+Scorer = Callable[[Mapping[str, Any]], np.ndarray]
 
 
 class ModelLoadError(StageError):
@@ -38,12 +52,81 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def verify(path: Path, expected: str | None, recorded_in: str) -> None:
+    """Refuse a file whose SHA-256 is not the one recorded when it was written."""
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: missing (run `dvc repro`)")
+    actual = sha256(path)
+    if actual != expected:
+        raise ModelLoadError(
+            f"{path}: SHA-256 {actual[:12]}... does not match {recorded_in}; "
+            "the file was changed after it was written"
+        )
+
+
+def model_input(raw: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Raw columns (original names) to what the fitted pipeline takes: typed, plus features."""
+    typed = coerce_features(raw, schema)
+    return pd.DataFrame(add_features(typed), index=typed.index)
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """models/serving/manifest.json, or None when `export` has not run."""
+    path = folder / SERVING_DIR / MANIFEST_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def onnx_scorer(path: Path, manifest: Mapping[str, Any]) -> Scorer:
+    """Feature columns -> model output through ONNX Runtime, one thread, two input blocks."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # one worker process = one core; no thread hand-offs
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    numeric, categorical = manifest["inputs"]["numeric"], manifest["inputs"]["categorical"]
+    output = [manifest["output"]]
+
+    def score(columns: Mapping[str, Any]) -> np.ndarray:
+        rows = len(next(iter(columns.values())))
+        feeds = {}
+        if numeric:
+            block = np.empty((rows, len(numeric)), dtype=np.float32)
+            for j, name in enumerate(numeric):
+                block[:, j] = columns[name]
+            feeds["numeric"] = block
+        if categorical:
+            text = np.empty((rows, len(categorical)), dtype=object)
+            for j, name in enumerate(categorical):
+                text[:, j] = columns[name]
+            feeds["categorical"] = text
+        return session.run(output, feeds)[0].astype(np.float64)
+
+    return score
+
+
+def sklearn_scorer(pipeline: Any, classification: bool) -> Scorer:
+    """Feature columns -> model output through the fitted scikit-learn pipeline."""
+    order = list(getattr(pipeline, "feature_names_in_", []))
+
+    def score(columns: Mapping[str, Any]) -> np.ndarray:
+        frame = pd.DataFrame({name: columns[name] for name in order or columns})
+        return pipeline.predict_proba(frame) if classification else pipeline.predict(frame)
+
+    return score
+
+
 @dataclass
 class Predictor:
-    pipeline: Any
+    pipeline: Any  # the fitted scikit-learn Pipeline; None when only the ONNX graph is loaded
     meta: dict[str, Any]
+    manifest: dict[str, Any] | None = None
+    scorer: Scorer | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def schema(self) -> Schema:
         return Schema.model_validate(self.meta["schema"])
 
@@ -51,40 +134,68 @@ class Predictor:
     def classes(self) -> list[Any] | None:
         return self.meta.get("classes")
 
+    @property
+    def runtime(self) -> str:
+        return "onnx" if self.pipeline is None else "sklearn"
+
+    @property
+    def version(self) -> str:
+        """The served artifact's SHA-256, shortened: it changes exactly when the model does."""
+        if self.runtime == "onnx" and self.manifest:
+            return self.manifest["sha256"][:12]
+        return str(self.meta.get("sha256", ""))[:12]
+
     def save(self, folder: Path) -> None:
         """Write the pipeline, then its description with the pipeline file's SHA-256."""
+        import joblib
+
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / MODEL_FILE, lambda tmp: joblib.dump(self.pipeline, tmp))
         self.meta["sha256"] = sha256(folder / MODEL_FILE)
         write_json(self.meta, folder / META_FILE)
 
     @classmethod
-    def load(cls, folder: Path | str) -> Predictor:
-        """Load a trained model; refuse one whose file does not match the recorded SHA-256."""
+    def load(cls, folder: Path | str, runtime: Runtime = "sklearn") -> Predictor:
+        """Load a trained model, refusing any file that does not match its recorded SHA-256.
+
+        runtime: "sklearn" the pipeline; "onnx" the exported graph (an error if there is
+        none); "auto" the graph when `export` converted the model, else the pipeline.
+        """
         folder = Path(folder)
-        meta_path, model_path = folder / META_FILE, folder / MODEL_FILE
-        if not meta_path.is_file() or not model_path.is_file():
+        meta_path = folder / META_FILE
+        if not meta_path.is_file():
             raise ModelLoadError(f"{folder}: no trained model (run `dvc repro` first)")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        actual = sha256(model_path)
-        if actual != meta.get("sha256"):
+        manifest = read_manifest(folder) if runtime != "sklearn" else None
+        if manifest is not None and manifest.get("source_sha256") != meta.get("sha256"):
             raise ModelLoadError(
-                f"{model_path}: SHA-256 {actual[:12]}... does not match {META_FILE}; "
-                "the file was changed after training"
+                f"{folder / SERVING_DIR}: exported from another training run than {meta_path}; "
+                "run `dvc repro export`"
             )
-        return cls(pipeline=joblib.load(model_path), meta=meta)
+        if runtime != "sklearn":
+            if manifest is not None and manifest["format"] == "onnx":
+                path = folder / SERVING_DIR / manifest["file"]
+                verify(path, manifest["sha256"], f"{SERVING_DIR}/{MANIFEST_FILE}")
+                return cls(None, meta, manifest, onnx_scorer(path, manifest))
+            reason = manifest["reason"] if manifest else "the `export` stage has not run"
+            if runtime == "onnx":
+                raise ModelLoadError(f"{folder}: no ONNX model: {reason}")
+            log.warning("serving the scikit-learn pipeline, not ONNX: %s", reason)
+        import joblib
+
+        verify(folder / MODEL_FILE, meta.get("sha256"), META_FILE)
+        pipeline = joblib.load(folder / MODEL_FILE)
+        return cls(pipeline, meta, manifest)
 
     def features(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Raw columns (original names) to the frame the fitted pipeline expects."""
-        return add_features(coerce_features(raw, self.schema))
+        return model_input(raw, self.schema)
 
-    def predict_frame(self, raw: pd.DataFrame) -> tuple[list[Any], np.ndarray | None]:
-        """Predicted labels (or values) and, for classification, class probabilities."""
-        features = self.features(raw)
-        if self.classes is None:
-            return self.pipeline.predict(features).astype(float).tolist(), None
-        proba = self.pipeline.predict_proba(features)
-        return [self.classes[i] for i in self.decide(proba)], proba
+    def score(self, columns: Mapping[str, Any]) -> np.ndarray:
+        """Model output for feature columns: class probabilities, or predicted values."""
+        if self.scorer is None:
+            self.scorer = sklearn_scorer(self.pipeline, self.classes is not None)
+        return self.scorer(columns)
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class indices: the stored threshold for binary problems, the argmax otherwise."""
@@ -92,14 +203,112 @@ class Predictor:
             return (proba[:, 1] >= self.meta.get("threshold", 0.5)).astype(int)
         return proba.argmax(axis=1)
 
-    def predict_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """One answer per record: {"prediction": ..., "probabilities": {label: p}}."""
-        raw = pd.DataFrame.from_records(records, columns=self.schema.features)
-        labels, proba = self.predict_frame(raw)
+    def _labels(self, output: np.ndarray) -> tuple[list[Any], np.ndarray | None]:
+        if self.classes is None:
+            return output.reshape(-1).astype(float).tolist(), None
+        return [self.classes[i] for i in self.decide(output)], output
+
+    def predict_frame(self, raw: pd.DataFrame) -> tuple[list[Any], np.ndarray | None]:
+        """Predicted labels (or values) and, for classification, class probabilities."""
+        typed = coerce_features(raw, self.schema)
+        columns = {name: typed[name].to_numpy() for name in typed.columns}
+        return self._labels(self.score(add_features(columns)))
+
+    def answers(self, labels: list[Any], proba: np.ndarray | None) -> list[dict[str, Any]]:
+        """One {"prediction": ..., "probabilities": {label: p}} per row."""
         if proba is None:
             return [{"prediction": value} for value in labels]
         names = [str(label) for label in self.classes]
         return [
-            {"prediction": label, "probabilities": dict(zip(names, row.tolist(), strict=True))}
-            for label, row in zip(labels, proba, strict=True)
+            {"prediction": label, "probabilities": dict(zip(names, row, strict=True))}
+            for label, row in zip(labels, proba.tolist(), strict=True)
         ]
+
+    def predict_records(self, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """One answer per record (a mapping keyed by raw column names; None means missing)."""
+        raw = pd.DataFrame.from_records(
+            [{name: record.get(name) for name in self.schema.features} for record in records],
+            columns=self.schema.features,
+        )
+        return self.answers(*self.predict_frame(raw))
+
+    @cached_property
+    def encoder(self) -> RowEncoder:
+        return RowEncoder(self.schema)
+
+    def predict_rows(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """The API's fast path: rows of validated values in schema column order (numbers as
+        float or None, text and dates as str or None), answered with their input warnings.
+
+        It cleans values exactly as `schema.coerce_features` does, without building a
+        DataFrame; `export` checks that both paths give the same answers.
+        """
+        columns = self.encoder.columns(rows)
+        answers = self.answers(*self._labels(self.score(add_features(columns))))
+        for answer, found in zip(answers, self.encoder.warnings(columns, len(rows)), strict=True):
+            answer["warnings"] = found
+        return answers
+
+
+class RowEncoder:
+    """Validated API rows -> typed feature columns, and warnings for values unseen in training."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        specs = list(schema.columns.items())
+        self.numeric = [i for i, (_, spec) in enumerate(specs) if spec.kind == "numeric"]
+        self.ranges = {
+            name: (spec.min, spec.max)
+            for name, spec in specs
+            if spec.kind == "numeric" and spec.min is not None and spec.max is not None
+        }
+        # Case variants of a listed level are scored as that level, as in training.
+        self.spellings = {
+            name: {level.casefold(): level for level in spec.categories or []}
+            for name, spec in specs
+            if spec.kind == "categorical"
+        }
+        self.levels = {
+            name: set(spec.categories)
+            for name, spec in specs
+            if spec.kind == "categorical" and spec.closed and spec.categories
+        }
+
+    def columns(self, rows: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
+        # One array for every number (None becomes NaN), then a column view per feature.
+        numbers = np.array([[row[i] for i in self.numeric] for row in rows], dtype=np.float64)
+        numbers = numbers.reshape(len(rows), len(self.numeric))
+        out: dict[str, np.ndarray] = {}
+        j = 0
+        for i, (name, spec) in enumerate(self.schema.columns.items()):
+            if spec.kind == "numeric":
+                out[name] = numbers[:, j]
+                j += 1
+            elif spec.kind == "datetime":
+                dates = to_datetime(pd.Series([row[i] for row in rows], dtype=object))
+                parts = date_parts(name, dates, spec.parts or list(DATE_PARTS))
+                out |= {part: values.to_numpy() for part, values in parts.items()}
+            else:
+                spelling = self.spellings[name]
+                text = np.empty(len(rows), dtype=object)
+                for k, row in enumerate(rows):
+                    value = row[i]
+                    value = MISSING_TEXT if value is None else str(value).strip()
+                    text[k] = spelling.get(value.casefold(), value)
+                out[name] = text
+        return out
+
+    def warnings(self, columns: Mapping[str, np.ndarray], n_rows: int) -> list[list[str]]:
+        """Per row: numbers outside the training range, categories never seen in training."""
+        found: list[list[str]] = [[] for _ in range(n_rows)]
+        for name, (low, high) in self.ranges.items():
+            for k, value in enumerate(columns[name].tolist()):
+                if value < low or value > high:  # False for NaN
+                    found[k].append(
+                        f"{name}: {value:g} is outside the training range {low:g} to {high:g}"
+                    )
+        for name, levels in self.levels.items():
+            for k, value in enumerate(columns[name].tolist()):
+                if value and value not in levels:
+                    found[k].append(f"{name}: {value!r} was not seen in training")
+        return found

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+import warnings
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import Params
+    from .leaderboard import Candidate
+    from .predictor import Predictor
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 # Pinned at logging time: inferring requirements costs MLflow several seconds per model.
@@ -37,3 +48,74 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+def log_training(
+    params: Params,
+    frame: pd.DataFrame,
+    candidates: list[Candidate],
+    champion: Predictor,
+    board: pd.DataFrame,
+    source: Path,
+) -> dict[str, str]:
+    """A parent run for this training, a nested run per family; the champion's model logged."""
+    import mlflow
+    from mlflow.models import infer_signature
+    from skops.io import dumps, get_untrusted_types
+
+    setup_mlflow(params.mlflow.experiment)
+    pipeline, meta = champion.pipeline, champion.meta
+    example = champion.features(frame.head(5))
+    with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_params(_flat({"seed": params.seed, "data": params.data.model_dump()}))
+        mlflow.log_params(_flat({"train": params.train.model_dump(exclude={"models"})}))
+        with warnings.catch_warnings():  # MLflow cannot tell which local source class to use
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(
+                frame, source=str(Path(source).resolve()), name="train", targets=meta["target"]
+            )
+        mlflow.log_input(dataset, context="training")
+        board.to_csv(Path(tmp, "leaderboard.csv"), index=False)
+        mlflow.log_artifact(str(Path(tmp, "leaderboard.csv")))
+        info, champion_run = None, ""
+        for c in candidates:
+            with mlflow.start_run(run_name=c.family, nested=True) as run:
+                mlflow.log_params(c.config)
+                mlflow.log_metrics({f"cv_{m}": mean for m, (mean, _) in c.cv.items()})
+                mlflow.log_metrics({f"cv_{m}_std": std for m, (_, std) in c.cv.items()})
+                mlflow.log_metrics(
+                    {"fit_seconds": c.fit_seconds, "predict_ms_per_row": c.predict_ms_per_row}
+                )
+                if c.trials is not None:
+                    path = Path(tmp, f"trials_{c.family}.csv")
+                    c.trials.to_csv(path, index=False)
+                    mlflow.log_artifact(str(path))
+                if c.family != meta["champion"]:
+                    continue
+                champion_run = run.info.run_id
+                mlflow.set_tag("champion", "true")
+                info = mlflow.sklearn.log_model(
+                    pipeline,
+                    name="model",
+                    signature=infer_signature(example, pipeline.predict(example)),
+                    input_example=example,
+                    pip_requirements=pip_requirements(),
+                    skops_trusted_types=get_untrusted_types(data=dumps(pipeline)),
+                )
+    return {
+        "parent_run_id": parent.info.run_id,
+        "run_id": champion_run,
+        "model_uri": info.model_uri if info else "",
+    }
+
+
+def _flat(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}, for MLflow params."""
+    out: dict[str, Any] = {}
+    for key, value in nested.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= _flat(value, f"{name}.")
+        else:
+            out[name] = value
+    return out

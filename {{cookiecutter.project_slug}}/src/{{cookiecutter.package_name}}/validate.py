@@ -1,4 +1,4 @@
-"""Stage `validate`: check the raw table against schema.yaml and write the clean table."""
+"""Stage `validate`: check the raw table against schema.yaml (pandera) and write the clean table."""
 
 from __future__ import annotations
 
@@ -7,53 +7,96 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
 
 from . import cli
-from .schema import Schema, coerce_features
+from .config import load_params
+from .profile import leaky_columns, profile, write_profile
+from .schema import MISSING_TEXT, Schema, as_text, clean_columns
 from .tables import write_parquet
 
 log = logging.getLogger(__name__)
+MAX_EXAMPLES = 3
 
 
-def check_columns(frame: pd.DataFrame, schema: Schema) -> list[str]:
-    """Problems that stop the pipeline, one line per column and rule."""
-    problems = []
-    if schema.target not in frame.columns:
-        problems.append(f"column {schema.target!r}: target column is missing")
+def _checks(name: str, spec) -> pa.Column:
+    """The pandera rules for one clean column, from its entry in schema.yaml."""
+    checks = []
+    if spec.kind == "numeric":
+        if spec.min is not None:
+            checks.append(pa.Check.ge(spec.min, name=f"at least {spec.min:g}"))
+        if spec.max is not None:
+            checks.append(pa.Check.le(spec.max, name=f"at most {spec.max:g}"))
+        return pa.Column("float64", checks=checks, nullable=spec.nullable, required=True)
+    if spec.kind == "categorical":
+        if not spec.nullable:
+            checks.append(pa.Check(lambda s: s != MISSING_TEXT, name="not missing"))
+        if spec.closed and spec.categories:
+            allowed = [*spec.categories, MISSING_TEXT]
+            checks.append(pa.Check.isin(allowed, name="one of the listed categories"))
+        return pa.Column(checks=checks, nullable=True, required=True)
+    return pa.Column(nullable=spec.nullable, required=True)
+
+
+def pandera_schema(schema: Schema) -> pa.DataFrameSchema:
+    columns = {name: _checks(name, spec) for name, spec in schema.columns.items()}
+    target_checks = []
+    if schema.classes is not None:
+        target_checks.append(pa.Check.isin(schema.classes, name="one of the classes"))
+    columns[schema.target] = pa.Column(checks=target_checks, nullable=False, required=True)
+    return pa.DataFrameSchema(columns, strict=False, name="schema.yaml")
+
+
+def describe_failures(error: SchemaErrors) -> list[str]:
+    """One line per column and rule: how many rows failed and a few of their values."""
+    cases = error.failure_cases
+    lines = []
+    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+        examples = ", ".join(repr(v) for v in group["failure_case"].drop_duplicates()[:MAX_EXAMPLES])
+        rule = "not missing" if str(check) == "not_nullable" else check
+        lines.append(f"column {column!r}: rule '{rule}' failed for {len(group)} rows ({examples})")
+    return lines
+
+
+def _unparsed(raw: pd.DataFrame, clean: pd.DataFrame, schema: Schema) -> dict[str, pd.Series]:
+    """Values given in a numeric or date column that did not parse (they become missing)."""
+    found = {}
     for name, spec in schema.columns.items():
-        if name not in frame.columns:
-            problems.append(f"column {name!r}: listed in the schema but missing from the table")
+        if spec.kind == "categorical":
             continue
-        if spec.kind == "numeric":
-            raw = frame[name]
-            parsed = pd.to_numeric(raw, errors="coerce")
-            bad = raw[parsed.isna() & raw.notna()]
-            if len(bad):
-                examples = ", ".join(repr(v) for v in bad.unique()[:3])
-                problems.append(f"column {name!r}: {len(bad)} values are not numbers ({examples})")
-    return problems
+        given = as_text(raw[name]) != MISSING_TEXT
+        bad = raw[name][given & clean[name].isna()]
+        if len(bad):
+            found[name] = bad
+    return found
 
 
-def clean(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Rows with a target, the schema's features typed for the model, the target last."""
-    problems = check_columns(frame, schema)
-    if problems:
-        raise cli.StageError("the table does not match schema.yaml:\n  " + "\n  ".join(problems))
+def clean(frame: pd.DataFrame, schema: Schema, keep: list[str] | None = None) -> pd.DataFrame:
+    """Rows with a target, the schema's columns with clean types, then `keep`, then the target."""
+    absent = [c for c in [schema.target, *schema.columns, *(keep or [])] if c not in frame.columns]
+    if absent:
+        listed = ", ".join(repr(c) for c in absent)
+        raise cli.StageError(f"the table does not match schema.yaml: missing columns {listed}")
     labelled = frame[frame[schema.target].notna()]
     if len(labelled) < len(frame):
         log.warning("dropped %d rows with no target value", len(frame) - len(labelled))
-    duplicates = int(labelled.duplicated().sum())
-    if duplicates:
-        log.warning("%d rows are exact duplicates of another row", duplicates)
-    features = coerce_features(labelled, schema)
-    features[schema.target] = labelled[schema.target]
-    if schema.classes is not None:
-        unknown = set(features[schema.target].unique()) - set(schema.classes)
-        if unknown:
-            raise cli.StageError(
-                f"column {schema.target!r}: classes not listed in schema.yaml: {sorted(unknown)}"
-            )
-    return features.reset_index(drop=True)
+    if labelled.empty:
+        raise cli.StageError(f"column {schema.target!r}: every row's target is missing")
+    out = clean_columns(labelled, schema)
+    for name, bad in _unparsed(labelled, out, schema).items():
+        examples = ", ".join(repr(v) for v in bad.unique()[:MAX_EXAMPLES])
+        log.warning("column %r: %d values did not parse and count as missing (%s)",
+                    name, len(bad), examples)  # fmt: skip
+    for name in keep or []:
+        out[name] = labelled[name]
+    out[schema.target] = labelled[schema.target]
+    try:
+        pandera_schema(schema).validate(out, lazy=True)
+    except SchemaErrors as exc:
+        lines = describe_failures(exc)
+        raise cli.StageError("the table breaks schema.yaml:\n  " + "\n  ".join(lines)) from None
+    return out.reset_index(drop=True)
 
 
 def main() -> None:
@@ -61,10 +104,28 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, required=True)
     parser.add_argument("--schema", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--profile", type=Path, required=True, help="folder for the data profile")
     args = parser.parse_args()
-
+    params = load_params()
     schema = Schema.load(args.schema)
-    frame = clean(pd.read_parquet(args.raw), schema)
+
+    raw = pd.read_parquet(args.raw)
+    keep = [params.split.group_column] if params.split.group_column else []
+    frame = clean(raw, schema, keep)
+    duplicates = int(frame.duplicated().sum())
+    if duplicates:
+        log.warning("%d rows are exact duplicates of an earlier row", duplicates)
+    leaks = leaky_columns(frame, schema)
+    for name, score in leaks.items():
+        log.warning("column %r alone predicts the target (%.3f): possible leakage", name, score)
+    if leaks and params.validation.leakage == "fail":
+        names = ", ".join(repr(n) for n in leaks)
+        raise cli.StageError(
+            f"columns {names} alone predict the target almost perfectly; drop them in schema.yaml "
+            "(move them under `dropped:`) or set validate.leakage: warn"
+        )
+    report = profile(raw, frame, schema, duplicates, leaks)
+    write_profile(report, frame, schema, args.profile)
     log.info("%d rows x %d features are valid", len(frame), len(schema.columns))
     write_parquet(frame, args.out)
 

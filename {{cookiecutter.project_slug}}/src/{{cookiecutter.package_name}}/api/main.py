@@ -1,30 +1,41 @@
-"""App factory: reads the model's description, builds the routes, loads the model at start."""
+"""App factory: request models from the model's schema, the model loaded once at start-up."""
 
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ValidationError
 
 from .. import __version__
 from ..predictor import META_FILE, ModelLoadError, Predictor
 from ..schema import Schema
-from .routes import build_router
-from .schemas import record_model
+from .batching import MicroBatcher
+from .routes import STATIC, build_router
+from .schemas import batch_model, record_model
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def _read_meta(settings: Settings) -> dict:
-    path = settings.model_dir / META_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(f"{path}: no trained model (run `dvc repro` first)") from None
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _read_meta(settings: Settings) -> dict[str, Any]:
+    meta = _read_json(settings.model_dir / META_FILE)
+    if meta is None:
+        raise ModelLoadError(f"{settings.model_dir / META_FILE}: no trained model (run `dvc repro`)")
+    return meta
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -36,33 +47,87 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse(status_code=422, content={"detail": errors})
 
 
+def _load(app: FastAPI, settings: Settings, record: type[BaseModel]) -> None:
+    """Load and verify the model; on failure stay up, not ready, with the reason in /ready."""
+    started = time.perf_counter()
+    try:
+        predictor = Predictor.load(settings.model_dir, runtime=settings.runtime)
+    except ModelLoadError as exc:
+        app.state.load_error = str(exc)
+        log.error("not ready: %s", exc)
+        return
+    example = predictor.meta.get("example")
+    if example:  # the first call allocates ONNX Runtime's buffers: not on a user's request
+        try:
+            predictor.predict_rows([tuple(record.model_validate(example).__dict__.values())])
+        except ValidationError:
+            log.warning("the example record in %s does not fit the schema", META_FILE)
+    app.state.predictor = predictor
+    app.state.batcher = MicroBatcher(predictor.predict_rows)
+    log.info(
+        "ready in %.2f s: %s, %s runtime, version %s",
+        time.perf_counter() - started,
+        predictor.meta["champion"],
+        predictor.runtime,
+        predictor.version,
+    )
+
+
+def _openapi(app: FastAPI, bodies: list[type[BaseModel]]) -> Callable[[], dict[str, Any]]:
+    """OpenAPI with the request models of the routes that read their own bodies."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            for model in bodies:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[model.__name__] = schema
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    return openapi
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     meta = _read_meta(settings)
     schema = Schema.model_validate(meta["schema"])
+    record = record_model(schema, meta.get("example"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.predictor = Predictor.load(settings.model_dir)
-        log.info("loaded %s from %s", meta["champion"], settings.model_dir)
+        _load(app, settings, record)
         yield
         app.state.predictor = None
 
     app = FastAPI(
         title=meta["project"]["name"],
         description=f"{meta['project']['description']}\n\nPredicts `{schema.target}` "
-        f"({schema.problem_type}) with the trained champion, {meta['champion']}.",
+        f"({schema.problem_type}) with the trained champion, {meta['champion']}. "
+        "Try it at [/](/).",
         version=__version__,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.predictor = None
-    metrics_file = settings.metrics_file
-    app.state.test_metrics = (
-        json.loads(metrics_file.read_text(encoding="utf-8")).get("test")
-        if metrics_file.is_file()
-        else None
-    )
+    app.state.batcher = None
+    app.state.load_error = None
+    app.state.test_metrics = (_read_json(settings.metrics_file) or {}).get("test")
+    app.state.registry = _read_json(settings.registry_file)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+            expose_headers=["X-Model-Version"],
+        )
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.include_router(build_router(record_model(schema, meta.get("example"))))
+    app.include_router(build_router(record, settings))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.openapi = _openapi(app, [record, batch_model(record)])
     return app

@@ -1,14 +1,33 @@
 """Serving settings, read from environment variables (APP_MODEL_DIR, ...), not params.yaml."""
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="APP_", extra="ignore")
 
-    model_dir: Path = Path("models")
+    model_dir: Path = Field(Path("models"), description="model.json, model.joblib, serving/")
     metrics_file: Path = Path("reports/metrics.json")
+    registry_file: Path = Path("reports/registry.json")
+    # auto: the ONNX graph written by `dvc repro export`, else the scikit-learn pipeline.
+    runtime: Literal["auto", "onnx", "sklearn"] = "auto"
+    # When set, /predict*, /metadata need the header X-API-Key with this value.
+    api_key: SecretStr | None = None
+    max_body_bytes: int = Field(1 << 20, ge=1, description="/predict request body limit")
+    max_batch_body_bytes: int = Field(32 << 20, ge=1, description="/predict/batch and /csv")
     max_batch_records: int = Field(10_000, ge=1)
+    # Origins allowed to call the API from a browser, comma-separated ("*" for any).
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # Adds /bench/* constant-answer endpoints for `make bench-serve`; keep it off otherwise.
+    benchmark: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value

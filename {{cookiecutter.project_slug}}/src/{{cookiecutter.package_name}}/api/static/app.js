@@ -1,0 +1,227 @@
+// The page's form is built from the model's own schema (GET metadata), pre-filled with a
+// real training row, and posts to the same endpoints any client uses. No build step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let meta = null;
+let apiKey = "";
+
+function headers(extra) {
+  return apiKey ? { ...extra, "X-API-Key": apiKey } : { ...extra };
+}
+
+function describe(spec) {
+  if (spec.kind === "numeric") {
+    return spec.min == null ? "number" : `number, ${spec.min} to ${spec.max} in training`;
+  }
+  if (spec.kind === "datetime") return "date, e.g. 2024-05-31";
+  const levels = spec.categories || [];
+  const shown = levels.slice(0, 8).join(", ");
+  return levels.length > 8 ? `${shown}, … (${levels.length} levels)` : shown;
+}
+
+function buildForm() {
+  const fields = $("fields");
+  fields.replaceChildren();
+  Object.entries(meta.schema.columns).forEach(([name, spec], i) => {
+    const box = document.createElement("div");
+    box.className = "field";
+    const label = document.createElement("label");
+    label.htmlFor = `field-${i}`;
+    label.textContent = name;
+    const input = document.createElement("input");
+    input.id = `field-${i}`;
+    input.dataset.column = name;
+    input.dataset.kind = spec.kind;
+    if (spec.kind === "numeric") {
+      input.type = "number";
+      input.step = "any";
+    } else {
+      input.type = "text";
+      if (spec.categories && spec.categories.length) {
+        const list = document.createElement("datalist");
+        list.id = `levels-${i}`;
+        for (const level of spec.categories) {
+          const option = document.createElement("option");
+          option.value = level;
+          list.append(option);
+        }
+        box.append(list);
+        input.setAttribute("list", list.id);
+      }
+    }
+    const hint = document.createElement("small");
+    hint.textContent = describe(spec);
+    box.prepend(label);
+    box.append(input, hint);
+    fields.append(box);
+  });
+  fillExample();
+}
+
+function fillExample() {
+  const example = meta.example || {};
+  for (const input of document.querySelectorAll("#fields input")) {
+    const value = example[input.dataset.column];
+    input.value = value == null ? "" : String(value);
+  }
+}
+
+function record() {
+  const body = {};
+  for (const input of document.querySelectorAll("#fields input")) {
+    const text = input.value.trim();
+    if (text === "") body[input.dataset.column] = null;
+    else body[input.dataset.column] = input.dataset.kind === "numeric" ? Number(text) : text;
+  }
+  for (const name of Object.keys(meta.schema.dropped || {})) body[name] = null;
+  return body;
+}
+
+function explain(detail) {
+  if (Array.isArray(detail)) {
+    return detail.map((e) => `${e.loc.slice(1).join(".") || "body"}: ${e.msg}`).join("; ");
+  }
+  return String(detail);
+}
+
+function showAnswer(answer) {
+  $("error").hidden = true;
+  $("prediction").textContent = typeof answer.prediction === "number" && !meta.classes
+    ? answer.prediction.toLocaleString(undefined, { maximumFractionDigits: 4 })
+    : String(answer.prediction);
+  const bars = $("probabilities");
+  bars.replaceChildren();
+  for (const [label, p] of Object.entries(answer.probabilities || {})) {
+    const row = document.createElement("div");
+    row.className = "bar";
+    const name = document.createElement("span");
+    name.textContent = label;
+    const meter = document.createElement("meter");
+    meter.min = 0;
+    meter.max = 1;
+    meter.value = p;
+    const share = document.createElement("span");
+    share.textContent = `${(100 * p).toFixed(1)} %`;
+    row.append(name, meter, share);
+    bars.append(row);
+  }
+  const warnings = $("warnings");
+  warnings.replaceChildren(...(answer.warnings || []).map((text) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    return item;
+  }));
+  $("version").textContent = `model version ${answer.model_version}`;
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = false;
+}
+
+async function predict(event) {
+  event.preventDefault();
+  const response = await fetch("predict", {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json" }),
+    body: JSON.stringify(record()),
+  });
+  const body = await response.json().catch(() => ({ detail: response.statusText }));
+  if (response.ok) showAnswer(body);
+  else showError(`${response.status}: ${explain(body.detail)}`);
+}
+
+function cells(line) {
+  // One CSV line into its cells, with "quoted, values" and doubled "" quotes.
+  const out = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const c = line[i];
+    if (quoted && c === '"' && line[i + 1] === '"') {
+      cell += '"';
+      i += 1;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (c === "," && !quoted) {
+      out.push(cell);
+      cell = "";
+    } else {
+      cell += c;
+    }
+  }
+  out.push(cell);
+  return out;
+}
+
+function preview(csvText) {
+  const lines = csvText.trim().split(/\r?\n/).slice(0, 11);
+  const table = document.createElement("table");
+  lines.forEach((line, i) => {
+    const row = document.createElement("tr");
+    for (const cell of cells(line)) {
+      const element = document.createElement(i === 0 ? "th" : "td");
+      element.textContent = cell;
+      row.append(element);
+    }
+    table.append(row);
+  });
+  $("csv-preview").replaceChildren(table);
+}
+
+async function scoreCsv() {
+  const file = $("csv-file").files[0];
+  if (!file) {
+    $("csv-status").textContent = "Choose a CSV file first.";
+    return;
+  }
+  $("csv-status").textContent = "Scoring…";
+  const response = await fetch("predict/csv", {
+    method: "POST",
+    headers: headers({ "Content-Type": "text/csv" }),
+    body: file,
+  });
+  const text = await response.text();
+  if (!response.ok) {
+    let detail = text;
+    try { detail = explain(JSON.parse(text).detail); } catch (_) { /* plain text */ }
+    $("csv-status").textContent = `${response.status}: ${detail}`;
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  link.download = "predictions.csv";
+  link.textContent = "Download predictions.csv";
+  $("csv-status").replaceChildren(link);
+  preview(text);
+}
+
+async function start() {
+  const response = await fetch("metadata", { headers: headers({}) });
+  if (response.status === 401) {
+    $("key-box").hidden = false;
+    $("subtitle").textContent = "This service needs an API key.";
+    return;
+  }
+  if (!response.ok) {
+    $("subtitle").textContent = `The model is not available (${response.status}); see /ready.`;
+    return;
+  }
+  meta = await response.json();
+  $("key-box").hidden = !apiKey;
+  document.title = meta.name;
+  $("title").textContent = meta.name;
+  $("subtitle").textContent =
+    `Predicts ${meta.target} (${meta.problem_type}) with ${meta.model}, trained ${meta.trained_at}.`;
+  buildForm();
+}
+
+$("record-form").addEventListener("submit", predict);
+$("reset").addEventListener("click", fillExample);
+$("csv-send").addEventListener("click", scoreCsv);
+$("use-key").addEventListener("click", () => {
+  apiKey = $("api-key").value.trim();
+  start();
+});
+start();

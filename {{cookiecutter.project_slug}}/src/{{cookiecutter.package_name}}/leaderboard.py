@@ -1,0 +1,64 @@
+"""The leaderboard: every candidate's cross-validated scores, as CSV and Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .metrics import better
+
+
+@dataclass
+class Candidate:
+    family: str
+    config: dict[str, Any]
+    cv: dict[str, tuple[float, float]]  # metric -> (mean, std) over folds
+    fit_seconds: float
+    predict_ms_per_row: float
+    trials: pd.DataFrame | None = None  # the Optuna trials, when searched
+
+
+def champion_of(candidates: list[Candidate], metric: str) -> Candidate:
+    best = candidates[0]
+    for candidate in candidates[1:]:
+        if better(metric, candidate.cv[metric][0], best.cv[metric][0]):
+            best = candidate
+    return best
+
+
+def leaderboard(candidates: list[Candidate], metric: str) -> pd.DataFrame:
+    rows = []
+    for c in candidates:
+        row: dict[str, Any] = {"model": c.family}
+        for name, (mean, std) in c.cv.items():
+            row[f"{name}_mean"], row[f"{name}_std"] = mean, std
+        row["fit_seconds"] = c.fit_seconds
+        row["predict_ms_per_row"] = c.predict_ms_per_row
+        row["trials"] = 0 if c.trials is None else len(c.trials)
+        rows.append(row)
+    board = pd.DataFrame(rows)
+    ascending = not better(metric, 1.0, 0.0)
+    return board.sort_values(f"{metric}_mean", ascending=ascending).reset_index(drop=True)
+
+
+def leaderboard_markdown(board: pd.DataFrame, metric: str, note: str) -> str:
+    metrics = [c.removesuffix("_mean") for c in board.columns if c.endswith("_mean")]
+    header = "| model | " + " | ".join(metrics) + " | fit (s) | predict (ms/row) | trials |"
+    lines = [
+        "# Leaderboard",
+        "",
+        f"Cross-validated on the training split ({note}); ranked by {metric}. "
+        "Mean ± standard deviation over folds. Tuned and scored on the same folds, so these "
+        "scores are slightly optimistic: the held-out test split in `metrics.json` is the "
+        "unbiased one.",
+        "",
+        header,
+        "|" + "---|" * (len(metrics) + 4),
+    ]
+    for _, row in board.iterrows():
+        cells = [f"{row[f'{m}_mean']:.4f} ± {row[f'{m}_std']:.4f}" for m in metrics]
+        timing = f"{row['fit_seconds']:.2f} | {row['predict_ms_per_row']:.4f} | {row['trials']}"
+        lines.append(f"| {row['model']} | " + " | ".join(cells) + f" | {timing} |")
+    return "\n".join(lines) + "\n"

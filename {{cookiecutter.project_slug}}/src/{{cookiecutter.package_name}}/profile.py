@@ -1,0 +1,198 @@
+"""The data profile `validate` writes: per-column statistics, target, leakage, a few plots."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .schema import MISSING_TEXT, Schema, as_text
+from .tables import write_json, write_text
+
+log = logging.getLogger(__name__)
+LEAK_SCORE = 0.99  # a single column that predicts held-out rows this well is suspicious
+TOP_LEVELS = 5
+
+
+def _buckets(values: pd.Series) -> pd.Series:
+    """Numbers into up to 20 quantile bins, text as its levels; missing is its own bucket."""
+    if pd.api.types.is_numeric_dtype(values):
+        ranks = values.rank(method="dense", pct=True)
+        return (ranks * 20).round().fillna(-1).astype(int).astype(str)
+    return as_text(values).astype(str)
+
+
+def _holdout_score(bucket: pd.Series, target: pd.Series, regression: bool) -> float:
+    """Learn a per-bucket answer on half the rows, score it on the other half."""
+    order = np.random.default_rng(0).permutation(len(bucket))
+    fit, held = order[: len(order) // 2], order[len(order) // 2 :]
+    table = pd.DataFrame({"b": bucket.to_numpy(), "y": target.to_numpy()})
+    learn, test = table.iloc[fit], table.iloc[held]
+    if regression:
+        means = learn.groupby("b")["y"].mean()
+        guess = test["b"].map(means).fillna(learn["y"].mean())
+        total = ((test["y"] - test["y"].mean()) ** 2).sum()
+        return float(1 - ((test["y"] - guess) ** 2).sum() / total) if total else 0.0
+    majority = learn.groupby("b")["y"].agg(lambda s: s.value_counts().index[0])
+    guess = test["b"].map(majority).fillna(learn["y"].value_counts().index[0])
+    return float((guess == test["y"]).mean())
+
+
+def leaky_columns(frame: pd.DataFrame, schema: Schema) -> dict[str, float]:
+    """Columns that alone predict the target (held-out accuracy or R² of at least LEAK_SCORE)."""
+    target = frame[schema.target]
+    regression = schema.problem_type == "regression"
+    if not regression and target.value_counts(normalize=True).iloc[0] >= LEAK_SCORE:
+        return {}  # a target this imbalanced is predicted "perfectly" by anything
+    if len(frame) < 40:
+        return {}
+    leaks = {}
+    for name, spec in schema.columns.items():
+        values = frame[name]
+        if spec.kind == "datetime":
+            values = values.astype("int64", errors="ignore") if values.notna().all() else values
+            if not pd.api.types.is_numeric_dtype(values):
+                continue
+        if regression and spec.kind == "numeric":
+            score = abs(float(values.corr(target.astype(float), method="spearman")))
+        else:
+            score = _holdout_score(_buckets(values), target, regression)
+        if score >= LEAK_SCORE:
+            leaks[name] = round(score, 4)
+    return leaks
+
+
+def _column_stats(name: str, spec: Any, raw: pd.Series, clean: pd.Series) -> dict[str, Any]:
+    missing = (as_text(raw) == MISSING_TEXT) if spec.kind == "categorical" else clean.isna()
+    stats: dict[str, Any] = {
+        "kind": spec.kind,
+        "missing_share": round(float(missing.mean()), 4),
+        "unique": int(clean[~missing].nunique()),
+    }
+    if spec.kind == "numeric":
+        present = clean.dropna()
+        if len(present):
+            stats |= {
+                "min": float(present.min()),
+                "median": float(present.median()),
+                "mean": round(float(present.mean()), 4),
+                "max": float(present.max()),
+            }
+    elif spec.kind == "categorical":
+        top = clean[~missing].value_counts().head(TOP_LEVELS)
+        stats["top"] = {str(k): int(v) for k, v in top.items()}
+    else:
+        present = clean.dropna()
+        if len(present):
+            stats |= {"first": str(present.min()), "last": str(present.max())}
+    return stats
+
+
+def profile(
+    raw: pd.DataFrame, frame: pd.DataFrame, schema: Schema, duplicates: int, leaks: dict
+) -> dict[str, Any]:
+    """Everything the profile shows, as JSON-ready data."""
+    labelled = raw[raw[schema.target].notna()].reset_index(drop=True)
+    target = frame[schema.target]
+    if schema.problem_type == "regression":
+        described = target.astype(float).describe()
+        target_summary = {k: round(float(v), 4) for k, v in described.items()}
+    else:
+        target_summary = {str(k): int(v) for k, v in target.value_counts().items()}
+    return {
+        "rows_raw": len(raw),
+        "rows_without_target": int(len(raw) - len(labelled)),
+        "rows_valid": len(frame),
+        "duplicate_rows": duplicates,
+        "problem_type": schema.problem_type,
+        "target": {"name": schema.target, "distribution": target_summary},
+        "dropped_columns": schema.dropped,
+        "possible_leakage": leaks,
+        "columns": {
+            name: _column_stats(name, spec, labelled[name], frame[name])
+            for name, spec in schema.columns.items()
+        },
+    }
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Data profile",
+        "",
+        f"{report['rows_valid']} valid rows of {report['rows_raw']} "
+        f"({report['rows_without_target']} without a target, dropped); "
+        f"{report['duplicate_rows']} exact duplicate rows. Problem: {report['problem_type']}, "
+        f"target `{report['target']['name']}`.",
+        "",
+        "![Missing values](missing_values.png) ![Target](target.png)",
+        "",
+    ]
+    if report["possible_leakage"]:
+        leaks = ", ".join(f"`{k}` ({v})" for k, v in report["possible_leakage"].items())
+        lines += [f"**Possible leakage**: {leaks} alone predict the target.", ""]
+    if report["dropped_columns"]:
+        lines += ["Dropped columns:", ""]
+        lines += [f"- `{k}`: {v}" for k, v in report["dropped_columns"].items()]
+        lines.append("")
+    lines += ["| column | kind | missing | unique | summary |", "|---|---|---|---|---|"]
+    for name, stats in report["columns"].items():
+        if "top" in stats:
+            summary = ", ".join(f"{k} ({v})" for k, v in stats["top"].items())
+        elif "median" in stats:
+            summary = f"{stats['min']:g} … {stats['median']:g} … {stats['max']:g}"
+        else:
+            summary = f"{stats.get('first', '')} … {stats.get('last', '')}"
+        summary = summary.replace("|", "\\|")
+        lines.append(
+            f"| `{name}` | {stats['kind']} | {stats['missing_share']:.1%} | {stats['unique']} "
+            f"| {summary} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _plots(report: dict[str, Any], frame: pd.DataFrame, schema: Schema, folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shares = pd.Series({k: v["missing_share"] for k, v in report["columns"].items()})
+    shares = shares[shares > 0].sort_values().tail(25)
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.3 * len(shares) + 1)))
+    if shares.empty:
+        ax.text(0.5, 0.5, "No missing values", ha="center", va="center", fontsize=12)
+        ax.set_axis_off()
+    else:
+        ax.barh([str(i) for i in shares.index], shares.to_numpy() * 100, color="#4c72b0")
+        ax.set_xlabel("missing values (% of rows)")
+    ax.set_title("Missing values by column (top 25)")
+    fig.tight_layout()
+    fig.savefig(folder / "missing_values.png", dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    target = frame[schema.target]
+    if schema.problem_type == "regression":
+        ax.hist(target.astype(float), bins=40, color="#4c72b0")
+        ax.set_xlabel(schema.target)
+        ax.set_ylabel("rows")
+    else:
+        counts = target.astype(str).value_counts().head(20)
+        ax.bar(counts.index, counts.to_numpy(), color="#4c72b0")
+        ax.set_ylabel("rows")
+        ax.tick_params(axis="x", rotation=30)
+    ax.set_title(f"Target: {schema.target}")
+    fig.tight_layout()
+    fig.savefig(folder / "target.png", dpi=100)
+    plt.close(fig)
+
+
+def write_profile(report: dict[str, Any], frame: pd.DataFrame, schema: Schema, folder: Path) -> None:
+    """data_profile.json, data_profile.md and two plots in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _plots(report, frame, schema, folder)
+    write_json(report, folder / "data_profile.json")
+    write_text(_markdown(report), folder / "data_profile.md")
