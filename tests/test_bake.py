@@ -40,9 +40,11 @@ COMMON_FILES = [
     "src/{pkg}/api/settings.py",
     "src/{pkg}/cli.py",
     "src/{pkg}/config.py",
+    "src/{pkg}/diagnostics.py",
     "src/{pkg}/evaluate.py",
     "src/{pkg}/export.py",
     "src/{pkg}/features.py",
+    "src/{pkg}/figures.py",
     "src/{pkg}/ingest.py",
     "src/{pkg}/leaderboard.py",
     "src/{pkg}/metrics.py",
@@ -66,7 +68,9 @@ COMMON_FILES = [
     "tests/conftest.py",
     "tests/test_api.py",
     "tests/test_config.py",
+    "tests/test_evaluate.py",
     "tests/test_model.py",
+    "tests/test_plots.py",
     "tests/test_schema.py",
 ]
 GITHUB_FILES = [".github/workflows/ci.yml"]
@@ -80,7 +84,18 @@ COPY_WITHOUT_RENDER = json.loads(
     (baking.TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8")
 )["_copy_without_render"]
 PACKAGE = "customer_churn_prediction"  # the default package_name
-MAKE_TARGETS = ["help", "install", "lint", "format", "test", "repro", "serve", "mlflow-ui", "clean"]
+MAKE_TARGETS = [
+    "help",
+    "install",
+    "lint",
+    "format",
+    "test",
+    "repro",
+    "serve",
+    "bench-serve",
+    "mlflow-ui",
+    "clean",
+]
 
 DATASETS = ["telco_churn", "ames_housing", "custom"]
 COMBOS = list(product(DATASETS, ["yes", "no"], ["yes", "no"]))

@@ -3,7 +3,12 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import StageError
-from {{ cookiecutter.package_name }}.schema import as_text, infer_problem_type, infer_schema
+from {{ cookiecutter.package_name }}.schema import (
+    as_text,
+    coerce_features,
+    infer_problem_type,
+    infer_schema,
+)
 
 
 def table(n: int = 50) -> pd.DataFrame:
@@ -47,3 +52,35 @@ def test_single_class_target_is_refused():
 def test_every_kind_of_missing_text_becomes_empty():
     values = pd.Series(["  padded ", None, np.nan, pd.NA, "x"], dtype=object)
     assert as_text(values).tolist() == ["padded", "", "", "", "x"]
+
+
+def test_numbers_stored_as_text_become_numbers():
+    frame = table().assign(price=["$1,234.50", " 12 ", "7%", None, "3"] * 10)
+    schema = infer_schema(frame, "y")
+    assert schema.columns["price"].kind == "numeric"
+    clean = coerce_features(frame, schema)
+    assert clean["price"].head(5).tolist()[:3] == [1234.5, 12.0, 7.0]
+    assert np.isnan(clean["price"].iloc[3])
+
+
+def test_dates_are_expanded_into_parts():
+    days = pd.date_range("2024-01-01 08:00", periods=50, freq="37h").strftime("%Y-%m-%d %H:%M")
+    schema = infer_schema(table().assign(signed=days), "y")
+    assert schema.columns["signed"].kind == "datetime"
+    parts = coerce_features(table().assign(signed=days), schema)
+    assert {"signed__year", "signed__month", "signed__day_of_week", "signed__hour"} <= set(parts)
+    assert "signed" not in parts
+
+
+def test_case_and_padding_variants_are_one_category():
+    frame = table().assign(plan=["Basic", " basic", "BASIC ", "Premium", "premium"] * 10)
+    schema = infer_schema(frame, "y")
+    assert schema.columns["plan"].categories == ["Basic", "Premium"]
+    assert set(coerce_features(frame, schema)["plan"]) == {"Basic", "Premium"}
+
+
+def test_booleans_are_numbers():
+    frame = table().assign(active=[True, False, None, True, False] * 10)
+    schema = infer_schema(frame, "y")
+    assert schema.columns["active"].kind == "numeric"
+    assert coerce_features(frame, schema)["active"].head(3).tolist()[:2] == [1.0, 0.0]

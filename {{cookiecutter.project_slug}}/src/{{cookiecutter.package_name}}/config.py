@@ -111,7 +111,8 @@ class ModelsParams(_Strict):
 class SearchParams(_Strict):
     enabled: bool = True
     n_trials: int = Field(15, ge=1)  # per model family, unless the family sets its own
-    cv_folds: int = Field(3, ge=2, le=20)  # folds while searching; the leaderboard uses train.cv_folds
+    # Folds while searching; the leaderboard's final scores use train.cv_folds.
+    cv_folds: int = Field(3, ge=2, le=20)
     timeout_seconds: float = Field(60.0, gt=0)  # per model family, a cap on top of n_trials
 
 
@@ -142,6 +143,10 @@ class EvaluateParams(_Strict):
     target_unit: str | None = None  # regression: the target's unit, for axis labels
 
 
+class RegisterParams(_Strict):
+    tolerance: float = Field(0.0, ge=0)
+
+
 class MlflowParams(_Strict):
     experiment: str = Field(min_length=1)
     registered_model: str = Field(min_length=1)
@@ -156,6 +161,7 @@ class Params(_Strict):
     split: SplitParams = SplitParams()
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
+    registration: RegisterParams = Field(RegisterParams(), alias="register")
     mlflow: MlflowParams
 
 

@@ -17,22 +17,28 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
 
 from . import cli
 from .config import Params, load_params
+from .diagnostics import (
+    Scored,
+    dataset_summary,
+    learning,
+    model_importance,
+    one_thread,
+    permutation_importance,
+    scored,
+    segment_errors,
+    truth,
+)
 from .metrics import (
     HEADLINE,
-    LOWER_IS_BETTER,
     baseline_output,
     bootstrap_interval,
     calibration_points,
     classification_metrics,
     curve_points,
-    cv_scorers,
-    from_cv_score,
     per_class_metrics,
     regression_metrics,
     score,
@@ -40,21 +46,11 @@ from .metrics import (
 )
 from .models import build_pipeline
 from .predictor import Predictor, model_input
-from .schema import MISSING_TEXT, as_text, coerce_features
 from .tables import write_json, write_text
 
 log = logging.getLogger(__name__)
 
 CANDIDATES_DIR = "candidates"  # models/candidates/<family>.joblib, when `train` saves them
-
-
-@dataclass
-class Scored:
-    """A model's answers on the test split."""
-
-    y: np.ndarray  # true labels (encoded 0..k-1) or values
-    output: np.ndarray  # class probabilities, or predicted values
-    y_pred: np.ndarray | None = None  # predicted class indices (classification)
 
 
 @dataclass
@@ -75,36 +71,9 @@ class Evaluation:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def one_thread(pipeline: Any) -> Any:
-    """Set every n_jobs in the pipeline to 1. Evaluation fits and predicts many small models
-    in turn; on a small busy machine OpenMP threads waiting for each other stall such fits
-    for seconds, while one thread each is quick and steady."""
-    names = [name for name in pipeline.get_params() if name.endswith("n_jobs")]
-    return pipeline.set_params(**dict.fromkeys(names, 1))
-
-
-def encode(labels: pd.Series, classes: list[Any]) -> np.ndarray:
-    index = {str(label): i for i, label in enumerate(classes)}
-    return labels.map(lambda value: index[str(value)]).to_numpy(dtype=int)
-
-
-def truth(predictor: Predictor, frame: pd.DataFrame) -> np.ndarray:
-    target = frame[predictor.meta["target"]]
-    if predictor.classes is None:
-        return target.to_numpy(dtype=float)
-    return encode(target, predictor.classes)
-
-
 def uses_log_target(predictor: Predictor) -> bool:
     model = predictor.pipeline.steps[-1][1] if hasattr(predictor.pipeline, "steps") else None
     return isinstance(model, TransformedTargetRegressor) or predictor.meta.get("log_target", False)
-
-
-def scored(predictor: Predictor, frame: pd.DataFrame) -> Scored:
-    labels, proba = predictor.predict_frame(frame)
-    if proba is None:
-        return Scored(truth(predictor, frame), np.asarray(labels, dtype=float))
-    return Scored(truth(predictor, frame), proba, predictor.decide(proba))
 
 
 def test_metrics(problem: str, result: Scored, log_scale: bool = False) -> dict[str, float]:
@@ -160,7 +129,11 @@ def candidate_models(
     others = [family for family in families if family != meta["champion"]]
     saved = model_dir / CANDIDATES_DIR
     if saved.is_dir():
-        found = {f: joblib.load(saved / f"{f}.joblib") for f in others if (saved / f"{f}.joblib").is_file()}
+        found = {
+            f: joblib.load(saved / f"{f}.joblib")
+            for f in others
+            if (saved / f"{f}.joblib").is_file()
+        }
         return found, "as trained by the `train` stage"
     features = model_input(train, predictor.schema)
     y = truth(predictor, train)
@@ -182,157 +155,6 @@ def score_pipeline(pipeline: Any, predictor: Predictor, test: pd.DataFrame) -> S
         return Scored(y, np.asarray(pipeline.predict(features), dtype=float))
     proba = pipeline.predict_proba(features)
     return Scored(y, proba, predictor.decide(proba))
-
-
-def permutation_importance(
-    predictor: Predictor, test: pd.DataFrame, metric: str, repeats: int, seed: int
-) -> pd.DataFrame:
-    """How much the metric worsens when one original column is shuffled (mean, std)."""
-    problem = predictor.meta["problem_type"]
-
-    def metric_of(frame: pd.DataFrame) -> float:
-        result = scored(predictor, frame)
-        return score(problem, metric, result.y, result.output, result.y_pred)
-
-    base = metric_of(test)
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-    rng = np.random.default_rng(seed)
-    rows = []
-    for column in predictor.schema.features:
-        losses = []
-        for _ in range(repeats):
-            shuffled = test.copy()
-            shuffled[column] = rng.permutation(test[column].to_numpy())
-            losses.append(sign * (base - metric_of(shuffled)))
-        rows.append({"column": column, "importance": np.mean(losses), "std": np.std(losses)})
-    board = pd.DataFrame(rows, columns=["column", "importance", "std"])
-    return board.sort_values("importance", ascending=False, ignore_index=True)
-
-
-def model_importance(pipeline: Any) -> tuple[pd.DataFrame, str] | None:
-    """The fitted model's own importance per encoded input, as shares of the total."""
-    model = pipeline.steps[-1][1]
-    model = getattr(model, "regressor_", model)  # a log-target wrapper
-    name = type(model).__name__
-    if name.startswith("LGBM"):
-        values, kind = model.booster_.feature_importance(importance_type="gain"), "total gain"
-    elif name.startswith("XGB"):
-        values, kind = model.feature_importances_, "gain"
-    elif hasattr(model, "feature_importances_"):
-        values, kind = model.feature_importances_, "mean decrease in impurity"
-    elif hasattr(model, "coef_"):
-        values = np.abs(np.atleast_2d(model.coef_)).mean(axis=0)
-        kind = "|coefficient| on standardised inputs"
-    else:
-        return None
-    names = pipeline[:-1].get_feature_names_out()
-    values = np.asarray(values, dtype=float)
-    share = values / values.sum() if values.sum() > 0 else values
-    board = pd.DataFrame({"feature": names, "importance": share})
-    return board.sort_values("importance", ascending=False, ignore_index=True), kind
-
-
-def segment_errors(
-    predictor: Predictor, test: pd.DataFrame, result: Scored, ranking: pd.DataFrame, top_n: int
-) -> dict[str, Any] | None:
-    """Error by level of the most important categorical column (quartiles if none)."""
-    columns = predictor.schema.columns
-    ranked = [c for c in ranking["column"] if c in columns]
-    categorical = [c for c in ranked if columns[c].kind == "categorical"]
-    if categorical:
-        column = categorical[0]
-        groups = as_text(test[column]).replace(MISSING_TEXT, "(missing)")
-    elif ranked:
-        column = ranked[0]
-        values = coerce_features(test, predictor.schema)[column]
-        bins = pd.qcut(values, 4, duplicates="drop")
-        groups = bins.map(lambda b: f"{b.left:,.4g} to {b.right:,.4g}").astype(object)
-        groups = groups.where(values.notna(), "(missing)")
-    else:
-        return None
-    top = groups.value_counts().index[:top_n]
-    hidden = groups.nunique() - len(top)
-    groups = groups.where(groups.isin(top), f"other ({hidden} levels)")
-    if result.y_pred is None:
-        errors, measure = np.abs(result.output - result.y), "mean absolute error"
-    else:
-        errors, measure = (result.y_pred != result.y).astype(float), "error rate"
-    table = (
-        pd.DataFrame({"segment": groups.to_numpy(), "error": errors})
-        .groupby("segment", sort=False)["error"]
-        .agg(rows="size", error="mean")
-        .reset_index()
-        .sort_values("error", ascending=False, ignore_index=True)
-    )
-    return {"column": column, "measure": measure, "overall": float(errors.mean()), "table": table}
-
-
-def learning(
-    predictor: Predictor, train: pd.DataFrame, metric: str, points: int, folds: int, seed: int
-) -> pd.DataFrame:
-    """Train and validation scores of the champion's settings as the training set grows."""
-    problem = predictor.meta["problem_type"]
-    features, y = predictor.features(train), truth(predictor, train)
-    if problem == "regression":
-        cv = KFold(folds, shuffle=True, random_state=seed)
-        smallest = 10
-    else:
-        folds = max(2, min(folds, int(np.bincount(y).min())))
-        cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-        smallest = 10 * len(predictor.classes)  # every class in the smallest training set
-    largest = len(y) * (folds - 1) // folds
-    start = min(1.0, max(0.1, smallest / max(largest, 1)))
-    sizes, train_scores, valid_scores = learning_curve(
-        clone(predictor.pipeline),
-        features,
-        y,
-        train_sizes=np.linspace(start, 1.0, points),
-        cv=cv,
-        scoring=cv_scorers(problem)[metric],
-        shuffle=True,
-        random_state=seed,
-        error_score=np.nan,
-    )
-    train_scores = from_cv_score(metric, train_scores)
-    valid_scores = from_cv_score(metric, valid_scores)
-    curve = pd.DataFrame(
-        {
-            "train_size": sizes,
-            "train_score": np.nanmean(train_scores, axis=1),
-            "train_std": np.nanstd(train_scores, axis=1),
-            "validation_score": np.nanmean(valid_scores, axis=1),
-            "validation_std": np.nanstd(valid_scores, axis=1),
-        }
-    )
-    return curve.dropna(subset=["train_score", "validation_score"]).reset_index(drop=True)
-
-
-def dataset_summary(predictor: Predictor, train: pd.DataFrame, test: pd.DataFrame) -> dict:
-    schema = predictor.schema
-    typed = coerce_features(pd.concat([train, test]), schema)
-    missing = typed.isna() | typed.eq(MISSING_TEXT)
-    target = pd.concat([train, test])[schema.target]
-    summary: dict[str, Any] = {
-        "target": schema.target,
-        "train_rows": len(train),
-        "test_rows": len(test),
-        "numeric": sum(spec.kind == "numeric" for spec in schema.columns.values()),
-        "categorical": sum(spec.kind == "categorical" for spec in schema.columns.values()),
-        "dropped": dict(schema.dropped),
-        "missing_share": float(missing.to_numpy().mean()),
-    }
-    if predictor.classes is None:
-        values = target.astype(float)
-        summary["target_stats"] = {
-            "mean": values.mean(),
-            "median": values.median(),
-            "min": values.min(),
-            "max": values.max(),
-        }
-    else:
-        shares = target.astype(str).value_counts(normalize=True)
-        summary["class_shares"] = {str(c): float(shares.get(str(c), 0.0)) for c in predictor.classes}
-    return summary
 
 
 def settings(params: Params) -> dict[str, Any]:
@@ -413,12 +235,19 @@ def plot_data(ev: Evaluation) -> dict[str, pd.DataFrame]:
         )
         return tables
     names = np.array([str(c) for c in classes], dtype=object)
-    roc, pr = curve_points("roc", result.y, result.output), curve_points("pr", result.y, result.output)
+    roc, pr = (
+        curve_points("roc", result.y, result.output),
+        curve_points("pr", result.y, result.output),
+    )
     calibration = calibration_points(result.y, result.output)
     tables |= {
         "roc.csv": pd.DataFrame({"fpr": roc["fpr"], "tpr": roc["tpr"]}),
-        "precision_recall.csv": pd.DataFrame({"recall": pr["recall"], "precision": pr["precision"]}),
-        "confusion.csv": pd.DataFrame({"actual": names[result.y], "predicted": names[result.y_pred]}),
+        "precision_recall.csv": pd.DataFrame(
+            {"recall": pr["recall"], "precision": pr["precision"]}
+        ),
+        "confusion.csv": pd.DataFrame(
+            {"actual": names[result.y], "predicted": names[result.y_pred]}
+        ),
         "calibration.csv": pd.DataFrame(
             {"predicted": calibration["predicted"], "observed": calibration["observed"]}
         ),
@@ -452,7 +281,8 @@ def log_to_mlflow(run_id: str, paths: list[Path], experiment: str) -> None:
 
 
 def main() -> None:
-    from .report import draw_figures, write_documents
+    from .figures import draw_figures
+    from .report import write_documents
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model-dir", type=Path, required=True)

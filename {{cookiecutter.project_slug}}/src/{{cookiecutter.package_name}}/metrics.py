@@ -99,7 +99,14 @@ _REPORTED = {
         *("accuracy", "balanced_accuracy", "precision", "recall", "f1"),
         *("roc_auc", "pr_auc", "log_loss", "brier"),
     ],
-    "multiclass": ["accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "roc_auc", "log_loss"],
+    "multiclass": [
+        "accuracy",
+        "balanced_accuracy",
+        "f1_macro",
+        "f1_weighted",
+        "roc_auc",
+        "log_loss",
+    ],
     "regression": ["rmse", "mae", "r2", "mape"],
 }
 

@@ -8,6 +8,7 @@ instead of indices; long names are shortened and long lists cut to the top N.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def _save(figure: Figure, path: Path) -> None:
 
 
 def _style(ax: object, title: str, xlabel: str, ylabel: str) -> None:
-    ax.set_title(title, fontsize=11, loc="left")
+    ax.set_title("\n".join(textwrap.wrap(title, 64)), fontsize=11, loc="left")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
@@ -60,10 +61,15 @@ def confusion_matrix(counts: np.ndarray, classes: Sequence[str], title: str, pat
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.nan_to_num(counts / counts.sum(axis=1, keepdims=True))
     names = [short(c, 20) for c in classes]
-    panels = [(left, counts, "Counts (rows)", "{:,.0f}"), (right, shares, "Share of actual class", "{:.0%}")]
+    panels = [
+        (left, counts, "Counts (rows)", "{:,.0f}"),
+        (right, shares, "Share of actual class", "{:.0%}"),
+    ]
     for ax, values, subtitle, pattern in panels:
         image = ax.imshow(values, cmap="Blues", vmin=0)
-        ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
+        ax.set_xticks(
+            range(k), names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center"
+        )
         ax.set_yticks(range(k), names)
         ax.set_xlabel("Predicted class")
         ax.set_ylabel("Actual class")
@@ -72,7 +78,9 @@ def confusion_matrix(counts: np.ndarray, classes: Sequence[str], title: str, pat
             top = values.max() or 1
             for (i, j), value in np.ndenumerate(values):
                 color = "white" if value > top / 2 else "black"
-                ax.text(j, i, pattern.format(value), ha="center", va="center", color=color, fontsize=9)
+                ax.text(
+                    j, i, pattern.format(value), ha="center", va="center", color=color, fontsize=9
+                )
         figure.colorbar(image, ax=ax, shrink=0.8)
     figure.suptitle(title, fontsize=11, x=0.01, ha="left")
     _save(figure, path)
@@ -103,23 +111,44 @@ def curves(
             drawstyle="steps-post" if kind == "pr" else "default",
         )
     if kind == "roc":
-        ax.plot([0, 1], [0, 1], linestyle="--", color=REFERENCE_COLOR, label="random ranking: 0.500")
-        _style(ax, title, "False positive rate (share of negatives flagged)", "True positive rate (recall)")
+        ax.plot(
+            [0, 1], [0, 1], linestyle="--", color=REFERENCE_COLOR, label="random ranking: 0.500"
+        )
+        _style(
+            ax,
+            title,
+            "False positive rate (share of negatives flagged)",
+            "True positive rate (recall)",
+        )
     else:
         prevalence = next(iter(models.values()))["prevalence"]
-        ax.axhline(prevalence, linestyle="--", color=REFERENCE_COLOR, label=f"random ranking: {prevalence:.3f}")
-        _style(ax, title, "Recall (share of positives found)", "Precision (share of flags that are right)")
+        ax.axhline(
+            prevalence,
+            linestyle="--",
+            color=REFERENCE_COLOR,
+            label=f"random ranking: {prevalence:.3f}",
+        )
+        _style(
+            ax,
+            title,
+            "Recall (share of positives found)",
+            "Precision (share of flags that are right)",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower right" if kind == "roc" else "upper right", fontsize=8, frameon=False)
     _save(figure, path)
 
 
-def calibration(points: Mapping[str, np.ndarray], xlabel: str, ylabel: str, title: str, path: Path) -> None:
+def calibration(
+    points: Mapping[str, np.ndarray], xlabel: str, ylabel: str, title: str, path: Path
+) -> None:
     """Observed frequency against predicted probability, with the spread of predictions below."""
     figure, (ax, hist) = _figure(6.6, 5.6, nrows=2, height_ratios=[3, 1], sharex=True)
     ax.plot([0, 1], [0, 1], linestyle="--", color=REFERENCE_COLOR, label="perfectly calibrated")
-    ax.plot(points["predicted"], points["observed"], marker="o", color=CHAMPION_COLOR, label="champion")
+    ax.plot(
+        points["predicted"], points["observed"], marker="o", color=CHAMPION_COLOR, label="champion"
+    )
     _style(ax, title, "", ylabel)
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
@@ -129,12 +158,20 @@ def calibration(points: Mapping[str, np.ndarray], xlabel: str, ylabel: str, titl
     _save(figure, path)
 
 
-def thresholds(sweep: Mapping[str, np.ndarray], chosen: float, xlabel: str, title: str, path: Path) -> None:
+def thresholds(
+    sweep: Mapping[str, np.ndarray], chosen: float, xlabel: str, title: str, path: Path
+) -> None:
     """Precision, recall and F1 of the positive class against the decision threshold."""
     figure, ax = _figure()
-    for name, color in (("precision", OTHER_COLORS[0]), ("recall", OTHER_COLORS[1]), ("f1", CHAMPION_COLOR)):
+    for name, color in (
+        ("precision", OTHER_COLORS[0]),
+        ("recall", OTHER_COLORS[1]),
+        ("f1", CHAMPION_COLOR),
+    ):
         ax.plot(sweep["threshold"], sweep[name], color=color, label=name.replace("f1", "F1"))
-    ax.axvline(chosen, linestyle="--", color=REFERENCE_COLOR, label=f"chosen threshold {chosen:.2f}")
+    ax.axvline(
+        chosen, linestyle="--", color=REFERENCE_COLOR, label=f"chosen threshold {chosen:.2f}"
+    )
     _style(ax, title, xlabel, "Score (0 to 1)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
@@ -173,8 +210,15 @@ def bars(
     n = len(names)
     figure, ax = _figure(6.8, max(2.6, 0.9 + 0.32 * n))
     positions = np.arange(n)[::-1]
-    ax.barh(positions, values, xerr=errors, color=CHAMPION_COLOR, alpha=0.85, height=0.7,
-            error_kw={"ecolor": "#444444", "capsize": 2, "linewidth": 0.8})
+    ax.barh(
+        positions,
+        values,
+        xerr=errors,
+        color=CHAMPION_COLOR,
+        alpha=0.85,
+        height=0.7,
+        error_kw={"ecolor": "#444444", "capsize": 2, "linewidth": 0.8},
+    )
     ax.set_yticks(positions, [short(name) for name in names], fontsize=9)
     if reference is not None:
         ax.axvline(reference[0], linestyle="--", color=OTHER_COLORS[0], label=reference[1])
@@ -185,6 +229,7 @@ def bars(
         ax.set_xlim(right=max(values) * 1.25 if max(values) > 0 else 1)
     _style(ax, title, xlabel, "")
     ax.grid(axis="y", visible=False)
+    _thousands(ax.xaxis, np.asarray(values, dtype=float))
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     _save(figure, path)
@@ -195,8 +240,13 @@ def predicted_vs_actual(
 ) -> None:
     figure, ax = _figure(6.0, 5.6)
     ax.scatter(actual, predicted, s=10, alpha=0.45, color=CHAMPION_COLOR, edgecolors="none")
-    low, high = np.nanmin([actual.min(), predicted.min()]), np.nanmax([actual.max(), predicted.max()])
-    ax.plot([low, high], [low, high], linestyle="--", color=REFERENCE_COLOR, label="prediction = actual")
+    low, high = (
+        np.nanmin([actual.min(), predicted.min()]),
+        np.nanmax([actual.max(), predicted.max()]),
+    )
+    ax.plot(
+        [low, high], [low, high], linestyle="--", color=REFERENCE_COLOR, label="prediction = actual"
+    )
     _style(ax, title, f"Actual {quantity}", f"Predicted {quantity}")
     _thousands(ax.xaxis, actual)
     _thousands(ax.yaxis, predicted)
@@ -216,7 +266,7 @@ def residuals(
     centres = [np.median(predicted[ids == i]) for i in range(len(edges) - 1) if np.any(ids == i)]
     medians = [np.median(residual[ids == i]) for i in range(len(edges) - 1) if np.any(ids == i)]
     ax.plot(centres, medians, color=OTHER_COLORS[0], marker="o", label="median residual per decile")
-    _style(ax, title, f"Predicted {quantity}", "Residual: actual − predicted")
+    _style(ax, title, f"Predicted {quantity}", f"Actual minus predicted {quantity}")
     _thousands(ax.xaxis, predicted)
     _thousands(ax.yaxis, residual)
     ax.legend(fontsize=8, frameon=False)
@@ -227,6 +277,6 @@ def residual_distribution(residual: np.ndarray, quantity: str, title: str, path:
     figure, ax = _figure()
     ax.hist(residual, bins=40, color=CHAMPION_COLOR, alpha=0.8)
     ax.axvline(0, linestyle="--", color=REFERENCE_COLOR)
-    _style(ax, title, f"Residual of {quantity}: actual − predicted", "Rows")
+    _style(ax, title, f"Residual of {quantity}: actual minus predicted", "Rows")
     _thousands(ax.xaxis, residual)
     _save(figure, path)

@@ -224,6 +224,25 @@ class Predictor:
             for label, row in zip(labels, proba.tolist(), strict=True)
         ]
 
+    def with_predictions(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """The table with a `prediction` column and, for classes, `probability_<label>` ones
+        (names that clash with the table's own get a leading underscore)."""
+        labels, proba = self.predict_frame(raw)
+        out = raw.copy()
+        taken = {str(column) for column in out.columns}
+
+        def free(name: str) -> str:
+            while name in taken:
+                name = f"_{name}"
+            taken.add(name)
+            return name
+
+        out[free("prediction")] = labels
+        if proba is not None:
+            for i, label in enumerate(self.classes):
+                out[free(f"probability_{label}")] = proba[:, i]
+        return out
+
     def predict_records(self, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """One answer per record (a mapping keyed by raw column names; None means missing)."""
         raw = pd.DataFrame.from_records(

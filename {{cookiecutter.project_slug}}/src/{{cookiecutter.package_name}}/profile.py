@@ -190,7 +190,9 @@ def _plots(report: dict[str, Any], frame: pd.DataFrame, schema: Schema, folder: 
     plt.close(fig)
 
 
-def write_profile(report: dict[str, Any], frame: pd.DataFrame, schema: Schema, folder: Path) -> None:
+def write_profile(
+    report: dict[str, Any], frame: pd.DataFrame, schema: Schema, folder: Path
+) -> None:
     """data_profile.json, data_profile.md and two plots in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     _plots(report, frame, schema, folder)

@@ -22,7 +22,7 @@ MAX_LISTED_CATEGORIES = 100
 MAX_CLASSES = 50
 PARSE_SHARE = 0.95  # text becomes a number or a date when this share of its values parse
 MISSING_TEXT = ""  # missing categorical values travel as "" (ONNX Runtime has no null strings)
-DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
+DATE_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
 Kind = Literal["numeric", "categorical", "datetime"]
 Problem = Literal["binary", "multiclass", "regression"]
@@ -187,14 +187,17 @@ def _column_spec(series: pd.Series) -> ColumnSpec:
 
 def _datetime_spec(dates: pd.Series) -> ColumnSpec:
     present = dates.dropna()
-    parts = ["year", "month", "day", "dayofweek"]
+    parts = ["year", "month", "day", "day_of_week"]
     if (present.dt.hour != 0).any() or (present.dt.minute != 0).any():
         parts.append("hour")
     return ColumnSpec(kind="datetime", nullable=bool(dates.isna().any()), parts=parts)
 
 
 def infer_schema(
-    frame: pd.DataFrame, target: str, problem_type: str = "auto", exclude: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    target: str,
+    problem_type: str = "auto",
+    exclude: dict[str, str] | None = None,
 ) -> Schema:
     """Describe every column of the raw table; drop IDs, constants, empty and excluded columns."""
     if target not in frame.columns:

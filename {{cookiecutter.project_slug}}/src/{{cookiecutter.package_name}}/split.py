@@ -32,7 +32,7 @@ def split(
     """Random (stratified for classification), by group, or by time (latest rows to test)."""
     if params.strategy == "time":
         order = _require(frame, params.time_column, "time_column").sort_values(kind="stable")
-        cut = int(round(len(frame) * (1 - params.test_size)))
+        cut = round(len(frame) * (1 - params.test_size))
         train, test = frame.loc[order.index[:cut]], frame.loc[order.index[cut:]]
     elif params.strategy == "group":
         groups = _require(frame, params.group_column, "group_column")

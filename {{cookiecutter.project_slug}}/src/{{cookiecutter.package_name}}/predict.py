@@ -1,0 +1,63 @@
+"""Batch scoring: `python -m {{ cookiecutter.package_name }}.predict INPUT OUTPUT`.
+
+INPUT is a CSV (optionally .gz) or Parquet table with one column per feature (other columns
+are kept); OUTPUT gets the same table with a `prediction` column and, for classification,
+one `probability_<label>` column per class: CSV or Parquet by its suffix. It runs the served
+model (ONNX Runtime once `dvc repro` has exported it) through the same feature path as the
+API and the evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import cli
+from .predictor import Predictor
+from .tables import atomic_write, read_source, write_parquet
+
+log = logging.getLogger(__name__)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        write_parquet(frame, path)
+    elif name.endswith((".csv", ".csv.gz")):
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, compression="infer"))
+    else:
+        raise cli.StageError(f"{path}: unknown file type (expected .csv, .csv.gz or .parquet)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("input", type=Path, help="CSV or Parquet table to score")
+    parser.add_argument("output", type=Path, help="where to write it with predictions")
+    parser.add_argument("--model-dir", type=Path, default=Path("models"))
+    parser.add_argument("--runtime", choices=["auto", "onnx", "sklearn"], default="auto")
+    args = parser.parse_args()
+
+    predictor = Predictor.load(args.model_dir, runtime=args.runtime)
+    started = time.perf_counter()
+    frame = read_source(str(args.input))
+    read = time.perf_counter()
+    scored = predictor.with_predictions(frame)
+    done = time.perf_counter()
+    write_table(scored, args.output)
+    log.info(
+        "%d rows: read %.2f s, scored %.2f s (%.0f rows/s, %s runtime), written to %s",
+        len(frame),
+        read - started,
+        done - read,
+        len(frame) / max(done - read, 1e-9),
+        predictor.runtime,
+        args.output,
+    )
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,143 @@
+"""The evaluation: honest metrics with intervals and a baseline, diagnostics, documents."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.evaluate import analyse, plot_data
+from {{ cookiecutter.package_name }}.figures import draw_figures, fmt
+from {{ cookiecutter.package_name }}.metrics import (
+    better,
+    bootstrap_interval,
+    classification_metrics,
+    per_class_metrics,
+    regression_metrics,
+)
+from {{ cookiecutter.package_name }}.report import write_documents
+
+
+@pytest.fixture(scope="session")
+def evaluation(predictor, splits, params, model_dir):
+    """The full evaluation of the fixture model (fast setting), every family as a candidate."""
+    families = list(params.train.models.enabled())
+    metric = predictor.meta["primary_metric"]
+    cv = predictor.meta["cv"][metric]
+    board = pd.DataFrame(
+        {
+            "model": families,
+            f"{metric}_mean": cv["mean"],
+            f"{metric}_std": cv["std"],
+            "fit_seconds": 0.1,
+        }
+    )
+    return analyse(predictor, splits[0], splits[1], board, params, model_dir)
+
+
+@pytest.fixture(scope="session")
+def documents(evaluation, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reports")
+    figures = draw_figures(evaluation, folder / "figures")
+    paths = [folder / name for name in ("report.html", "README.md", "model_card.md")]
+    write_documents(evaluation, figures, folder / "figures", *paths)
+    return folder, figures
+
+
+def test_metrics_file_holds_the_contract_keys_as_finite_numbers(evaluation):
+    metrics = evaluation.metrics
+    assert {"champion", "test", "intervals", "baseline", "candidates"} <= set(metrics)
+    assert all(np.isfinite(value) for value in metrics["test"].values())
+    json.dumps(metrics, allow_nan=False)  # DVC and MLflow read it: plain JSON, no NaN
+
+
+def test_headline_metric_has_an_interval_around_a_plausible_range(evaluation):
+    metric = evaluation.meta["primary_metric"]
+    interval = evaluation.metrics["intervals"][metric]
+    assert interval["low"] <= interval["high"]
+    width = interval["high"] - interval["low"]
+    assert interval["low"] - width <= evaluation.metrics["test"][metric] <= interval["high"] + width
+
+
+def test_champion_beats_the_naive_baseline_on_its_primary_metric(evaluation):
+    metric = evaluation.meta["primary_metric"]
+    metrics = evaluation.metrics
+    assert better(metric, metrics["test"][metric], metrics["baseline"][metric])
+
+
+def test_every_other_enabled_family_is_scored_on_the_test_split(evaluation, params):
+    others = set(params.train.models.enabled()) - {evaluation.metrics["champion"]}
+    assert set(evaluation.metrics["candidates"]) == others
+
+
+def test_permutation_importance_covers_every_original_column(evaluation, schema):
+    assert set(evaluation.permutation["column"]) == set(schema.features)
+
+
+def test_plot_data_tables_fit_the_problem_type(evaluation):
+    tables = plot_data(evaluation)
+    assert {"learning_curve.csv", "importance.csv"} <= set(tables)
+    expected = "predictions.csv" if evaluation.champion.y_pred is None else "confusion.csv"
+    assert expected in tables
+    assert all(len(table) > 0 for table in tables.values())
+
+
+def test_documents_embed_every_figure_and_leave_no_template_syntax(documents):
+    folder, figures = documents
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == len(figures)
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    for plot in figures:
+        assert (folder / "figures" / plot.file).stat().st_size > 5_000
+        assert f"(figures/{plot.file})" in readme
+    for name in ("report.html", "README.md", "model_card.md"):
+        text = (folder / name).read_text(encoding="utf-8")
+        assert "{{ '{{' }}" not in text and "{{ '{%' }}" not in text
+
+
+def test_markdown_shows_the_numbers_of_the_metrics_file(documents, evaluation):
+    readme = (documents[0] / "README.md").read_text(encoding="utf-8")
+    for name, value in evaluation.metrics["test"].items():
+        row = re.search(rf"^\| [^|]+ \| `{name}` \| ([^|]+) \|", readme, flags=re.MULTILINE)
+        assert row is not None, name
+        assert row.group(1).strip() == fmt(value)
+
+
+def test_model_card_has_no_empty_section(documents):
+    card = (documents[0] / "model_card.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## ", card, flags=re.MULTILINE)[1:]
+    assert len(sections) >= 6
+    assert all(len(section.split("\n", 1)[1].strip()) > 40 for section in sections)
+
+
+def test_binary_metrics_include_threshold_and_probability_quality():
+    y = np.array([0, 0, 1, 1, 1, 0])
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8], [0.7, 0.3], [0.8, 0.2]])
+    scores = classification_metrics("binary", y, proba, (proba[:, 1] >= 0.5).astype(int))
+    assert {"balanced_accuracy", "roc_auc", "pr_auc", "log_loss", "brier", "recall"} <= set(scores)
+    assert scores["recall"] == pytest.approx(2 / 3)
+
+
+def test_per_class_support_adds_up_to_the_rows():
+    y = np.array([0, 1, 2, 2, 1, 0, 2])
+    table = per_class_metrics(y, np.array([0, 1, 2, 1, 1, 0, 2]), ["a", "b", "c"])
+    assert sum(row["support"] for row in table.values()) == len(y)
+    assert table["b"]["recall"] == 1.0
+
+
+def test_mape_is_left_out_where_a_true_value_is_zero():
+    assert "mape" not in regression_metrics(np.array([0.0, 1.0, 2.0]), np.array([0.5, 1.0, 2.5]))
+    assert "mape" in regression_metrics(np.array([1.0, 2.0]), np.array([1.5, 2.0]))
+
+
+def test_log_scale_metrics_appear_for_a_log_target_model():
+    scores = regression_metrics(np.array([10.0, 100.0, 1000.0]), np.array([12.0, 90.0, 1100.0]), True)
+    assert {"rmse_log", "mae_log", "r2_log"} <= set(scores)
+
+
+def test_bootstrap_interval_covers_the_true_mean():
+    values = np.random.default_rng(0).normal(5.0, 1.0, 400)
+    low, high = bootstrap_interval(lambda rows: values[rows].mean(), len(values), 300, seed=1)
+    assert low < 5.0 < high
+    assert high - low < 0.5

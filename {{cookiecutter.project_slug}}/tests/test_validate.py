@@ -1,0 +1,55 @@
+"""Data tests: validation refuses what breaks schema.yaml, naming column and rule."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import StageError
+from {{ cookiecutter.package_name }}.profile import leaky_columns
+from {{ cookiecutter.package_name }}.schema import infer_schema
+from {{ cookiecutter.package_name }}.validate import clean
+
+
+def table(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "age (years)": rng.integers(18, 90, n),
+            "plan": rng.choice(["a", "b", "c"], n),
+            "y": rng.choice(["no", "yes"], n),
+        }
+    )
+
+
+def test_rows_without_target_are_dropped():
+    frame = table()
+    frame.loc[:9, "y"] = None
+    schema = infer_schema(frame, "y")
+    assert len(clean(frame, schema)) == len(frame) - 10
+
+
+def test_values_outside_the_schema_name_column_and_rule():
+    frame = table()
+    schema = infer_schema(frame, "y")
+    bad = frame.copy()
+    bad.loc[0, "age (years)"] = 150
+    bad.loc[1, "plan"] = "zzz"
+    with pytest.raises(StageError) as error:
+        clean(bad, schema)
+    message = str(error.value)
+    assert "'age (years)'" in message and "at most 8" in message
+    assert "'plan'" in message and "listed categories" in message
+
+
+def test_a_missing_column_is_named():
+    frame = table()
+    schema = infer_schema(frame, "y")
+    with pytest.raises(StageError, match="'plan'"):
+        clean(frame.drop(columns=["plan"]), schema)
+
+
+def test_a_copy_of_the_target_is_flagged_as_leakage():
+    frame = table().assign(outcome_code=lambda f: f["y"].map({"no": 0, "yes": 1}))
+    schema = infer_schema(frame, "y")
+    leaks = leaky_columns(clean(frame, schema), schema)
+    assert list(leaks) == ["outcome_code"]
