@@ -9,10 +9,10 @@ export DVC_NO_ANALYTICS := 1
 CHECKED := hooks scripts tests
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test demo lint format clean
+.PHONY: help bootstrap test demo bench-train lint format clean
 
 help: ## Show this list of targets
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 bootstrap: $(STAMP) ## Create .venv with uv and install requirements-dev.txt
 
@@ -21,7 +21,7 @@ $(STAMP): requirements-dev.txt
 	@set -e; \
 	if command -v uv >/dev/null 2>&1; then \
 		uv=uv; \
-		[ -x $(VENV)/bin/python ] || uv venv --python $(PYTHON) $(VENV); \
+		[ -x $(VENV)/bin/python ] || uv venv --seed --python $(PYTHON) $(VENV); \
 	else \
 		[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV); \
 		$(VENV)/bin/python -m pip install --quiet uv; \
@@ -31,10 +31,14 @@ $(STAMP): requirements-dev.txt
 	@touch $@
 
 test: bootstrap ## Run the template tests (hooks, bakes, end-to-end)
+	sh scripts/ensure-chromium.sh
 	pytest
 
 demo: bootstrap ## Bake the default project into demo/, train it, serve one prediction
 	python scripts/demo.py
+
+bench-train: bootstrap ## Train both demos (default params) and compare them with FLAML
+	python scripts/bench_train.py
 
 lint: bootstrap ## Check the hooks, scripts and tests with ruff
 	ruff check $(CHECKED) && ruff format --check $(CHECKED)

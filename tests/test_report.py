@@ -81,7 +81,7 @@ def test_html_report_renders_in_chromium_with_every_image(trained_telco, tmp_pat
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
     report = trained_telco / "reports" / "report.html"
     figures = sorted((trained_telco / "reports" / "figures").glob("*.png"))
     problems: list[str] = []

@@ -132,7 +132,8 @@ def test_mape_is_left_out_where_a_true_value_is_zero():
 
 
 def test_log_scale_metrics_appear_for_a_log_target_model():
-    scores = regression_metrics(np.array([10.0, 100.0, 1000.0]), np.array([12.0, 90.0, 1100.0]), True)
+    truth, predicted = np.array([10.0, 100.0, 1000.0]), np.array([12.0, 90.0, 1100.0])
+    scores = regression_metrics(truth, predicted, log_scale=True)
     assert {"rmse_log", "mae_log", "r2_log"} <= set(scores)
 
 

@@ -119,15 +119,16 @@ def model_importance(pipeline: Any) -> tuple[pd.DataFrame, str] | None:
 def segment_errors(
     predictor: Predictor, test: pd.DataFrame, result: Scored, ranking: pd.DataFrame, top_n: int
 ) -> dict[str, Any] | None:
-    """Error by level of the most important categorical column (quartiles if none)."""
+    """Error by level of the most important categorical column (else numeric, in quartiles)."""
     columns = predictor.schema.columns
     ranked = [c for c in ranking["column"] if c in columns]
     categorical = [c for c in ranked if columns[c].kind == "categorical"]
+    numeric = [c for c in ranked if columns[c].kind == "numeric"]
     if categorical:
         column = categorical[0]
         groups = as_text(test[column]).replace(MISSING_TEXT, "(missing)")
-    elif ranked:
-        column = ranked[0]
+    elif numeric:
+        column = numeric[0]
         values = coerce_features(test, predictor.schema)[column]
         bins = pd.qcut(values, 4, duplicates="drop")
         groups = bins.map(lambda b: f"{b.left:,.4g} to {b.right:,.4g}").astype(object)
@@ -202,6 +203,7 @@ def dataset_summary(predictor: Predictor, train: pd.DataFrame, test: pd.DataFram
         "test_rows": len(test),
         "numeric": sum(spec.kind == "numeric" for spec in schema.columns.values()),
         "categorical": sum(spec.kind == "categorical" for spec in schema.columns.values()),
+        "datetime": sum(spec.kind == "datetime" for spec in schema.columns.values()),
         "dropped": dict(schema.dropped),
         "missing_share": float(missing.to_numpy().mean()),
     }

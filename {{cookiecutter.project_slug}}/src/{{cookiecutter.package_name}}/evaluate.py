@@ -72,26 +72,28 @@ class Evaluation:
 
 
 def uses_log_target(predictor: Predictor) -> bool:
-    model = predictor.pipeline.steps[-1][1] if hasattr(predictor.pipeline, "steps") else None
-    return isinstance(model, TransformedTargetRegressor) or predictor.meta.get("log_target", False)
+    """A regression model fitted on log(target): its metrics are also given on that scale."""
+    if predictor.meta.get("target_transform") == "log":
+        return True
+    steps = getattr(predictor.pipeline, "steps", None)
+    return bool(steps) and isinstance(steps[-1][1], TransformedTargetRegressor)
 
 
-def test_metrics(problem: str, result: Scored, log_scale: bool = False) -> dict[str, float]:
+def held_out_metrics(problem: str, result: Scored, log_scale: bool = False) -> dict[str, float]:
     if problem == "regression":
         return regression_metrics(result.y, result.output, log_scale)
     return classification_metrics(problem, result.y, result.output, result.y_pred)
 
 
-def evaluate(predictor: Predictor, test: pd.DataFrame) -> dict[str, Any]:
-    """Held-out metrics of the champion, through the same path the API serves."""
+def summary(predictor: Predictor, result: Scored) -> dict[str, Any]:
+    """The champion's answers on the test split as the core of reports/metrics.json."""
     meta, problem = predictor.meta, predictor.meta["problem_type"]
-    result = scored(predictor, test)
     report: dict[str, Any] = {
         "champion": meta["champion"],
         "problem_type": problem,
         "primary_metric": meta.get("primary_metric"),
-        "test_rows": len(test),
-        "test": test_metrics(problem, result, uses_log_target(predictor)),
+        "test_rows": len(result.y),
+        "test": held_out_metrics(problem, result, uses_log_target(predictor)),
     }
     if problem == "binary":
         report["threshold"] = float(meta.get("threshold", 0.5))
@@ -99,6 +101,11 @@ def evaluate(predictor: Predictor, test: pd.DataFrame) -> dict[str, Any]:
     if problem == "multiclass":
         report["per_class"] = per_class_metrics(result.y, result.y_pred, predictor.classes)
     return report
+
+
+def evaluate(predictor: Predictor, test: pd.DataFrame) -> dict[str, Any]:
+    """Held-out metrics of the champion, through the same path the API serves."""
+    return summary(predictor, scored(predictor, test))
 
 
 def intervals(
@@ -181,22 +188,23 @@ def analyse(
     one_thread(predictor.pipeline)
     seed, problem, metric = params.seed, meta["problem_type"], meta["primary_metric"]
     headline = list(dict.fromkeys([metric, *HEADLINE[problem]]))
-    metrics = evaluate(predictor, test)
     champion = scored(predictor, test)
+    metrics = summary(predictor, champion)
     rounds = cfg["bootstrap_rounds"]
     log.info("bootstrap intervals (%d resamples)", rounds)
     metrics["intervals"] = intervals(problem, champion, headline, rounds, seed)
     base_output, base_pred = baseline_output(
         problem, truth(predictor, train), len(test), len(predictor.classes or [])
     )
-    metrics["baseline"] = test_metrics(problem, Scored(champion.y, base_output, base_pred))
+    naive = Scored(champion.y, base_output, base_pred)
+    metrics["baseline"] = held_out_metrics(problem, naive, uses_log_target(predictor))
 
     families = [str(family) for family in board["model"]]
     log.info("scoring the other candidates on the test split")
     fitted, source = candidate_models(predictor, model_dir, families, train, params)
     candidates = {f: score_pipeline(p, predictor, test) for f, p in fitted.items()}
     metrics["candidates"] = {
-        family: {m: v for m, v in test_metrics(problem, result).items() if m in headline}
+        family: {m: v for m, v in held_out_metrics(problem, result).items() if m in headline}
         for family, result in candidates.items()
     }
 

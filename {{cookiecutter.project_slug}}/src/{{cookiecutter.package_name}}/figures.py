@@ -37,9 +37,11 @@ class Plot:
     caption: str
 
 
-def fmt(value: float) -> str:
-    """The one number format of the documents: 4 decimals, fewer for large values."""
-    size = abs(value)
+def fmt(value: float, like: float | None = None) -> str:
+    """The one number format of the documents: 4 decimals, fewer for large values.
+
+    like: format with the digits of that number instead (a standard deviation as its mean)."""
+    size = abs(value if like is None else like)
     if size >= 1000:
         return f"{value:,.0f}"
     if size >= 100:
@@ -49,6 +51,12 @@ def fmt(value: float) -> str:
 
 def label(metric: str) -> str:
     return LABELS.get(metric, metric)
+
+
+def in_text(metric: str) -> str:
+    """The metric's name inside a sentence: 'log loss', but 'ROC AUC' and 'F1' as they are."""
+    name = label(metric)
+    return name[0].lower() + name[1:] if name[1:2].islower() else name
 
 
 def compare(metric: str, a: float, b: float, other: str) -> str:
@@ -71,7 +79,7 @@ def read_learning_curve(curve: Any, metric: str) -> str:
     scale = 1.0 if metric in UNIT_SCALE else max(abs(valid_end), 1e-12)
     gap = sign * (train_end - valid_end) / scale
     step = sign * (valid_end - curve["validation_score"].iloc[-2]) / scale
-    name, rows = label(metric), curve["train_size"]
+    name, rows = in_text(metric), curve["train_size"]
     if step > 0.005:
         return (
             f"Validation {name} still improves ({fmt(curve['validation_score'].iloc[-2])} to "
@@ -131,7 +139,7 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         caption = f"{m['test']['accuracy']:.0%} of test rows are classed correctly"
         caption += (
             f"; the most frequent confusion is {classes[i]} taken for {classes[j]} "
-            f"({off[i, j]:,} rows)."
+            f"({off[i, j]:,} row{'s' if off[i, j] > 1 else ''})."
             if off[i, j]
             else "."
         )
@@ -144,18 +152,19 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         ("pr", "precision_recall.png", "Precision-recall curves"),
     ):
         points = {family: curve_points(kind, s.y, s.output) for family, s in scored.items()}
-        subject = positive if binary else "every class"
+        subject = f" for {positive}" if binary else ""
         plots.curves(
             kind,
             points,
             meta["champion"],
-            f"{title} for {subject}, test split{averaged}",
+            f"{title}{subject}, test split{averaged}",
             folder / name,
         )
         champion = points[meta["champion"]]
         if kind == "roc":
             caption = (
-                f"The champion's ROC AUC is {fmt(champion['area'])}; "
+                f"The champion's{' micro-averaged' if averaged else ''} ROC AUC is "
+                f"{fmt(champion['area'])}; "
                 "a random ranking scores 0.5000."
             )
             others = {f: p["area"] for f, p in points.items() if f != meta["champion"]}
@@ -234,9 +243,14 @@ def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         folder / "residuals.png",
     )
     spread = np.corrcoef(result.output, np.abs(residual))[0, 1] if len(residual) > 2 else 0.0
+    proportional = (
+        "as the log target assumes"
+        if ev.meta.get("target_transform") == "log"
+        else "so a log target may suit"
+    )
     trend = (
-        "their spread grows with the predicted value: errors are roughly proportional, so a "
-        "log target may suit"
+        f"their spread grows with the predicted value: errors are roughly proportional, "
+        f"{proportional}"
         if spread > 0.3
         else "their spread stays about even across the range"
     )
@@ -265,18 +279,17 @@ def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         ranking["column"],
         ranking["importance"],
         f"Permutation importance, test split (top {len(ranking)} of {len(ev.permutation)} columns)",
-        f"Loss of {label(metric)} when the column is shuffled",
+        f"How much {in_text(metric)} worsens when the column is shuffled",
         folder / "permutation_importance.png",
         errors=ranking["std"],
     )
     top = [f"`{c}`" for c in ranking["column"].head(3)]
-    small = int(
-        (ev.permutation["importance"] < 0.001 * max(1.0, abs(ev.metrics["test"][metric]))).sum()
-    )
+    strongest = ranking["importance"].iloc[0]
+    small = int((ev.permutation["importance"] < 0.01 * strongest).sum())
     caption = (
-        f"Shuffling {top[0]} costs the most {label(metric)} ({fmt(ranking['importance'].iloc[0])})"
+        f"Shuffling {top[0]} worsens {in_text(metric)} the most (by {fmt(strongest)})"
         + (f", then {' and '.join(top[1:])}" if len(top) > 1 else "")
-        + f"; {small} of {len(ev.permutation)} columns change it by less than 0.1%."
+        + f"; {small} of {len(ev.permutation)} columns have under 1% of that effect."
     )
     out.append(Plot("permutation_importance.png", "Permutation importance", caption))
 

@@ -18,6 +18,7 @@ class Candidate:
     fit_seconds: float
     predict_ms_per_row: float
     trials: pd.DataFrame | None = None  # the Optuna trials, when searched
+    pipeline: Any = None  # fitted on the whole training split, for evaluation's comparisons
 
 
 def champion_of(candidates: list[Candidate], metric: str) -> Candidate:

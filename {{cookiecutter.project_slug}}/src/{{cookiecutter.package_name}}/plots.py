@@ -150,7 +150,7 @@ def calibration(
         points["predicted"], points["observed"], marker="o", color=CHAMPION_COLOR, label="champion"
     )
     _style(ax, title, "", ylabel)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.02)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     hist.hist(points["confidence"], bins=20, range=(0, 1), color=CHAMPION_COLOR, alpha=0.6)
     _style(hist, "", xlabel, "Rows")
@@ -225,7 +225,15 @@ def bars(
         ax.legend(fontsize=8, frameon=False, loc="lower right")
     if notes is not None:
         for y, value, note in zip(positions, values, notes, strict=True):
-            ax.text(value, y, f"  {note}", va="center", fontsize=8, color="#333333")
+            ax.text(
+                value,
+                y,
+                f"  {note}",
+                va="center",
+                fontsize=8,
+                color="#333333",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
+            )
         ax.set_xlim(right=max(values) * 1.25 if max(values) > 0 else 1)
     _style(ax, title, xlabel, "")
     ax.grid(axis="y", visible=False)

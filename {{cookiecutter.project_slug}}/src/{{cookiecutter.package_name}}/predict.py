@@ -1,4 +1,6 @@
-"""Batch scoring: `python -m {{ cookiecutter.package_name }}.predict INPUT OUTPUT`.
+"""Batch scoring: a CSV or Parquet table in, the same table with predictions out.
+
+    python -m {{ cookiecutter.package_name }}.predict INPUT OUTPUT [--model-dir models]
 
 INPUT is a CSV (optionally .gz) or Parquet table with one column per feature (other columns
 are kept); OUTPUT gets the same table with a `prediction` column and, for classification,
@@ -23,12 +25,31 @@ from .tables import atomic_write, read_source, write_parquet
 log = logging.getLogger(__name__)
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV through Arrow's writer, about ten times faster than pandas'; gzip for .gz."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    compression = "gzip" if path.name.lower().endswith(".gz") else None
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, ValueError):  # a column mixing types: pandas writes anything
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, compression=compression))
+        return
+
+    def write(tmp: Path) -> None:
+        with pa.output_stream(tmp, compression=compression) as sink:
+            csv.write_csv(table, sink, csv.WriteOptions(quoting_style="needed"))
+
+    atomic_write(path, write)
+
+
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
         write_parquet(frame, path)
     elif name.endswith((".csv", ".csv.gz")):
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, compression="infer"))
+        write_csv(frame, path)
     else:
         raise cli.StageError(f"{path}: unknown file type (expected .csv, .csv.gz or .parquet)")
 

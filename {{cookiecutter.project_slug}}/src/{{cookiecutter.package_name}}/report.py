@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from .evaluate import Evaluation
-from .figures import Plot, compare, fmt, label
+from .figures import Plot, compare, fmt, in_text, label
 from .metrics import LOWER_IS_BETTER
 from .tables import write_text
 
@@ -35,7 +35,7 @@ SENSITIVE = {
 def headline(ev: Evaluation) -> str:
     m, metric = ev.metrics, ev.meta["primary_metric"]
     value = m["test"][metric]
-    text = f"The champion, {m['champion']}, reaches {label(metric)} {fmt(value)}"
+    text = f"The champion, {m['champion']}, reaches {in_text(metric)} {fmt(value)}"
     if metric in m["intervals"]:
         low, high = m["intervals"][metric]["low"], m["intervals"][metric]["high"]
         text += f" (95% interval {fmt(low)} to {fmt(high)})"
@@ -47,7 +47,7 @@ def headline(ev: Evaluation) -> str:
     elif others:
         best = max(others, key=lambda f: others[f] * (-1 if metric in LOWER_IS_BETTER else 1))
         comparisons.append(
-            compare(metric, value, others[best], f"the best other candidate, {best}")
+            compare(metric, value, others[best], f"{best} (the best other candidate)")
         )
     if metric in m["baseline"]:
         comparisons.append(compare(metric, value, m["baseline"][metric], "the naive baseline"))
@@ -69,7 +69,7 @@ def _metric_rows(ev: Evaluation) -> list[dict[str, str]]:
                 if interval
                 else "",
                 "baseline": fmt(m["baseline"][metric]) if metric in m["baseline"] else "",
-                "cv": f"{fmt(cv[metric]['mean'])} ± {fmt(cv[metric]['std'])}"
+                "cv": f"{fmt(cv[metric]['mean'])} ± {fmt(cv[metric]['std'], cv[metric]['mean'])}"
                 if metric in cv
                 else "",
             }
@@ -87,7 +87,9 @@ def _leaderboard(ev: Evaluation) -> dict[str, list]:
         is_champion = family == m["champion"]
         tested = m["test"] if is_champion else m["candidates"].get(family, {})
         cells = [family + (" (champion)" if is_champion else "")]
-        cells += [f"{fmt(row[f'{n}_mean'])} ± {fmt(row[f'{n}_std'])}" for n in names]
+        cells += [
+            f"{fmt(row[f'{n}_mean'])} ± {fmt(row[f'{n}_std'], row[f'{n}_mean'])}" for n in names
+        ]
         cells += [fmt(tested[metric]) if metric in tested else "", f"{row['fit_seconds']:.2f}"]
         rows.append(cells)
     return {"header": header, "rows": rows}
@@ -112,16 +114,16 @@ def _facts(ev: Evaluation) -> list[tuple[str, str]]:
 
 def _dataset(ev: Evaluation) -> list[tuple[str, str]]:
     d = ev.dataset
-    engineered = len(ev.meta["features"]["numeric"]) + len(ev.meta["features"]["categorical"])
-    engineered -= d["numeric"] + d["categorical"]
+    kinds = f"{d['numeric']} numeric, {d['categorical']} categorical"
+    if d.get("datetime"):
+        kinds += f", {d['datetime']} date"
+    inputs = len(ev.meta["features"]["numeric"]) + len(ev.meta["features"]["categorical"])
+    if not d.get("datetime") and inputs > d["numeric"] + d["categorical"]:
+        kinds += f", plus {inputs - d['numeric'] - d['categorical']} engineered"
     rows = [
         ("Source", f"`{d['source']}`"),
         ("Rows", f"{d['train_rows']:,} training, {d['test_rows']:,} test (held out)"),
-        (
-            "Feature columns",
-            f"{d['numeric']} numeric, {d['categorical']} categorical"
-            + (f", plus {engineered} engineered" if engineered > 0 else ""),
-        ),
+        ("Feature columns", kinds),
         ("Missing cells", f"{d['missing_share']:.1%}"),
     ]
     if "class_shares" in d:
@@ -177,7 +179,7 @@ def _limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
     if metric in m["intervals"]:
         low, high = m["intervals"][metric]["low"], m["intervals"][metric]["high"]
         notes.append(
-            f"With {m['test_rows']:,} test rows the {label(metric)} is known only to within "
+            f"With {m['test_rows']:,} test rows the {in_text(metric)} is known only to within "
             f"{fmt(low)} to {fmt(high)}; differences between candidates smaller than that are "
             "noise."
         )
@@ -186,7 +188,7 @@ def _limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
         rare = min(shares, key=shares.get)
         notes.append(
             f"The classes are imbalanced ({rare} is {shares[rare]:.1%} of rows): accuracy flatters "
-            "the model; read balanced accuracy, recall and PR AUC."
+            "the model; read balanced accuracy and the recall of each class."
         )
     notes += [
         p.caption
@@ -246,7 +248,19 @@ def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
         "notes": _notes(ev),
         "limitations": _limitations(ev, figures),
         "intended_use": _intended_use(ev),
-        "model_params": meta.get("model_params") or {},
+        "model_params": {
+            name: value
+            for name, value in (meta.get("model_params") or {}).items()
+            if name not in {"enabled", "n_trials"}  # switches of the search, not the model
+        },
+        "choices": [
+            (name, str(meta[key]))
+            for name, key in (
+                ("Class weights", "class_weight"),
+                ("Target transform", "target_transform"),
+            )
+            if meta.get(key) is not None
+        ],
         "features": meta["features"],
         "model_uri": (meta.get("mlflow") or {}).get("model_uri") or "",
     }

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -19,7 +20,7 @@ from .metrics import primary_metric
 from .predictor import Predictor, model_input
 from .progress import TrainingProgress
 from .schema import MISSING_TEXT, Schema
-from .tables import write_text
+from .tables import atomic_write, write_text
 from .tracking import git_commit, log_training
 from .tuning import (
     Setup,
@@ -144,6 +145,12 @@ def train(frame: pd.DataFrame, schema: Schema, params: Params) -> tuple[Predicto
         if threshold == "auto":
             proba, seen_y = out_of_fold_proba(setup, best.family, cfg)
             threshold = best_threshold(proba[:, 1], seen_y)
+    for candidate in candidates:  # refitted as tuned, so evaluation compares like with like
+        if candidate is not best:
+            other = getattr(params.train.models, candidate.family)
+            other = other.model_copy(update=candidate.config)
+            candidate.pipeline = setup.pipeline(candidate.family, other)
+            candidate.pipeline.fit(features, y, **setup.fit_kw(candidate.family))
     started = time.perf_counter()
     pipeline = setup.pipeline(best.family, cfg)
     pipeline.fit(features, y, **setup.fit_kw(best.family))
@@ -171,6 +178,17 @@ def train(frame: pd.DataFrame, schema: Schema, params: Params) -> tuple[Predicto
     return Predictor(pipeline=pipeline, meta=meta), candidates
 
 
+def save_candidates(candidates: list[Candidate], folder: Path) -> None:
+    """Every other family's fitted pipeline, for the evaluation report's comparisons."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.joblib"):
+        stale.unlink()
+    for candidate in candidates:
+        if candidate.pipeline is not None:
+            path = folder / f"{candidate.family}.joblib"
+            atomic_write(path, lambda tmp, c=candidate: joblib.dump(c.pipeline, tmp))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--train", type=Path, required=True)
@@ -192,6 +210,7 @@ def main() -> None:
     markdown = leaderboard_markdown(board, metric, note)
     predictor.meta["mlflow"] = log_training(params, frame, candidates, predictor, board, args.train)
     predictor.save(args.model_dir)
+    save_candidates(candidates, args.model_dir / "candidates")
     write_text(board.to_csv(index=False), args.leaderboard)
     write_text(markdown, args.leaderboard.with_suffix(".md"))
     log.info("leaderboard:\n%s", board.to_string(index=False))

@@ -34,7 +34,9 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 def _read_meta(settings: Settings) -> dict[str, Any]:
     meta = _read_json(settings.model_dir / META_FILE)
     if meta is None:
-        raise ModelLoadError(f"{settings.model_dir / META_FILE}: no trained model (run `dvc repro`)")
+        raise ModelLoadError(
+            f"{settings.model_dir / META_FILE}: no trained model (run `dvc repro`)"
+        )
     return meta
 
 

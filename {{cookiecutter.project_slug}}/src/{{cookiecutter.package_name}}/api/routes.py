@@ -96,7 +96,8 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
         meta, state = model.meta, request.app.state
         registry = state.registry or {}
         return {
-            "name": registry.get("model") or meta["project"]["name"],
+            "name": meta["project"]["name"],
+            "registered_model": registry.get("model"),
             "registered_version": registry.get("version"),
             "model": meta["champion"],
             "model_version": model.version,

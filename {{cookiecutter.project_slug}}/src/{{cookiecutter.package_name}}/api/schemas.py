@@ -63,22 +63,21 @@ def record_model(schema: Schema, example: dict[str, Any] | None = None) -> type[
     fields: dict[str, Any] = {}
     for i, (name, spec) in enumerate(schema.columns.items()):
         info: dict[str, Any] = {"alias": name, "description": _describe(spec)}
+        # strict: a number must be a JSON number and text a JSON string (no true for 1.0).
         if spec.kind == "numeric":
             bounds = {"ge": -FLOAT32_MAX, "le": FLOAT32_MAX, "allow_inf_nan": False}
-            fields[f"f{i}"] = (float | None, Field(**info, **bounds))
+            fields[f"f{i}"] = (float | None, Field(**info, **bounds, strict=True))
         else:
             if spec.categories:
                 info["examples"] = spec.categories[:5]
-            fields[f"f{i}"] = (str | None, Field(**info, max_length=1000))
+            fields[f"f{i}"] = (str | None, Field(**info, max_length=1000, strict=True))
     for j, (name, reason) in enumerate(schema.dropped.items()):
         fields[f"d{j}"] = (
             Any,
             Field(None, alias=name, description=f"Accepted and ignored ({reason})."),
         )
     config = ConfigDict(
-        extra="forbid",
-        coerce_numbers_to_str=True,  # a level sent as 3 is the level "3"
-        json_schema_extra={"examples": [example]} if example else None,
+        extra="forbid", json_schema_extra={"examples": [example]} if example else None
     )
     return create_model("Record", __config__=config, **fields)
 

@@ -112,7 +112,10 @@ function showAnswer(answer) {
     item.textContent = text;
     return item;
   }));
-  $("version").textContent = `model version ${answer.model_version}`;
+  const rule = meta.classes && meta.classes.length === 2 && meta.threshold != null
+    ? `${meta.classes[1]} when its probability is at least ${meta.threshold.toFixed(3)}; `
+    : "";
+  $("version").textContent = `${rule}model version ${answer.model_version}`;
 }
 
 function showError(text) {

@@ -1,0 +1,184 @@
+"""The `export` stage and the batch command, on the model trained by the fixtures (no mocks)."""
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from {{ cookiecutter.package_name }} import predict as batch_command
+from {{ cookiecutter.package_name }}.export import (
+    TOLERANCE,
+    ParityError,
+    check_parity,
+    export,
+    require_parity,
+)
+from {{ cookiecutter.package_name }}.predictor import (
+    MANIFEST_FILE,
+    ONNX_FILE,
+    SERVING_DIR,
+    ModelLoadError,
+    Predictor,
+    sha256,
+    typed_columns,
+)
+from {{ cookiecutter.package_name }}.schema import coerce_features
+
+
+@pytest.fixture(scope="module")
+def exported(model_dir, splits, tmp_path_factory):
+    """A copy of the fixture model with models/serving/ written by `export`."""
+    folder = tmp_path_factory.mktemp("exported")
+    shutil.copytree(model_dir, folder, dirs_exist_ok=True)
+    report = export(folder, splits[1], folder / SERVING_DIR)
+    return folder, report
+
+
+def test_export_checks_parity_on_test_perturbed_and_api_rows(exported):
+    _, report = exported
+    assert report["runtime"] == "onnx"
+    assert set(report["checks"]) == {"test", "perturbed", "api_records"}
+    for check in report["checks"].values():
+        assert check["rows"] > 0
+        assert check["max_difference"] <= TOLERANCE
+        assert check.get("label_mismatches", 0) <= 1  # only rows on the threshold can flip
+
+
+def test_manifest_records_the_onnx_file_and_its_source(exported, model_dir):
+    folder, _ = exported
+    manifest = json.loads((folder / SERVING_DIR / MANIFEST_FILE).read_text())
+    assert manifest["format"] == "onnx"
+    assert manifest["sha256"] == sha256(folder / SERVING_DIR / ONNX_FILE)
+    assert manifest["source_sha256"] == json.loads((model_dir / "model.json").read_text())["sha256"]
+
+
+def test_onnx_and_sklearn_answer_alike(exported, predictor, splits):
+    folder, _ = exported
+    served = Predictor.load(folder, runtime="onnx")
+    assert served.runtime == "onnx" and served.pipeline is None
+    labels, proba = served.predict_frame(splits[1])
+    expected_labels, expected_proba = predictor.predict_frame(splits[1])
+    if proba is None:
+        scale = max(1.0, float(np.abs(expected_labels).mean()))
+        assert np.allclose(labels, expected_labels, rtol=TOLERANCE, atol=TOLERANCE * scale)
+    else:
+        assert np.abs(proba - expected_proba).max() <= TOLERANCE
+
+
+def test_long_tables_are_typed_exactly_like_training(splits, schema):
+    """The batch path cleans each distinct text value once; the result must not change."""
+    rows = pd.concat([splits[1]] * (1200 // len(splits[1]) + 1), ignore_index=True)
+    text = [n for n, s in schema.columns.items() if s.kind == "categorical"]
+    for i, name in enumerate(text):
+        rows.loc[i::7, name] = None
+        rows.loc[i + 3 :: 11, name] = rows[name].astype(object).map(lambda v: f" {v}".upper())
+    expected = coerce_features(rows, schema)
+    got = typed_columns(rows, schema)
+    assert list(got) == list(expected.columns)
+    for name in expected.columns:
+        want, have = expected[name].to_numpy(), got[name]
+        if want.dtype.kind == "f":
+            np.testing.assert_array_equal(want, have.astype(float), err_msg=name)
+        else:
+            assert want.tolist() == have.tolist(), name
+
+
+def test_changed_onnx_file_is_refused(exported, tmp_path):
+    folder, _ = exported
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
+    onnx_file = tmp_path / SERVING_DIR / ONNX_FILE
+    onnx_file.write_bytes(onnx_file.read_bytes() + b"\0")
+    with pytest.raises(ModelLoadError, match="SHA-256"):
+        Predictor.load(tmp_path, runtime="auto")
+
+
+def test_models_that_disagree_fail_the_parity_check(exported, predictor, splits, params):
+    """A graph from another model must not pass: the check names the rows that differ."""
+    folder, _ = exported
+    served = Predictor.load(folder, runtime="onnx")
+    other = Predictor(predictor.pipeline, predictor.meta)
+    frame = splits[0].sample(frac=0.5, random_state=1)
+    target = predictor.meta["target"]
+    features = other.features(frame)
+    y = frame[target]
+    if predictor.classes is not None:
+        y = y.map({label: i for i, label in enumerate(predictor.classes)})
+    other.pipeline = _refit(predictor.pipeline, features, y.to_numpy())
+    checks = check_parity(other, served, splits[1], seed=0)
+    with pytest.raises(ParityError, match="disagree"):
+        require_parity(checks, predictor.classes is not None)
+
+
+def _refit(pipeline, features, y):
+    from sklearn.base import clone
+
+    return clone(pipeline).fit(features, y)
+
+
+def _same(values):
+    return values
+
+
+def test_a_model_onnx_cannot_express_is_served_by_sklearn(model_dir, splits, tmp_path, caplog):
+    """A step skl2onnx cannot convert (a Python function) falls back with a warning."""
+    original = Predictor.load(model_dir)
+    steps = original.pipeline.steps
+    pipeline = Pipeline([steps[0], ("same", FunctionTransformer(_same)), *steps[1:]])
+    Predictor(pipeline, dict(original.meta)).save(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        report = export(tmp_path, splits[1], tmp_path / SERVING_DIR)
+    assert report["runtime"] == "sklearn"
+    assert "cannot be converted" in caplog.text
+    manifest = json.loads((tmp_path / SERVING_DIR / MANIFEST_FILE).read_text())
+    assert manifest["format"] == "sklearn" and manifest["reason"]
+    assert Predictor.load(tmp_path, runtime="auto").runtime == "sklearn"
+    with pytest.raises(ModelLoadError, match="no ONNX model"):
+        Predictor.load(tmp_path, runtime="onnx")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_batch_command_adds_predictions(exported, predictor, splits, tmp_path, suffix):
+    folder, _ = exported
+    table = splits[1].drop(columns=[predictor.meta["target"]])
+    source, target = tmp_path / f"in.{suffix}", tmp_path / f"out.{suffix}"
+    (table.to_csv if suffix == "csv" else table.to_parquet)(source, index=False)
+    command = [sys.executable, "-m", batch_command.__name__, str(source)]
+    done = subprocess.run(
+        [*command, str(target), "--model-dir", str(folder)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "onnx runtime" in done.stderr
+    scored = pd.read_csv(target) if suffix == "csv" else pd.read_parquet(target)
+    assert len(scored) == len(table)
+    labels, _ = predictor.predict_frame(table)
+    if predictor.classes is None:
+        assert np.allclose(scored["prediction"], labels, rtol=1e-4)
+    else:
+        agree = (scored["prediction"].astype(str).to_numpy() == np.array(labels).astype(str)).mean()
+        assert agree > 0.99  # labels can flip only for rows on the decision threshold
+        assert {f"probability_{c}" for c in predictor.classes} <= set(scored.columns)
+
+
+def test_batch_command_names_a_missing_file(exported, tmp_path):
+    folder, _ = exported
+    command = [sys.executable, "-m", batch_command.__name__]
+    done = subprocess.run(
+        [
+            *command,
+            str(tmp_path / "nope.csv"),
+            str(tmp_path / "out.csv"),
+            "--model-dir",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "nope.csv: file not found" in done.stderr
