@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 # Run as a script, so scripts/ is on sys.path and its sibling module imports directly.
-from baking import bake, project_env, run
+from baking import CommandFailed, bake, project_env, run
 
 DEMOS = ("telco_churn", "ames_housing")
 LABELS = {"roc_auc": "ROC AUC", "log_loss": "log loss", "rmse": "RMSE", "rmse_log": "RMSE log"}
@@ -51,17 +51,23 @@ def bench_demo(dataset: str, folder: Path, fast: bool) -> dict[str, Any]:
     env = project_env(project)
     step(f"{dataset}: dvc repro in {project} (load {load()})")
     started = time.perf_counter()
-    run(["dvc", "repro"], project, env, timeout=3600)
-    repro_seconds = time.perf_counter() - started
-    step(f"{dataset}: dvc repro took {repro_seconds:.0f} s; make bench-train (load {load()})")
+    try:
+        run(["dvc", "repro"], project, env, timeout=3600)
+        repro = f"{time.perf_counter() - started:.0f}"
+    except CommandFailed as err:
+        # A stage after `split` failed: the comparison can still run, the table says so.
+        failed = [line for line in str(err).splitlines() if line.startswith("ERROR:")]
+        repro = f"failed after {time.perf_counter() - started:.0f}"
+        step(f"{dataset}: dvc repro {repro} s: {failed[-1] if failed else err}")
+    step(f"{dataset}: dvc repro: {repro} s; make bench-train (load {load()})")
     run(["make", "bench-train"], project, env, timeout=3600)
     result = json.loads((project / "reports" / "train_benchmark.json").read_text("utf-8"))
-    return result | {"dataset": dataset, "repro_seconds": repro_seconds}
+    return result | {"dataset": dataset, "repro": repro}
 
 
 def table(results: list[dict[str, Any]]) -> str:
     head = ["demo", "model", "primary metric (test)", "RMSE log", "wall time (s)"]
-    head += ["time budget (s)", "default `dvc repro` (s)"]
+    head += ["time budget (s)", "whole `dvc repro` (s)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for result in results:
         metric = result["primary_metric"]
@@ -75,7 +81,7 @@ def table(results: list[dict[str, Any]]) -> str:
                 rmse_log,
                 f"{row['seconds']:.1f}",
                 f"{row['budget']:.1f}" if "budget" in row else "",
-                f"{result['repro_seconds']:.0f}" if i == 0 else "",
+                result["repro"] if i == 0 else "",
             ]
             lines.append("| " + " | ".join(cells) + " |")
     splits = [f"- {r['dataset']}: {r['split']}" for r in results]
@@ -94,6 +100,8 @@ def main() -> None:
         results = [bench_demo(d, out / d, args.fast) for d in args.demos]
     print()
     print(table(results))
+    setting = "train.fast: true (smoke run)" if args.fast else "as generated (train.fast: false)"
+    print(f"Params: {setting}.")
     print(f"Load average (1, 5, 15 min): {start_load} at the start, {load()} at the end.")
 
 

@@ -68,70 +68,70 @@ def register_converters() -> None:
     )
 
 
+def _kept(imputer: Any) -> np.ndarray:
+    """The input columns a fitted SimpleImputer keeps: it drops those never seen filled."""
+    empty = [isinstance(value, float) and np.isnan(value) for value in imputer.statistics_]
+    return np.flatnonzero(~np.array(empty, dtype=bool))
+
+
 def _imputer_shape(operator: Any) -> None:
-    """skl2onnx's imputer shape, plus the missing-value indicator columns."""
     from skl2onnx.shape_calculators.imputer import calculate_sklearn_imputer_output_shapes
 
     calculate_sklearn_imputer_output_shapes(operator)
     imputer = operator.raw_operator
-    shape = operator.outputs[0].type.shape
-    if imputer.add_indicator and shape[1] is not None:
-        shape[1] += len(imputer.indicator_.features_)
+    flags = len(imputer.indicator_.features_) if imputer.add_indicator else 0
+    operator.outputs[0].type.shape[1] = len(_kept(imputer)) + flags
 
 
 def _convert_imputer(scope: Any, operator: Any, container: Any) -> None:
-    """SimpleImputer, also with add_indicator=True (which skl2onnx does not convert)."""
+    """Numeric SimpleImputer as scikit-learn computes it: without the columns it drops (no
+    value seen in training) and with the add_indicator flags, neither of which skl2onnx does."""
     from onnx import TensorProto
+    from skl2onnx.common.data_types import StringTensorType
     from skl2onnx.operator_converters.common import concatenate_variables
     from skl2onnx.operator_converters.imputer_op import convert_sklearn_imputer
 
     imputer = operator.raw_operator
-    if not imputer.add_indicator:
+    kept = _kept(imputer)
+    plain = not imputer.add_indicator and len(kept) == len(imputer.statistics_)
+    if isinstance(operator.inputs[0].type, StringTensorType) and not plain:
+        raise NotImplementedError("a text SimpleImputer that drops columns or adds flags")
+    if plain:
         convert_sklearn_imputer(scope, operator, container)
         return
     missing = imputer.missing_values
     if not (isinstance(missing, float) and np.isnan(missing)):
-        raise NotImplementedError("add_indicator is converted for missing_values=NaN only")
-    names = {
-        key: scope.get_unique_variable_name(key) for key in ("imputed", "isnan", "cols", "flags")
-    }
+        raise NotImplementedError("SimpleImputer is converted for missing_values=NaN only")
+
+    def node(op_type: str, inputs: list[str], output: str | None = None, **attrs: Any) -> str:
+        output = output or scope.get_unique_variable_name(op_type.lower())
+        name = scope.get_unique_operator_name(op_type)
+        container.add_node(op_type, inputs, output, name=name, **attrs)
+        return output
+
+    def columns(values: np.ndarray) -> str:
+        output = scope.get_unique_variable_name("columns")
+        container.add_initializer(output, TensorProto.INT64, [len(values)], values.tolist())
+        return output
+
     inputs = concatenate_variables(scope, operator.inputs, container)
-    container.add_node(
+    output = operator.outputs[0].full_name
+    selected = inputs
+    if len(kept) < len(imputer.statistics_):
+        selected = node("Gather", [inputs, columns(kept)], axis=1)
+    statistics = imputer.statistics_[kept].astype(np.float32)
+    imputed = node(
         "Imputer",
-        inputs,
-        names["imputed"],
+        [selected],
+        None if imputer.add_indicator else output,
         op_domain="ai.onnx.ml",
-        name=scope.get_unique_operator_name("Imputer"),
-        imputed_value_floats=imputer.statistics_.astype(np.float32),
+        imputed_value_floats=statistics,
         replaced_value_float=float("nan"),
     )
-    container.add_node(
-        "IsNaN", inputs, names["isnan"], name=scope.get_unique_operator_name("IsNaN")
-    )
-    columns = imputer.indicator_.features_.astype(np.int64)
-    index = scope.get_unique_variable_name("indicator_columns")
-    container.add_initializer(index, TensorProto.INT64, [len(columns)], columns.tolist())
-    container.add_node(
-        "Gather",
-        [names["isnan"], index],
-        names["cols"],
-        axis=1,
-        name=scope.get_unique_operator_name("Gather"),
-    )
-    container.add_node(
-        "Cast",
-        names["cols"],
-        names["flags"],
-        to=TensorProto.FLOAT,
-        name=scope.get_unique_operator_name("Cast"),
-    )
-    container.add_node(
-        "Concat",
-        [names["imputed"], names["flags"]],
-        operator.outputs[0].full_name,
-        axis=1,
-        name=scope.get_unique_operator_name("Concat"),
-    )
+    if imputer.add_indicator:
+        flagged = imputer.indicator_.features_.astype(np.int64)
+        flags = node("Gather", [node("IsNaN", [inputs]), columns(flagged)], axis=1)
+        node("Concat", [imputed, node("Cast", [flags], to=TensorProto.FLOAT)], output, axis=1)
 
 
 def _one_hot_columns(encoder: Any, index: int) -> tuple[list[str], bool]:
@@ -279,7 +279,8 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
 
     step = operator.raw_operator
     imputer, encoder = step.imputer, step.encoder
-    width = len(encoder.categories_)
+    kept = _kept(imputer)  # the encoder's columns: those the imputer did not drop
+    width = len(kept)
 
     def constant(key: str, dtype: int, values: list[Any], shape: list[int]) -> str:
         output = scope.get_unique_variable_name(key)
@@ -297,6 +298,10 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
 
     prefixes = [key(i, "").encode("utf-8") for i in range(width)]
     text = concatenate_variables(scope, operator.inputs, container)
+    if width < len(imputer.statistics_):
+        text = node(
+            "Gather", [text, constant("kept", TensorProto.INT64, kept.tolist(), [width])], axis=1
+        )
     keyed = node(
         "StringConcat", [constant("prefix", TensorProto.STRING, prefixes, [1, width]), text]
     )
@@ -307,7 +312,7 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
         for i, levels in enumerate(encoder.categories_):
             column = {key(i, level): float(j) for j, level in enumerate(levels)}
             column[key(i, imputer.missing_values)] = column.get(
-                key(i, imputer.statistics_[i]), unknown
+                key(i, imputer.statistics_[kept[i]]), unknown
             )
             codes |= column
         node(
@@ -329,7 +334,9 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
                 key(i, level): offset + len(frequent) for level in encoder.infrequent_categories_[i]
             }
         unknown = offset + len(frequent) if bucket and encoder.handle_unknown != "ignore" else -1
-        column[key(i, imputer.missing_values)] = column.get(key(i, imputer.statistics_[i]), unknown)
+        column[key(i, imputer.missing_values)] = column.get(
+            key(i, imputer.statistics_[kept[i]]), unknown
+        )
         codes |= column
         buckets.append(unknown)
         offset += len(frequent) + bucket

@@ -323,7 +323,9 @@ class RowEncoder:
             for i, (name, spec) in enumerate(specs)
             if spec.kind == "categorical"
         ]
-        self.dates = [(i, name, spec) for i, (name, spec) in enumerate(specs) if spec.kind == "datetime"]
+        self.dates = [
+            (i, name, spec) for i, (name, spec) in enumerate(specs) if spec.kind == "datetime"
+        ]
 
     def encode(self, rows: Sequence[Sequence[Any]]) -> tuple[dict[str, Any], list[list[str]]]:
         """The typed columns `features.add_features` takes, and each row's warnings."""
