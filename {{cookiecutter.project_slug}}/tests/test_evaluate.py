@@ -93,7 +93,7 @@ def test_documents_embed_every_figure_and_leave_no_template_syntax(documents):
         assert f"(figures/{plot.file})" in readme
     for name in ("report.html", "README.md", "model_card.md"):
         text = (folder / name).read_text(encoding="utf-8")
-        assert "{{ '{{' }}" not in text and "{{ '{%' }}" not in text
+        assert "{" + "{" not in text and "{" + "%" not in text  # split: this file is rendered
 
 
 def test_markdown_shows_the_numbers_of_the_metrics_file(documents, evaluation):

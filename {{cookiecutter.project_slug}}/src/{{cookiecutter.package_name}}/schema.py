@@ -245,20 +245,28 @@ def infer_schema(
     )
 
 
+def _per_distinct(series: pd.Series, clean: Any) -> pd.Series:
+    """Apply clean(value) -> str once per distinct value; missing values become ""."""
+    codes, distinct = pd.factorize(series.astype(object), use_na_sentinel=True)
+    cleaned = np.array([clean(v) for v in distinct] + [MISSING_TEXT], dtype=object)
+    return pd.Series(cleaned[codes], index=series.index, dtype=object)  # code -1: missing
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """Categorical values as trimmed strings, with every kind of missing value as ""."""
-    values = series.astype(object)
-    missing = values.isna()
-    text = values.map(lambda v: v if isinstance(v, str) else str(v)).str.strip()
-    return text.where(~missing, MISSING_TEXT).astype(object)
+    return _per_distinct(series, lambda v: (v if isinstance(v, str) else str(v)).strip())
 
 
 def _canonical_text(series: pd.Series, spec: ColumnSpec) -> pd.Series:
-    text = as_text(series)
     if not spec.categories:
-        return text
+        return as_text(series)
     spelling = {level.casefold(): level for level in spec.categories}
-    return text.map(lambda v: spelling.get(v.casefold(), v)).astype(object)
+
+    def clean(value: Any) -> str:
+        text = (value if isinstance(value, str) else str(value)).strip()
+        return spelling.get(text.casefold(), text)
+
+    return _per_distinct(series, clean)
 
 
 def date_parts(name: str, dates: pd.Series, parts: list[str]) -> dict[str, pd.Series]:
