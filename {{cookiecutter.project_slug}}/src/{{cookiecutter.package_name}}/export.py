@@ -9,8 +9,9 @@ Parity is checked raw row in, answer out, on the whole test split, on a perturbe
 (missing values, unseen and oddly cased categories, numbers beyond the training range) and
 through the API's record path: the largest difference in probabilities (classification) or
 relative difference in predictions (regression: float32 carries 7 digits) must stay within
-1e-5, or the stage fails. A pipeline that cannot be converted is served by scikit-learn
-instead, with a warning, and the manifest says why.
+1e-5. A pipeline that cannot be converted, or whose graph misses that bar, is served by
+scikit-learn instead, with a warning, and the manifest and reports/parity.json say why: a
+graph that answers differently is never served.
 """
 
 from __future__ import annotations
@@ -206,8 +207,7 @@ def require_parity(checks: dict[str, dict[str, Any]], classification: bool) -> N
         what = "probability" if classification else "relative prediction"
         raise ParityError(
             f"ONNX and scikit-learn disagree on the {label} rows: largest {what} difference "
-            f"{worst['max_difference']:.2e} > {TOLERANCE:g}. A float64 step in front of trees "
-            "(such as a scaler) often causes this; nothing was written"
+            f"{worst['max_difference']:.2e} > {TOLERANCE:g}"
         )
 
 
@@ -248,7 +248,15 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
         }
         served = Predictor(None, meta, manifest, onnx_scorer(path, manifest))
         checks = check_parity(reference, served, test, seed)
-        require_parity(checks, classification)
+        try:
+            require_parity(checks, classification)
+        except ParityError as exc:
+            # Never serve a graph that answers differently: serve the pipeline itself.
+            log.warning("%s; serving scikit-learn instead of ONNX", exc)
+            fallback = {"format": "sklearn", "reason": str(exc), "parity": checks}
+            _write(out_dir, {k: manifest[k] for k in ("source_sha256", "champion", "exported_at")}
+                   | fallback, None)  # fmt: skip
+            return {"runtime": "sklearn", "reason": str(exc), "checks": checks}
         manifest["parity"] = {name: check["max_difference"] for name, check in checks.items()}
         _write(out_dir, manifest, path)
     return {"runtime": "onnx", "tolerance": TOLERANCE, "checks": checks}

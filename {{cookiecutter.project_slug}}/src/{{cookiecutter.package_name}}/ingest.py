@@ -10,10 +10,11 @@ import pandas as pd
 
 from . import cli
 from .config import load_params
-from .schema import infer_schema
+from .schema import Schema, infer_schema
 from .tables import read_source, write_parquet
 
 log = logging.getLogger(__name__)
+GROUP_REASON = "group column of the split, not a feature"
 
 
 def ingest(source: str) -> pd.DataFrame:
@@ -33,16 +34,30 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
 
-    frame = ingest(params.data.source)
-    log.info("read %d rows x %d columns from %s", *frame.shape, params.data.source)
+    source, target, group = params.data.source, params.data.target, params.split.group_column
+    frame = ingest(source)
+    log.info("read %d rows x %d columns from %s", *frame.shape, source)
+    columns = ", ".join(map(repr, frame.columns))
+    if target not in frame.columns:
+        raise cli.StageError(f"{source}: target column {target!r} is not in the table ({columns})")
+    if group and group not in frame.columns:
+        raise cli.StageError(f"split.group_column: {group!r} is not a column of {source}")
+    exclude = {group: GROUP_REASON} if group else {}
     if args.schema.exists():
+        schema = Schema.load(args.schema)
+        if schema.target != target:
+            raise cli.StageError(
+                f"{args.schema}: its target is {schema.target!r} but params.yaml says {target!r}; "
+                f"delete {args.schema} to infer it again for the new target"
+            )
+        if group and group in schema.columns:  # the split's groups must not be a feature
+            del schema.columns[group]
+            schema.dropped[group] = GROUP_REASON
+            schema.save(args.schema)
+            log.info("moved %r from the features to `dropped` in %s", group, args.schema)
         log.info("keeping %s (delete it to infer it again)", args.schema)
     else:
-        group = params.split.group_column
-        if group and group not in frame.columns:
-            raise cli.StageError(f"split.group_column: {group!r} is not a column of the table")
-        exclude = {group: "group column of the split, not a feature"} if group else {}
-        schema = infer_schema(frame, params.data.target, params.data.problem_type, exclude)
+        schema = infer_schema(frame, target, params.data.problem_type, exclude)
         for name, reason in schema.dropped.items():
             log.info("dropping column %r: %s", name, reason)
         schema.save(args.schema)

@@ -142,7 +142,8 @@ def _id_like(series: pd.Series, spec: ColumnSpec, n_rows: int) -> bool:
     if spec.kind == "categorical":
         return values.nunique() >= 0.9 * len(values)  # names, codes, free text
     if pd.api.types.is_integer_dtype(values) and values.nunique() == n_rows:
-        return int(values.max()) - int(values.min()) + 1 == n_rows  # a row counter
+        # A row counter; its range may exceed n_rows when rows without a target were left out.
+        return int(values.max()) - int(values.min()) + 1 <= 1.1 * n_rows
     return False
 
 

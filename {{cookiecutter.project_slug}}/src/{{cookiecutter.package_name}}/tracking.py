@@ -69,12 +69,12 @@ def log_training(
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(_flat({"seed": params.seed, "data": params.data.model_dump()}))
         mlflow.log_params(_flat({"train": params.train.model_dump(exclude={"models"})}))
-        with warnings.catch_warnings():  # MLflow cannot tell which local source class to use
+        with warnings.catch_warnings():  # MLflow's hints on source classes and integer columns
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(
                 frame, source=str(Path(source).resolve()), name="train", targets=meta["target"]
             )
-        mlflow.log_input(dataset, context="training")
+            mlflow.log_input(dataset, context="training")
         board.to_csv(Path(tmp, "leaderboard.csv"), index=False)
         mlflow.log_artifact(str(Path(tmp, "leaderboard.csv")))
         info, champion_run = None, ""
