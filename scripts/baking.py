@@ -27,6 +27,19 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 BIN_DIR = Path(sys.executable).parent
 
 
+# Debian's Chromium (scripts/ensure-chromium.sh), headless, for the browser tests. The network
+# flags stop its background calls, which this machine's closed network would refuse.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 class CommandFailed(RuntimeError):
     """A command in a baked project exited non-zero (the message carries its output)."""
 

@@ -21,15 +21,7 @@ from pathlib import Path
 import baking
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM, CHROMIUM_FLAGS = baking.CHROMIUM, baking.CHROMIUM_FLAGS
 # | Metric name | `key` | test | low to high | baseline | CV |
 METRIC_ROW = re.compile(
     r"^\| [^|]+ \| `(?P<key>[^`]+)` \| (?P<test>[^|]*) \| (?P<interval>[^|]*) \| "

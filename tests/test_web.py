@@ -14,15 +14,7 @@ import baking
 import pandas as pd
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM, CHROMIUM_FLAGS = baking.CHROMIUM, baking.CHROMIUM_FLAGS
 
 
 @pytest.fixture(scope="module")
