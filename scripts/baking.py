@@ -40,6 +40,23 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@contextmanager
+def chromium(**options: Any) -> Iterator[Any]:
+    """A playwright browser context on headless Debian Chromium with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        raise CommandFailed(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS, **options
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 class CommandFailed(RuntimeError):
     """A command in a baked project exited non-zero (the message carries its output)."""
 

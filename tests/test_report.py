@@ -15,13 +15,11 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 from pathlib import Path
 
 import baking
 import pytest
 
-CHROMIUM, CHROMIUM_FLAGS = baking.CHROMIUM, baking.CHROMIUM_FLAGS
 # | Metric name | `key` | test | low to high | baseline | CV |
 METRIC_ROW = re.compile(
     r"^\| [^|]+ \| `(?P<key>[^`]+)` \| (?P<test>[^|]*) \| (?P<interval>[^|]*) \| "
@@ -70,37 +68,23 @@ def test_model_card_is_filled_from_the_run(trained_telco):
 
 
 def test_html_report_renders_in_chromium_with_every_image(trained_telco, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
     report = trained_telco / "reports" / "report.html"
     figures = sorted((trained_telco / "reports" / "figures").glob("*.png"))
     problems: list[str] = []
     outside: list[str] = []
-    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        browser = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1100, "height": 900},
+    with baking.chromium(viewport={"width": 1100, "height": 900}) as browser:
+        page = browser.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(("data:", "file:")) else outside.append(r.url),
         )
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on(
-                "request",
-                lambda r: None if r.url.startswith(("data:", "file:")) else outside.append(r.url),
-            )
-            page.goto(report.as_uri(), wait_until="load")
-            images = page.evaluate(
-                "Array.from(document.images, i => [i.alt, i.complete, i.naturalWidth])"
-            )
-            page.screenshot(path=tmp_path / "report.png", full_page=True)
-        finally:
-            browser.close()
+        page.goto(report.as_uri(), wait_until="load")
+        images = page.evaluate(
+            "Array.from(document.images, i => [i.alt, i.complete, i.naturalWidth])"
+        )
+        page.screenshot(path=tmp_path / "report.png", full_page=True)
 
     assert problems == []
     assert outside == []  # self-contained: nothing is fetched

@@ -6,15 +6,12 @@ the page is served by uvicorn from the session's trained Telco project.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import baking
 import pandas as pd
 import pytest
-
-CHROMIUM, CHROMIUM_FLAGS = baking.CHROMIUM, baking.CHROMIUM_FLAGS
 
 
 @pytest.fixture(scope="module")
@@ -32,29 +29,15 @@ def is_error(message) -> bool:
 @pytest.fixture
 def page(url: str, tmp_path: Path):
     """A fresh Chromium page on the service's home page; fails on any script error."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
     errors: list[str] = []
-    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        browser = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1200, "height": 1000},
-            accept_downloads=True,
-        )
-        try:
-            page = browser.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            # A 4xx the page asked for (a refused value) is shown to the visitor, not an error.
-            page.on("console", lambda m: errors.append(m.text) if is_error(m) else None)
-            page.goto(f"{url}/", wait_until="networkidle")
-            yield page
-        finally:
-            browser.close()
+    viewport = {"width": 1200, "height": 1000}
+    with baking.chromium(viewport=viewport, accept_downloads=True) as browser:
+        page = browser.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        # A 4xx the page asked for (a refused value) is shown to the visitor, not an error.
+        page.on("console", lambda m: errors.append(m.text) if is_error(m) else None)
+        page.goto(f"{url}/", wait_until="networkidle")
+        yield page
     assert errors == []
 
 
