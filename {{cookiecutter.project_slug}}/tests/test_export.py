@@ -116,6 +116,20 @@ def test_models_that_disagree_fail_the_parity_check(exported, predictor, splits,
         require_parity(checks, predictor.classes is not None)
 
 
+def test_a_graph_that_misses_the_bar_fails_the_stage_and_writes_nothing(
+    model_dir, splits, tmp_path, monkeypatch
+):
+    """Below any reachable tolerance, the real graph fails the check: the stage stops, names
+    the model and the rows, and leaves no served model behind."""
+    from {{ cookiecutter.package_name }} import export as stage
+
+    monkeypatch.setattr(stage, "TOLERANCE", -1.0)
+    with pytest.raises(ParityError, match="enabled: false") as failure:
+        export(model_dir, splits[1], tmp_path / SERVING_DIR)
+    assert "model.joblib" in str(failure.value) and "disagree on the" in str(failure.value)
+    assert not (tmp_path / SERVING_DIR).exists()
+
+
 def _refit(pipeline, features, y):
     from sklearn.base import clone
 

@@ -9,9 +9,9 @@ Parity is checked raw row in, answer out, on the whole test split, on a perturbe
 (missing values, unseen and oddly cased categories, numbers beyond the training range) and
 through the API's record path: the largest difference in probabilities (classification) or
 relative difference in predictions (regression: float32 carries 7 digits) must stay within
-1e-5. A pipeline that cannot be converted, or whose graph misses that bar, is served by
-scikit-learn instead, with a warning, and the manifest and reports/parity.json say why: a
-graph that answers differently is never served.
+1e-5, else the stage fails and writes nothing: a graph that answers differently is never
+served. A pipeline that cannot be converted at all (a step no converter knows) is served by
+scikit-learn instead, with a warning, and the manifest and reports/parity.json say why.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from . import cli
 from .converters import ImputedCodes, register_converters
 from .predictor import (
     MANIFEST_FILE,
+    MODEL_FILE,
     ONNX_FILE,
     Predictor,
     model_input,
@@ -250,13 +251,12 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
         checks = check_parity(reference, served, test, seed)
         try:
             require_parity(checks, classification)
-        except ParityError as exc:
-            # Never serve a graph that answers differently: serve the pipeline itself.
-            log.warning("%s; serving scikit-learn instead of ONNX", exc)
-            fallback = {"format": "sklearn", "reason": str(exc), "parity": checks}
-            _write(out_dir, {k: manifest[k] for k in ("source_sha256", "champion", "exported_at")}
-                   | fallback, None)  # fmt: skip
-            return {"runtime": "sklearn", "reason": str(exc), "checks": checks}
+        except ParityError as exc:  # never serve a graph that answers differently
+            family = meta["champion"]
+            raise ParityError(
+                f"{model_dir / MODEL_FILE} ({family}): {exc}; nothing was written. To train "
+                f"another champion, set train.models.{family}.enabled: false in params.yaml."
+            ) from None
         manifest["parity"] = {name: check["max_difference"] for name, check in checks.items()}
         _write(out_dir, manifest, path)
     return {"runtime": "onnx", "tolerance": TOLERANCE, "checks": checks}

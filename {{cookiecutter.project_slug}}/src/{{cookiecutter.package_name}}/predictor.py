@@ -74,9 +74,18 @@ def verify(path: Path, expected: str | None, recorded_in: str) -> None:
 
 
 def model_input(raw: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Raw columns (original names) to what the fitted pipeline takes: typed, plus features."""
+    """Raw columns (original names) to what the fitted pipeline takes: typed, plus features.
+
+    Numbers are rounded to float32, the precision the ONNX graph reads them in, in training
+    as in serving: a tree then compares exactly the values it will be served, and a value
+    next to a split point cannot take the other branch in the graph.
+    """
     typed = coerce_features(raw, schema)
-    return pd.DataFrame(add_features(typed), index=typed.index)
+    frame = pd.DataFrame(add_features(typed), index=typed.index)
+    numbers = frame.select_dtypes("number").columns
+    with np.errstate(over="ignore"):  # beyond float32's range is +-inf in both runtimes
+        frame[numbers] = frame[numbers].astype(np.float32).astype(np.float64)
+    return frame
 
 
 def typed_columns(raw: pd.DataFrame, schema: Schema) -> dict[str, np.ndarray]:
