@@ -124,6 +124,10 @@ def test_bake_train_and_serve(case, bake, tmp_path):
     assert metrics["champion"] in {"linear", "random_forest", "xgboost", "lightgbm"}
     assert all(np.isfinite(v) for v in metrics["test"].values())
     assert (project / "reports" / "leaderboard.md").read_text(encoding="utf-8").count("\n|") >= 5
+    # The champion is served through ONNX, within the parity bar on every check.
+    parity = json.loads((project / "reports" / "parity.json").read_text(encoding="utf-8"))
+    assert parity["runtime"] == "onnx", parity
+    assert max(check["max_difference"] for check in parity["checks"].values()) <= 1e-5
 
     # A no-op repro changes nothing.
     status = baking.run(["dvc", "status"], project, env).stdout

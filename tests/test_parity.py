@@ -1,0 +1,56 @@
+"""Every model family of a trained demo converts to ONNX within the parity bar, not only the
+champion: the `export` stage's own check (test split, perturbed copy, API record path) run
+on the champion and each candidate in models/candidates/, for a binary and a regression demo.
+"""
+
+from __future__ import annotations
+
+import json
+
+import baking
+import pytest
+
+CHECK_EVERY_CANDIDATE = """
+import json, sys, tempfile
+from pathlib import Path
+
+import joblib
+import pandas as pd
+
+from {package} import export
+from {package}.predictor import Predictor, onnx_scorer, sha256
+
+champion = Predictor.load(Path("models"))
+meta, test = champion.meta, pd.read_parquet("data/processed/test.parquet")
+features = meta["features"]
+found = {{}}
+candidates = {{path.stem: path for path in Path("models/candidates").glob("*.joblib")}}
+for family, path in sorted(candidates.items()) + [(meta["champion"], Path("models/model.joblib"))]:
+    reference = Predictor(joblib.load(path), meta)
+    graph, output, numeric, categorical = export.to_onnx(
+        reference.pipeline, features["numeric"], features["categorical"], champion.classes is not None
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        onnx_file = Path(folder) / "model.onnx"
+        onnx_file.write_bytes(graph.SerializeToString())
+        manifest = {{
+            "format": "onnx", "file": onnx_file.name, "sha256": sha256(onnx_file),
+            "inputs": {{"numeric": numeric, "categorical": categorical}}, "output": output,
+        }}
+        served = Predictor(None, meta, manifest, onnx_scorer(onnx_file, manifest))
+        found[family] = export.check_parity(reference, served, test, seed=1)
+json.dump(found, sys.stdout)
+"""
+
+
+@pytest.mark.parametrize("fixture", ["trained_telco", "trained_ames"])
+def test_every_candidate_family_exports_within_the_parity_bar(fixture, request):
+    project = request.getfixturevalue(fixture)
+    env = baking.project_env(project)
+    code = CHECK_EVERY_CANDIDATE.format(package=baking.package_name(project))
+    found = json.loads(baking.run(["python", "-c", code], project, env).stdout)
+    assert set(found) == {"linear", "random_forest", "xgboost", "lightgbm"}
+    for family, checks in found.items():
+        for label, check in checks.items():
+            assert check["rows"] > 0
+            assert check["max_difference"] <= 1e-5, (family, label, check)
