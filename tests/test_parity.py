@@ -21,6 +21,7 @@ from {package} import export
 from {package}.predictor import Predictor, onnx_scorer, sha256
 
 champion = Predictor.load(Path("models"))
+classification = champion.classes is not None
 meta, test = champion.meta, pd.read_parquet("data/processed/test.parquet")
 features = meta["features"]
 found = {{}}
@@ -28,7 +29,7 @@ candidates = {{path.stem: path for path in Path("models/candidates").glob("*.job
 for family, path in sorted(candidates.items()) + [(meta["champion"], Path("models/model.joblib"))]:
     reference = Predictor(joblib.load(path), meta)
     graph, output, numeric, categorical = export.to_onnx(
-        reference.pipeline, features["numeric"], features["categorical"], champion.classes is not None
+        reference.pipeline, features["numeric"], features["categorical"], classification
     )
     with tempfile.TemporaryDirectory() as folder:
         onnx_file = Path(folder) / "model.onnx"
