@@ -53,3 +53,17 @@ def test_a_copy_of_the_target_is_flagged_as_leakage():
     schema = infer_schema(frame, "y")
     leaks = leaky_columns(clean(frame, schema), schema)
     assert list(leaks) == ["outcome_code"]
+
+
+def test_a_nearly_exact_proxy_of_the_target_is_flagged_and_a_strong_feature_is_not():
+    """Recorded after the outcome (right for 97% of rows) is leakage; a strong honest
+    predictor (right for 75% of rows, where the majority guess is right for half) is not."""
+    rng = np.random.default_rng(5)
+    frame = table(1000)
+    yes = (frame["y"] == "yes").to_numpy()
+    frame["spend after signup"] = np.where(yes ^ (rng.random(1000) < 0.03), 50.0, 0.0)
+    frame["spend after signup"] += rng.random(1000)
+    frame["usage"] = np.where(yes ^ (rng.random(1000) < 0.25), 1.0, 0.0) + rng.random(1000)
+    schema = infer_schema(frame, "y")
+    leaks = leaky_columns(clean(frame, schema), schema)
+    assert list(leaks) == ["spend after signup"]
