@@ -75,6 +75,8 @@ def _for_blocks(pipeline: Any, numeric: list[str], categorical: list[str]):
     position = {name: i for i, name in enumerate(numbers + texts)}
     transformers = []
     for label, step, cols in preprocess.transformers_:
+        if isinstance(cols, list) and not cols:
+            continue  # a step with no columns (no text column in the table) was never fitted
         if isinstance(cols, list):
             cols = [position[c] for c in cols]
         elif not (isinstance(step, str) and step == "drop"):

@@ -142,7 +142,7 @@ def _id_like(series: pd.Series, spec: ColumnSpec, n_rows: int) -> bool:
     if spec.kind == "categorical":
         return values.nunique() >= 0.9 * len(values)  # names, codes, free text
     if pd.api.types.is_integer_dtype(values) and values.nunique() == n_rows:
-        # A row counter; its range may exceed n_rows when rows without a target were left out.
+        # A row counter; its range may exceed n_rows when some rows were removed.
         return int(values.max()) - int(values.min()) + 1 <= 1.1 * n_rows
     return False
 
@@ -235,7 +235,8 @@ def infer_schema(
             dropped[name] = "constant: a single value"
         else:
             spec = _column_spec(series)
-            if spec.kind != "datetime" and _id_like(series, spec, len(rows)):
+            # A row counter counts every row, those without a target too.
+            if spec.kind != "datetime" and _id_like(frame[name], spec, len(frame)):
                 dropped[name] = "ID-like: a different value on (almost) every row"
             else:
                 columns[name] = spec
