@@ -76,6 +76,7 @@ COMMON_FILES = [
     "src/{pkg}/validate.py",
     "tests/conftest.py",
     "tests/test_api.py",
+    "tests/test_batching.py",
     "tests/test_config.py",
     "tests/test_evaluate.py",
     "tests/test_export.py",

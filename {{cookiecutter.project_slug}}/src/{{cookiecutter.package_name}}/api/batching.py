@@ -1,9 +1,11 @@
 """Micro-batching: concurrent single-record requests share one model call.
 
-Requests whose handlers reach the model in the same turn of the event loop are scored
-together on the next turn. Building the inputs and calling ONNX Runtime cost about as much for
-sixteen rows as for one, so under load each request pays a fraction of a model call; a lone
-request waits for nothing but that one turn of the loop.
+The event loop runs request handlers in turns. Under load a turn holds several requests:
+their rows are queued and scored together at the start of the next turn, since building the
+inputs and calling ONNX Runtime cost about as much for sixteen rows as for one. When the
+previous turn held a single request and none is queued, the service is not under load: the
+row is scored at once, in the handler, and the answer costs no extra turn of the loop. A
+second request in the same turn is queued, so the next turn batches again.
 """
 
 from __future__ import annotations
@@ -20,10 +22,18 @@ class MicroBatcher:
         self._rows: list[Any] = []
         self._waiting: list[asyncio.Future] = []
         self._scheduled = False
+        self._in_turn = 0  # requests submitted in the current turn of the loop
+        self._quiet = True  # the previous turn held at most one request
 
     async def submit(self, row: Any) -> Any:
-        """The answer for one row, scored together with the rows submitted alongside it."""
+        """The answer for one row: scored at once when the service is quiet, else queued and
+        scored together with the rows submitted alongside it."""
         loop = asyncio.get_running_loop()
+        self._in_turn += 1
+        if self._in_turn == 1:
+            loop.call_soon(self._end_turn)
+            if self._quiet and not self._rows:
+                return self._score([row])[0]
         future = loop.create_future()
         self._rows.append(row)
         self._waiting.append(future)
@@ -33,6 +43,10 @@ class MicroBatcher:
             self._scheduled = True
             loop.call_soon(self._flush)
         return await future
+
+    def _end_turn(self) -> None:
+        self._quiet = self._in_turn <= 1
+        self._in_turn = 0
 
     def _flush(self) -> None:
         self._scheduled = False

@@ -1,7 +1,6 @@
 """Route handlers. Built per app, because the request models come from the trained schema."""
 
 import io
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from ..predictor import Predictor
 from .bodies import media_type, openapi_body, read_body, read_json
@@ -37,8 +37,11 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _json(content: Any, version: str) -> Response:
-    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Response(body, media_type="application/json", headers={"X-Model-Version": version})
+    """Compact UTF-8 JSON, written by pydantic's serializer: several times faster than
+    `json.dumps` for a prediction. Numbers must be finite (see `_finite`): JSON has no NaN."""
+    return Response(
+        to_json(content), media_type="application/json", headers={"X-Model-Version": version}
+    )
 
 
 def _finite(answer: dict[str, Any]) -> bool:
@@ -128,7 +131,8 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
         answer = await request.app.state.batcher.submit(tuple(body.__dict__.values()))
         if not _finite(answer):
             raise _not_scorable("body", answer)
-        return _json(answer | {"model_version": model.version}, model.version)
+        version = model.version
+        return _json(answer | {"model_version": version}, version)
 
     @router.post(
         "/predict/batch",
