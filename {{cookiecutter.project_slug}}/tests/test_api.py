@@ -88,7 +88,11 @@ def test_predict_batch_answers_each_record_in_order(client, splits, predictor):
     answers = response.json()["predictions"]
     assert len(answers) == 20
     singles = [client.post("/predict", json=r).json()["prediction"] for r in records[:5]]
-    assert [a["prediction"] for a in answers[:5]] == singles
+    batched = [a["prediction"] for a in answers[:5]]
+    if predictor.classes is None:  # a matrix product rounds a little differently per batch size
+        assert batched == pytest.approx(singles, rel=1e-6)
+    else:
+        assert batched == singles
 
 
 def test_missing_and_unknown_keys_are_named(client, record):

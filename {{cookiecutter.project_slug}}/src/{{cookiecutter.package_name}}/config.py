@@ -61,12 +61,13 @@ class LinearParams(_Strict):
     n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
     C: float = Field(1.0, gt=0)
     alpha: float = Field(1.0, gt=0)
+    n_bins: int = Field(8, ge=0, le=100)  # quantile bins per number, one-hot; 0 or 1: none
 
 
 class RandomForestParams(_Strict):
     enabled: bool = True
     n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
-    n_estimators: int = Field(200, ge=1)
+    n_estimators: int = Field(100, ge=1)
     max_depth: int | None = Field(None, ge=1)
     min_samples_leaf: int = Field(2, ge=1)
     max_features: float = Field(0.5, gt=0, le=1)

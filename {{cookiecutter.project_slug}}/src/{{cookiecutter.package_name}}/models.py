@@ -4,14 +4,16 @@ Each family has a builder (params -> estimator), a preprocessing suited to it, a
 search space. To add a family (any scikit-learn compatible estimator):
 
 1. write `def _my_model(cfg, problem, seed)` returning the estimator, and add it to BUILDERS;
-2. say how it wants its inputs: add it to SCALED (scaled numbers, one-hot categories) or
-   leave it with the trees (raw numbers, ordinal categories); NATIVE_NAN if it takes NaN;
+2. say how it wants its inputs: add it to SCALED (numbers clipped to their training range and
+   scaled, optionally with quantile bins; one-hot categories) or leave it with the trees (raw
+   numbers, ordinal categories); NATIVE_NAN if it takes NaN;
 3. add a search space to SPACES (or none: it is then cross-validated with its params as set);
 4. give it a section under train.models in params.yaml and a matching model in config.py.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +23,14 @@ from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    KBinsDiscretizer,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
 from xgboost import XGBClassifier, XGBRegressor
 
 from .schema import MISSING_TEXT
@@ -34,12 +42,17 @@ MISSING_LEVEL = "(missing)"
 # independent, so it uses both cores of a small machine.
 BOOSTER_JOBS = 1
 FOREST_JOBS = 2
+# Quantile bins of a column with few distinct values (counts, 0/1 flags) or a spike at zero
+# collapse; scikit-learn drops the empty ones and says so on every fit, which is expected.
+warnings.filterwarnings("ignore", message="Bins whose width are too small", category=UserWarning)
 
 
 def _linear(cfg: Any, problem: str, seed: int) -> Any:
     if problem == "regression":
         return Ridge(alpha=cfg.alpha)
-    return LogisticRegression(C=cfg.C, max_iter=5000)
+    # Newton steps converge in a handful of iterations where lbfgs needs dozens on one-hot
+    # columns; the width stays moderate (rare levels grouped, quantile bins).
+    return LogisticRegression(C=cfg.C, solver="newton-cholesky", max_iter=1000)
 
 
 def _random_forest(cfg: Any, problem: str, seed: int) -> Any:
@@ -99,9 +112,10 @@ NATIVE_CATEGORIES = {"lightgbm"}  # splits on category codes directly
 
 
 def _space_linear(trial: Any, problem: str) -> dict[str, Any]:
+    bins = {"n_bins": trial.suggest_int("n_bins", 0, 16)}  # 0 and 1: no bins
     if problem == "regression":
-        return {"alpha": trial.suggest_float("alpha", 1e-2, 1e3, log=True)}
-    return {"C": trial.suggest_float("C", 1e-3, 10.0, log=True)}
+        return bins | {"alpha": trial.suggest_float("alpha", 1e-2, 1e3, log=True)}
+    return bins | {"C": trial.suggest_float("C", 1e-3, 10.0, log=True)}
 
 
 def _space_random_forest(trial: Any, problem: str) -> dict[str, Any]:
@@ -144,14 +158,33 @@ SPACES: dict[str, Callable[[Any, str], dict[str, Any]]] = {
 }
 
 
-def _preprocessor(family: str, numeric: list[str], categorical: list[str]) -> ColumnTransformer:
+def _scaled_numbers(n_bins: int) -> Any:
+    """Numbers for a linear model: imputed (with missing-value flags) and standardised, clipped
+    to the range seen in training, so that one extreme row cannot get an extrapolated answer;
+    with n_bins, also one-hot quantile bins of each column, so the model can bend with them
+    (a U-shaped or saturating effect) instead of fitting one slope."""
+    scaled = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True),
+        MinMaxScaler(clip=True),  # identity on training rows; caps new ones at their range
+        StandardScaler(),
+    )
+    if n_bins < 2:
+        return scaled
+    bins = make_pipeline(
+        SimpleImputer(strategy="median"),
+        KBinsDiscretizer(n_bins, encode="onehot-dense", strategy="quantile"),
+    )
+    return FeatureUnion([("scaled", scaled), ("bins", bins)])
+
+
+def _preprocessor(
+    family: str, numeric: list[str], categorical: list[str], n_bins: int = 0
+) -> ColumnTransformer:
     fill_text = SimpleImputer(
         missing_values=MISSING_TEXT, strategy="constant", fill_value=MISSING_LEVEL
     )
     if family in SCALED:
-        numbers = make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
-        )
+        numbers = _scaled_numbers(n_bins)
         # Levels seen in under 1% of rows are grouped, so rare levels do not overfit.
         text = make_pipeline(
             fill_text,
@@ -194,7 +227,8 @@ def build_pipeline(
         model = TransformedTargetRegressor(
             regressor=model, func=np.log, inverse_func=np.exp, check_inverse=False
         )
-    return Pipeline([("preprocess", _preprocessor(family, numeric, categorical)), ("model", model)])
+    preprocess = _preprocessor(family, numeric, categorical, getattr(cfg, "n_bins", 0))
+    return Pipeline([("preprocess", preprocess), ("model", model)])
 
 
 def fit_params(

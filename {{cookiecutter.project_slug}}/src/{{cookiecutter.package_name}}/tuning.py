@@ -117,6 +117,23 @@ def cross_validated(setup: Setup, family: str, cfg: Any) -> dict[str, Any]:
     }
 
 
+def _searchable(configured: dict[str, Any], space: Any, problem: str) -> dict[str, Any]:
+    """The configured params a trial of `space` can take: Optuna refuses a value outside a
+    list of choices (max_depth: 10 when the search tries None, 8, 12 and 16), so such a
+    value is left for the search to choose, with a note."""
+    import optuna
+
+    probe = optuna.create_study().ask()
+    space(probe, problem)
+    usable = dict(configured)
+    for name, distribution in probe.distributions.items():
+        choices = getattr(distribution, "choices", None)
+        if choices is not None and name in usable and usable[name] not in choices:
+            log.info("%s: %r is not among the search's choices %s", name, usable[name], choices)
+            del usable[name]
+    return usable
+
+
 def search(setup: Setup, family: str, cfg: Any, on_trial: Any = None) -> tuple[Any, pd.DataFrame]:
     """Tune one family with Optuna (seeded TPE, median pruning across folds)."""
     import optuna
@@ -140,17 +157,21 @@ def search(setup: Setup, family: str, cfg: Any, on_trial: Any = None) -> tuple[A
                 raise optuna.TrialPruned()
         return float(np.mean(scores))
 
+    budget = trial_budget(cfg, settings)
     study = optuna.create_study(
         direction="maximize",  # scikit-learn scorers are "greater is better"
         sampler=optuna.samplers.TPESampler(seed=setup.params.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
+        # A small budget (a slow family) starts pruning sooner: a third of its trials in.
+        pruner=optuna.pruners.MedianPruner(
+            n_startup_trials=max(2, min(5, budget // 3)), n_warmup_steps=1
+        ),
     )
     # The configured params are the first trial, so tuning can only improve on them.
-    study.enqueue_trial(model_params(cfg), skip_if_exists=True)
+    study.enqueue_trial(_searchable(model_params(cfg), space, setup.problem), skip_if_exists=True)
     callbacks = [lambda study, trial: on_trial()] if on_trial else []
     started = time.perf_counter()
     study.optimize(
-        objective, n_trials=trial_budget(cfg, settings), timeout=settings.timeout_seconds,
+        objective, n_trials=budget, timeout=settings.timeout_seconds,
         callbacks=callbacks, catch=(),
     )  # fmt: skip
     trials = study.trials_dataframe(attrs=("number", "value", "params", "state", "duration"))
