@@ -78,3 +78,16 @@ def test_held_out_roc_auc_is_good_but_not_suspiciously_good(predictor, params):
     roc_auc = evaluate(predictor, unseen)["test"]["roc_auc"]
     assert 0.75 < roc_auc < 0.90, f"test ROC AUC {roc_auc:.3f} on {len(unseen)} unseen rows"
 {%- endif %}
+
+
+def test_a_configured_value_outside_a_search_choice_list_is_left_to_the_search():
+    """max_depth: 10 in params.yaml must not crash a search that tries None, 8, 12 and 16."""
+    from {{ cookiecutter.package_name }}.models import SPACES
+    from {{ cookiecutter.package_name }}.tuning import _searchable
+
+    configured = {"max_depth": 10, "min_samples_leaf": 2, "max_features": 0.5}
+    usable = _searchable(configured, SPACES["random_forest"], "binary")
+    assert usable == {"min_samples_leaf": 2, "max_features": 0.5}
+    assert _searchable(configured | {"max_depth": None}, SPACES["random_forest"], "binary") == (
+        configured | {"max_depth": None}
+    )
