@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--runtime", choices=["auto", "onnx", "sklearn"], default="auto")
     args = parser.parse_args()
 
-    predictor = Predictor.load(args.model_dir, runtime=args.runtime)
+    predictor = Predictor.load(args.model_dir, runtime=args.runtime, threads=0)  # every core
     started = time.perf_counter()
     frame = read_source(str(args.input))
     read = time.perf_counter()

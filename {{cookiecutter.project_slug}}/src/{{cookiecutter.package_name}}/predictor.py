@@ -124,12 +124,16 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def onnx_scorer(path: Path, manifest: Mapping[str, Any]) -> Scorer:
-    """Feature columns -> model output through ONNX Runtime, one thread, two input blocks."""
+def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Scorer:
+    """Feature columns -> model output through ONNX Runtime, two input blocks.
+
+    threads: 1 for the service (one worker process = one core; no thread hand-offs); 0 lets
+    ONNX Runtime use every core, for the batch command's long tables.
+    """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # one worker process = one core; no thread hand-offs
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -197,11 +201,12 @@ class Predictor:
         write_json(self.meta, folder / META_FILE)
 
     @classmethod
-    def load(cls, folder: Path | str, runtime: Runtime = "sklearn") -> Predictor:
+    def load(cls, folder: Path | str, runtime: Runtime = "sklearn", threads: int = 1) -> Predictor:
         """Load a trained model, refusing any file that does not match its recorded SHA-256.
 
         runtime: "sklearn" the pipeline; "onnx" the exported graph (an error if there is
         none); "auto" the graph when `export` converted the model, else the pipeline.
+        threads: ONNX Runtime's threads (see `onnx_scorer`).
         """
         folder = Path(folder)
         meta_path = folder / META_FILE
@@ -218,7 +223,7 @@ class Predictor:
             if manifest is not None and manifest["format"] == "onnx":
                 path = folder / SERVING_DIR / manifest["file"]
                 verify(path, manifest["sha256"], f"{SERVING_DIR}/{MANIFEST_FILE}")
-                return cls(None, meta, manifest, onnx_scorer(path, manifest))
+                return cls(None, meta, manifest, onnx_scorer(path, manifest, threads))
             reason = manifest["reason"] if manifest else "the `export` stage has not run"
             if runtime == "onnx":
                 raise ModelLoadError(f"{folder}: no ONNX model: {reason}")
