@@ -18,7 +18,7 @@ import joblib
 import pandas as pd
 
 from {package} import export
-from {package}.predictor import Predictor, onnx_scorer, sha256
+from {package}.predictor import Predictor
 
 champion = Predictor.load(Path("models"))
 classification = champion.classes is not None
@@ -28,17 +28,11 @@ found = {{}}
 candidates = {{path.stem: path for path in Path("models/candidates").glob("*.joblib")}}
 for family, path in sorted(candidates.items()) + [(meta["champion"], Path("models/model.joblib"))]:
     reference = Predictor(joblib.load(path), meta)
-    graph, output, numeric, categorical = export.to_onnx(
+    converted = export.to_onnx(
         reference.pipeline, features["numeric"], features["categorical"], classification
     )
     with tempfile.TemporaryDirectory() as folder:
-        onnx_file = Path(folder) / "model.onnx"
-        onnx_file.write_bytes(graph.SerializeToString())
-        manifest = {{
-            "format": "onnx", "file": onnx_file.name, "sha256": sha256(onnx_file),
-            "inputs": {{"numeric": numeric, "categorical": categorical}}, "output": output,
-        }}
-        served = Predictor(None, meta, manifest, onnx_scorer(onnx_file, manifest))
+        served = export.graph_predictor(meta, *converted, Path(folder) / "model.onnx")
         found[family] = export.check_parity(reference, served, test, seed=1)
 json.dump(found, sys.stdout)
 """

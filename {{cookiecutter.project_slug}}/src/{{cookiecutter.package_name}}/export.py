@@ -214,6 +214,26 @@ def require_parity(checks: dict[str, dict[str, Any]], classification: bool) -> N
         )
 
 
+def graph_predictor(
+    meta: dict[str, Any],
+    model: Any,
+    output: str,
+    numeric: list[str],
+    categorical: list[str],
+    path: Path,
+) -> Predictor:
+    """The converted graph written to path, loaded as the service loads it."""
+    path.write_bytes(model.SerializeToString())
+    manifest = {
+        "format": "onnx",
+        "file": path.name,
+        "sha256": sha256(path),
+        "inputs": {"numeric": numeric, "categorical": categorical},
+        "output": output,
+    }
+    return Predictor(None, meta, manifest, onnx_scorer(path, manifest))
+
+
 def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) -> dict[str, Any]:
     """Convert, check and write models/serving/; return the parity report."""
     reference = Predictor.load(model_dir, runtime="sklearn")
@@ -239,17 +259,11 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ONNX_FILE
-        path.write_bytes(model.SerializeToString())
-        manifest |= {
-            "format": "onnx",
-            "file": ONNX_FILE,
-            "sha256": sha256(path),
-            "inputs": {"numeric": numeric, "categorical": categorical},
-            "output": output,
+        served = graph_predictor(meta, model, output, numeric, categorical, path)
+        manifest |= served.manifest | {
             "opsets": OPSETS,
             "versions": {name: version(name) for name in ("skl2onnx", "onnxruntime")},
         }
-        served = Predictor(None, meta, manifest, onnx_scorer(path, manifest))
         checks = check_parity(reference, served, test, seed)
         try:
             require_parity(checks, classification)
