@@ -72,6 +72,31 @@ def test_onnx_and_sklearn_answer_alike(exported, predictor, splits):
         assert np.abs(proba - expected_proba).max() <= TOLERANCE
 
 
+def test_the_served_graph_reads_codes_not_text(exported, predictor, splits, schema):
+    """`export` takes the text lookup out of the graph. Long tables, whose codes are looked up
+    once per distinct value, still answer as the pipeline does, odd and unseen levels too."""
+    import onnx
+
+    folder, _ = exported
+    manifest = json.loads((folder / SERVING_DIR / MANIFEST_FILE).read_text())
+    assert manifest["text_codes"] is not None
+    graph = onnx.load(folder / SERVING_DIR / ONNX_FILE).graph
+    assert onnx.TensorProto.STRING not in {i.type.tensor_type.elem_type for i in graph.input}
+    rows = pd.concat([splits[1]] * (1200 // len(splits[1]) + 1), ignore_index=True)
+    for i, name in enumerate(n for n, s in schema.columns.items() if s.kind == "categorical"):
+        rows[name] = rows[name].astype(object)
+        rows.loc[i::5, name] = None
+        rows.loc[i + 1 :: 7, name] = "a level never seen"
+        rows.loc[i + 2 :: 9, name] = rows[name].map(lambda v: f" {v} ".upper())
+    labels, proba = Predictor.load(folder, runtime="onnx").predict_frame(rows)
+    expected_labels, expected_proba = predictor.predict_frame(rows)
+    if proba is None:
+        scale = max(1.0, float(np.abs(expected_labels).mean()))
+        assert np.allclose(labels, expected_labels, rtol=TOLERANCE, atol=TOLERANCE * scale)
+    else:
+        assert np.abs(proba - expected_proba).max() <= TOLERANCE
+
+
 def test_long_tables_are_typed_exactly_like_training(splits, schema):
     """The batch path cleans each distinct text value once; the result must not change."""
     rows = pd.concat([splits[1]] * (1200 // len(splits[1]) + 1), ignore_index=True)

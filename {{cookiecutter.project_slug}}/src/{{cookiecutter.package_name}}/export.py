@@ -1,9 +1,11 @@
 """Stage `export`: the champion pipeline as one ONNX graph, checked against scikit-learn.
 
-The graph holds the whole fitted pipeline (imputers, encoders, scaler, model) and takes two
+The graph holds the fitted pipeline (imputers, encoders, scaler, model) and takes two
 inputs: `numeric` (float32) and `categorical` (strings, "" for missing), one column per
-pipeline input in the order models/serving/manifest.json lists. What runs before it, schema
-coercion and `features.add_features`, is the same Python code for both runtimes.
+pipeline input in the order models/serving/manifest.json lists. The text encoders' lookup is
+then taken out of the graph into the manifest (`text_codes`): the served graph reads level
+codes, often in one block with the numbers. What runs before it, schema coercion and
+`features.add_features`, is the same Python code for both runtimes.
 
 Parity is checked raw row in, answer out, on the whole test split, on a perturbed copy
 (missing values, unseen and oddly cased categories, numbers beyond the training range) and
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import cli
+from . import cli, text_codes
 from .converters import ImputedCodes, register_converters
 from .predictor import (
     MANIFEST_FILE,
@@ -89,7 +91,8 @@ def _for_blocks(pipeline: Any, numeric: list[str], categorical: list[str]):
 
 def to_onnx(pipeline: Any, numeric: list[str], categorical: list[str], classification: bool):
     """The fitted pipeline as an ONNX model with inputs `numeric` and `categorical`; the name of
-    the output to read (class probabilities, or predicted values); the blocks' column order."""
+    the output to read (class probabilities, or predicted values); the blocks' column order;
+    and the text lookup taken out of the graph (`text_codes.lift`), or None."""
     import onnx
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
@@ -105,7 +108,8 @@ def to_onnx(pipeline: Any, numeric: list[str], categorical: list[str], classific
     model = convert_sklearn(fitted, initial_types=types, target_opset=OPSETS, options=options)
     onnx.checker.check_model(model)
     outputs = [output.name for output in model.graph.output]
-    return model, outputs[1] if classification else outputs[0], numbers, texts
+    model, codes = text_codes.lift(model)
+    return model, outputs[1] if classification else outputs[0], numbers, texts, codes
 
 
 def perturbed(clean: pd.DataFrame, schema: Schema, seed: int) -> pd.DataFrame:
@@ -220,6 +224,7 @@ def graph_predictor(
     output: str,
     numeric: list[str],
     categorical: list[str],
+    codes: dict[str, Any] | None,
     path: Path,
 ) -> Predictor:
     """The converted graph written to path, loaded as the service loads it."""
@@ -230,6 +235,7 @@ def graph_predictor(
         "sha256": sha256(path),
         "inputs": {"numeric": numeric, "categorical": categorical},
         "output": output,
+        "text_codes": codes,
     }
     return Predictor(None, meta, manifest, onnx_scorer(path, manifest))
 
@@ -246,7 +252,7 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     try:
-        model, output, numeric, categorical = to_onnx(
+        model, output, numeric, categorical, codes = to_onnx(
             reference.pipeline, numeric, categorical, classification
         )
     except Exception as exc:  # converters fail in many ways (unknown estimator, shapes, options)
@@ -259,7 +265,7 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ONNX_FILE
-        served = graph_predictor(meta, model, output, numeric, categorical, path)
+        served = graph_predictor(meta, model, output, numeric, categorical, codes, path)
         manifest |= served.manifest | {
             "opsets": OPSETS,
             "versions": {name: version(name) for name in ("skl2onnx", "onnxruntime")},

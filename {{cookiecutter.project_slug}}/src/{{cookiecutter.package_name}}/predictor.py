@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from . import text_codes
 from .cli import StageError
 from .features import add_features
 from .schema import (
@@ -125,7 +126,11 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Scorer:
-    """Feature columns -> model output through ONNX Runtime, two input blocks.
+    """Feature columns -> model output through ONNX Runtime.
+
+    The graph reads a block of numbers (`numeric`) and one of text (`categorical`), or, when
+    `export` took the text lookup out of it (manifest "text_codes", see `text_codes`), the
+    numbers and the text's codes, often as one block.
 
     threads: 1 for the service (one worker process = one core; no thread hand-offs); 0 lets
     ONNX Runtime use every core, for the batch command's long tables.
@@ -138,17 +143,29 @@ def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Sc
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     numeric, categorical = manifest["inputs"]["numeric"], manifest["inputs"]["categorical"]
+    codes = manifest.get("text_codes")
     output = [manifest["output"]]
+
+    def block(values: list[Any], dtype: Any) -> np.ndarray:
+        # One (features, rows) array, transposed: np.stack costs several times more.
+        return np.ascontiguousarray(np.array(values, dtype=dtype).T)
 
     def score(columns: Mapping[str, Any]) -> np.ndarray:
         feeds = {}
-        # One (features, rows) array per block, transposed: np.stack costs several times more.
-        if numeric:
-            block = np.array([columns[name] for name in numeric], dtype=np.float32)
-            feeds["numeric"] = np.ascontiguousarray(block.T)
-        if categorical:
-            block = np.array([columns[name] for name in categorical], dtype=object)
-            feeds["categorical"] = np.ascontiguousarray(block.T)
+        numbers = [columns[name] for name in numeric]
+        if codes is None:
+            if numeric:
+                feeds["numeric"] = block(numbers, np.float32)
+            if categorical:
+                feeds["categorical"] = block([columns[name] for name in categorical], object)
+        elif codes["joined"]:
+            coded = text_codes.encode(columns, categorical, codes)
+            feeds[codes["joined"]] = block(numbers + coded, np.float32)
+        else:
+            if numeric:
+                feeds["numeric"] = block(numbers, np.float32)
+            coded = text_codes.encode(columns, categorical, codes)
+            feeds[codes["input"]] = block(coded, codes["dtype"])
         return session.run(output, feeds)[0].astype(np.float64)
 
     return score
@@ -339,6 +356,7 @@ class RowEncoder:
             for i, (name, spec) in enumerate(specs)
             if spec.kind == "categorical"
         ]
+        self.text_names = [name for _, name, *_ in self.text]
         self.dates = [
             (i, name, spec) for i, (name, spec) in enumerate(specs) if spec.kind == "datetime"
         ]
@@ -370,7 +388,7 @@ class RowEncoder:
         numbers = numbers.reshape(len(rows), len(self.numeric))
         text = np.array(texts, dtype=object).reshape(len(rows), len(self.text))
         columns: dict[str, Any] = dict(zip(self.numeric, numbers.T, strict=True))
-        columns |= zip((name for _, name, *_ in self.text), text.T, strict=True)
+        columns |= zip(self.text_names, text.T, strict=True)
         for i, name, spec in self.dates:
             dates = to_datetime(pd.Series([row[i] for row in rows], dtype=object))
             parts = date_parts(name, dates, spec.parts or list(DATE_PARTS))

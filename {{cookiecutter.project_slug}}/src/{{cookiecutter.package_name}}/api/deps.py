@@ -11,13 +11,18 @@ from ..predictor import Predictor
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-async def get_predictor(request: Request) -> Predictor:
-    # async: a plain `def` dependency would run in a thread pool on every request.
+def loaded_model(request: Request) -> Predictor:
+    """The served model; 503 (with the reason) until it is loaded and verified."""
     predictor = request.app.state.predictor
     if predictor is None:
         reason = request.app.state.load_error or "the model is not loaded yet"
         raise HTTPException(status_code=503, detail=reason)
     return predictor
+
+
+async def get_predictor(request: Request) -> Predictor:
+    # async: a plain `def` dependency would run in a thread pool on every request.
+    return loaded_model(request)
 
 
 async def require_api_key(

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from pydantic_core import to_json
 
 from ..predictor import Predictor
-from .bodies import media_type, openapi_body, read_body, read_json
-from .deps import ModelDep, require_api_key
+from .bodies import OwnBodyRoute, media_type, openapi_body, read_body, read_json
+from .deps import ModelDep, loaded_model, require_api_key
 from .schemas import BatchPrediction, Prediction, batch_model
 from .settings import Settings
 
@@ -74,6 +74,8 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
     auth = [Depends(require_api_key)] if settings.api_key else []
     locked = (401,) if settings.api_key else ()
     router = APIRouter()
+    # The prediction routes read and validate their own bodies (see `bodies.py`).
+    scoring = APIRouter(route_class=OwnBodyRoute)
 
     @router.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -118,15 +120,16 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
             "example": meta.get("example"),
         }
 
-    @router.post(
+    @scoring.post(
         "/predict",
         response_model=Prediction,
         dependencies=auth,
         openapi_extra=openapi_body("Record"),
         responses=_errors(*locked, 413, 415, 422, 503),
     )
-    async def predict(request: Request, model: ModelDep) -> Response:
+    async def predict(request: Request) -> Response:
         """Predict one record; keys are the table's column names, null means missing."""
+        model = loaded_model(request)
         body = await read_json(request, settings.max_body_bytes, record)
         answer = await request.app.state.batcher.submit(tuple(body.__dict__.values()))
         if not _finite(answer):
@@ -134,15 +137,16 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
         version = model.version
         return _json(answer | {"model_version": version}, version)
 
-    @router.post(
+    @scoring.post(
         "/predict/batch",
         response_model=BatchPrediction,
         dependencies=auth,
         openapi_extra=openapi_body("BatchRequest"),
         responses=_errors(*locked, 413, 415, 422, 503),
     )
-    async def predict_batch(request: Request, model: ModelDep) -> Response:
+    async def predict_batch(request: Request) -> Response:
         """Predict many records at once: {"records": [...]}, answered in the same order."""
+        model = loaded_model(request)
         body = await read_json(request, settings.max_batch_body_bytes, batch)
         limit = settings.max_batch_records
         if len(body.records) > limit:
@@ -154,7 +158,7 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
                 raise _not_scorable(f"records.{i}", answer)
         return _json({"predictions": answers, "model_version": model.version}, model.version)
 
-    @router.post(
+    @scoring.post(
         "/predict/csv",
         dependencies=auth,
         response_class=Response,
@@ -169,8 +173,9 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
             **_errors(*locked, 413, 415, 422, 503),
         },
     )
-    async def predict_csv(request: Request, model: ModelDep) -> Response:
+    async def predict_csv(request: Request) -> Response:
         """Upload a CSV table (one column per feature); get it back with prediction columns."""
+        model = loaded_model(request)
         media = media_type(request)
         if media not in CSV_TYPES:
             raise HTTPException(415, f"Content-Type: expected text/csv, got {media!r}")
@@ -183,14 +188,17 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
         return Response(text, media_type="text/csv", headers=headers)
 
     if settings.benchmark:
-        _add_benchmark_routes(router, record, settings)
+        _add_benchmark_routes(router, scoring, record, settings)
+    router.include_router(scoring)
     return router
 
 
 CONSTANT = {"prediction": 0, "probabilities": None, "warnings": [], "model_version": "constant"}
 
 
-def _add_benchmark_routes(router: APIRouter, record: type[BaseModel], settings: Settings) -> None:
+def _add_benchmark_routes(
+    router: APIRouter, scoring: APIRouter, record: type[BaseModel], settings: Settings
+) -> None:
     """Constant answers after validating the same request model: the framework's ceiling."""
 
     @router.post("/bench/framework", response_model=Prediction, include_in_schema=False)
@@ -198,9 +206,10 @@ def _add_benchmark_routes(router: APIRouter, record: type[BaseModel], settings: 
         """FastAPI's own way: a declared body parameter and a response model."""
         return CONSTANT
 
-    @router.post("/bench/fastpath", include_in_schema=False)
-    async def fastpath(request: Request, model: ModelDep) -> Response:
+    @scoring.post("/bench/fastpath", include_in_schema=False)
+    async def fastpath(request: Request) -> Response:
         """The /predict request path (read, validate, serialise) without the model."""
+        model = loaded_model(request)
         body = await read_json(request, settings.max_body_bytes, record)
         tuple(body.__dict__.values())
         return _json(CONSTANT, model.version)
