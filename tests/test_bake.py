@@ -70,6 +70,7 @@ COMMON_FILES = [
     "src/{pkg}/templates/README.md.jinja",
     "src/{pkg}/templates/model_card.md.jinja",
     "src/{pkg}/templates/report.html.j2",
+    "src/{pkg}/text_codes.py",
     "src/{pkg}/tracking.py",
     "src/{pkg}/train.py",
     "src/{pkg}/tuning.py",

@@ -278,11 +278,16 @@ class Predictor:
         """Predicted labels (or values) and, for classification, class probabilities."""
         return self.decode(self.score(add_features(typed_columns(raw, self.schema))))
 
+    @cached_property
+    def class_names(self) -> list[str]:
+        """The classes as the answers' probability keys."""
+        return [str(label) for label in self.classes or []]
+
     def answers(self, labels: list[Any], proba: np.ndarray | None) -> list[dict[str, Any]]:
         """One {"prediction": ..., "probabilities": {label: p}} per row."""
         if proba is None:
             return [{"prediction": value} for value in labels]
-        names = [str(label) for label in self.classes]
+        names = self.class_names
         return [
             {"prediction": label, "probabilities": dict(zip(names, row, strict=True))}
             for label, row in zip(labels, proba.tolist(), strict=True)

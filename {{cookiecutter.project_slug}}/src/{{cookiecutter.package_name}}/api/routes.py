@@ -135,7 +135,8 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
         if not _finite(answer):
             raise _not_scorable("body", answer)
         version = model.version
-        return _json(answer | {"model_version": version}, version)
+        answer["model_version"] = version  # each answer is a dict of its own
+        return _json(answer, version)
 
     @scoring.post(
         "/predict/batch",
