@@ -324,7 +324,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(text)
-    print(f"written to {args.out.relative_to(PROJECT)}")
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":
