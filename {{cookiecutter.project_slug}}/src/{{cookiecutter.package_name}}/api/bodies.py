@@ -69,7 +69,8 @@ class OwnBodyRoute(APIRoute):
     Response: it is called directly. FastAPI's per-request work (solving dependencies,
     building body and response models) has nothing to do for such a handler, yet costs about
     a tenth of a single-record /predict's server time. The route is documented in OpenAPI as
-    any other. With dependencies (the API key check), FastAPI's own handler runs them first.
+    any other. With dependencies (the API key check), FastAPI's own handler runs them first;
+    give them to the route itself, not to `include_router`, which this check does not see.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
