@@ -39,6 +39,7 @@ from .schema import (
     to_datetime,
 )
 from .tables import atomic_write, write_json
+from .text_codes import DISTINCT_FROM_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,6 @@ SERVING_DIR = "serving"  # written by the `export` stage
 ONNX_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
 Runtime = Literal["auto", "onnx", "sklearn"]
-DISTINCT_FROM_ROWS = 1_000
 Scorer = Callable[[Mapping[str, Any]], np.ndarray]
 
 
@@ -153,19 +153,17 @@ def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Sc
     def score(columns: Mapping[str, Any]) -> np.ndarray:
         feeds = {}
         numbers = [columns[name] for name in numeric]
-        if codes is None:
-            if numeric:
-                feeds["numeric"] = block(numbers, np.float32)
-            if categorical:
-                feeds["categorical"] = block([columns[name] for name in categorical], object)
-        elif codes["joined"]:
+        if codes is not None and codes["joined"]:
             coded = text_codes.encode(columns, categorical, codes)
             feeds[codes["joined"]] = block(numbers + coded, np.float32)
         else:
             if numeric:
                 feeds["numeric"] = block(numbers, np.float32)
-            coded = text_codes.encode(columns, categorical, codes)
-            feeds[codes["input"]] = block(coded, codes["dtype"])
+            if codes is not None:
+                coded = text_codes.encode(columns, categorical, codes)
+                feeds[codes["input"]] = block(coded, codes["dtype"])
+            elif categorical:
+                feeds["categorical"] = block([columns[name] for name in categorical], object)
         return session.run(output, feeds)[0].astype(np.float64)
 
     return score

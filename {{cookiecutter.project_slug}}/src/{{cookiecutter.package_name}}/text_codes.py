@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 SEPARATOR = "\x1f"  # between a column's position and its level in the lookup's keys
-DISTINCT_FROM_ROWS = 1_000  # longer columns are looked up once per distinct value
+# Columns at least this long are cleaned (`predictor.typed_columns`) and looked up (`encode`)
+# once per distinct value.
+DISTINCT_FROM_ROWS = 1_000
 
 
 def encode(columns: Mapping[str, Any], names: Sequence[str], spec: Mapping[str, Any]) -> list[Any]:
