@@ -17,8 +17,10 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from {package} import export
-from {package}.predictor import Predictor
+from {package}.onnx.bundle import graph_predictor
+from {package}.onnx.convert import to_onnx
+from {package}.onnx.parity import check_parity
+from {package}.serving.predictor import Predictor
 
 champion = Predictor.load(Path("models"))
 classification = champion.classes is not None
@@ -28,12 +30,12 @@ found = {{}}
 candidates = {{path.stem: path for path in Path("models/candidates").glob("*.joblib")}}
 for family, path in sorted(candidates.items()) + [(meta["champion"], Path("models/model.joblib"))]:
     reference = Predictor(joblib.load(path), meta)
-    converted = export.to_onnx(
+    converted = to_onnx(
         reference.pipeline, features["numeric"], features["categorical"], classification
     )
     with tempfile.TemporaryDirectory() as folder:
-        served = export.graph_predictor(meta, *converted, Path(folder) / "model.onnx")
-        found[family] = export.check_parity(reference, served, test, seed=1)
+        served = graph_predictor(meta, *converted, Path(folder) / "model.onnx")
+        found[family] = check_parity(reference, served, test, seed=1)
 json.dump(found, sys.stdout)
 """
 

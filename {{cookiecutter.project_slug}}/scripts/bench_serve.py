@@ -142,8 +142,9 @@ def lua(folder: Path, name: str, bodies: Path, delay_ms: float = 0.0) -> Path:
 def request_bodies(folder: Path) -> tuple[Path, Path]:
     """Real test rows as /predict bodies (one JSON per line), and one /predict/batch body."""
     sys.path.insert(0, str(PROJECT / "src"))
+    from {{ cookiecutter.package_name }}.data.cleaning import clean_columns
+    from {{ cookiecutter.package_name }}.data.schema import Schema
     from {{ cookiecutter.package_name }}.export import api_rows
-    from {{ cookiecutter.package_name }}.schema import Schema, clean_columns
 
     meta = json.loads((PROJECT / "models" / "model.json").read_text(encoding="utf-8"))
     schema = Schema.model_validate(meta["schema"])

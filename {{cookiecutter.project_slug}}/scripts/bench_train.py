@@ -188,7 +188,7 @@ def run_benchmark() -> dict[str, Any]:
     sys.path.insert(0, str(PROJECT / "src"))
     from importlib import import_module
 
-    predictor_module = import_module(f"{PACKAGE}.predictor")
+    predictor_module = import_module(f"{PACKAGE}.serving.predictor")
     params = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
     for path in (TRAIN, TEST):
         if not path.is_file():

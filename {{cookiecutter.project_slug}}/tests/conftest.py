@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.config import Params, load_params
-from {{ cookiecutter.package_name }}.predictor import Predictor
-from {{ cookiecutter.package_name }}.schema import Schema, infer_schema
-from {{ cookiecutter.package_name }}.split import split
-from {{ cookiecutter.package_name }}.train import train
-from {{ cookiecutter.package_name }}.validate import clean
+from {{ cookiecutter.package_name }}.config import Params, load_params, resolved
+from {{ cookiecutter.package_name }}.data.contract import clean
+from {{ cookiecutter.package_name }}.data.inference import infer_schema
+from {{ cookiecutter.package_name }}.data.schema import Schema
+from {{ cookiecutter.package_name }}.data.splitting import split
+from {{ cookiecutter.package_name }}.serving.predictor import Predictor
+from {{ cookiecutter.package_name }}.training.trainer import save_candidates, train
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 def params() -> Params:
     """The project's params.yaml with the fast setting, so the tests train in seconds."""
     loaded = load_params(PROJECT / "params.yaml")
-    return loaded.model_copy(update={"train": loaded.train.model_copy(update={"fast": True})})
+    return resolved(
+        loaded.model_copy(update={"train": loaded.train.model_copy(update={"fast": True})})
+    )
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +78,12 @@ def splits(raw_table, schema, params) -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory, splits, schema, params) -> Path:
     """A trained model saved the way the `train` stage saves it."""
-    predictor, _ = train(splits[0], schema, params)
+    predictor, candidates = train(
+        splits[0], schema, params.train, params.data, params.split, params.seed, params.project
+    )
     folder = tmp_path_factory.mktemp("models")
     predictor.save(folder)
+    save_candidates(candidates, folder / "candidates")
     return folder
 
 

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.api import create_app
 from {{ cookiecutter.package_name }}.api.settings import Settings
-from {{ cookiecutter.package_name }}.export import TOLERANCE, export
-from {{ cookiecutter.package_name }}.predictor import ONNX_FILE, SERVING_DIR
+from {{ cookiecutter.package_name }}.onnx.bundle import export
+from {{ cookiecutter.package_name }}.onnx.parity import TOLERANCE
+from {{ cookiecutter.package_name }}.serving.artifacts import ONNX_FILE, SERVING_DIR
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.config import ConfigError, load_params
+from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.errors import ConfigError
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -7,16 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.evaluate import analyse, plot_data
-from {{ cookiecutter.package_name }}.figures import draw_figures, fmt
-from {{ cookiecutter.package_name }}.metrics import (
+from {{ cookiecutter.package_name }}.evaluation.analysis import analyse, plot_data
+from {{ cookiecutter.package_name }}.evaluation.curves import bootstrap_interval
+from {{ cookiecutter.package_name }}.evaluation.documents import write_documents
+from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
+from {{ cookiecutter.package_name }}.evaluation.metrics import (
     better,
-    bootstrap_interval,
     classification_metrics,
     per_class_metrics,
     regression_metrics,
 )
-from {{ cookiecutter.package_name }}.report import write_documents
+from {{ cookiecutter.package_name }}.evaluation.wording import fmt
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +34,8 @@ def evaluation(predictor, splits, params, model_dir):
             "fit_seconds": 0.1,
         }
     )
-    return analyse(predictor, splits[0], splits[1], board, params, model_dir)
+    cfg, source = params.evaluate, params.data.source
+    return analyse(predictor, splits[0], splits[1], board, cfg, params.seed, source, model_dir)
 
 
 @pytest.fixture(scope="session")

@@ -13,23 +13,23 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from {{ cookiecutter.package_name }} import predict as batch_command
-from {{ cookiecutter.package_name }}.export import (
+from {{ cookiecutter.package_name }}.data.cleaning import coerce_features
+from {{ cookiecutter.package_name }}.files import sha256
+from {{ cookiecutter.package_name }}.onnx.bundle import export
+from {{ cookiecutter.package_name }}.onnx.parity import (
     TOLERANCE,
     ParityError,
     check_parity,
-    export,
     require_parity,
 )
-from {{ cookiecutter.package_name }}.predictor import (
+from {{ cookiecutter.package_name }}.serving.artifacts import (
     MANIFEST_FILE,
     ONNX_FILE,
     SERVING_DIR,
     ModelLoadError,
-    Predictor,
-    sha256,
-    typed_columns,
 )
-from {{ cookiecutter.package_name }}.schema import coerce_features
+from {{ cookiecutter.package_name }}.serving.inputs import typed_columns
+from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +146,9 @@ def test_a_graph_that_misses_the_bar_fails_the_stage_and_writes_nothing(
 ):
     """Below any reachable tolerance, the real graph fails the check: the stage stops, names
     the model and the rows, and leaves no served model behind."""
-    from {{ cookiecutter.package_name }} import export as stage
+    from {{ cookiecutter.package_name }}.onnx import parity
 
-    monkeypatch.setattr(stage, "TOLERANCE", -1.0)
+    monkeypatch.setattr(parity, "TOLERANCE", -1.0)
     with pytest.raises(ParityError, match="enabled: false") as failure:
         export(model_dir, splits[1], tmp_path / SERVING_DIR)
     assert "model.joblib" in str(failure.value) and "disagree on the" in str(failure.value)

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.evaluate import evaluate
-from {{ cookiecutter.package_name }}.predictor import META_FILE, MODEL_FILE, ModelLoadError, Predictor
+from {{ cookiecutter.package_name }}.evaluation.analysis import evaluate
+from {{ cookiecutter.package_name }}.serving.artifacts import META_FILE, MODEL_FILE, ModelLoadError
+from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 
 
 def test_predictions_have_the_contract_shape(predictor, record):
@@ -82,8 +83,8 @@ def test_held_out_roc_auc_is_good_but_not_suspiciously_good(predictor, params):
 
 def test_a_configured_value_outside_a_search_choice_list_is_left_to_the_search():
     """max_depth: 10 in params.yaml must not crash a search that tries None, 8, 12 and 16."""
-    from {{ cookiecutter.package_name }}.models import SPACES
-    from {{ cookiecutter.package_name }}.tuning import _searchable
+    from {{ cookiecutter.package_name }}.training.search import _searchable
+    from {{ cookiecutter.package_name }}.training.spaces import SPACES
 
     configured = {"max_depth": 10, "min_samples_leaf": 2, "max_features": 0.5}
     usable = _searchable(configured, SPACES["random_forest"], "binary")

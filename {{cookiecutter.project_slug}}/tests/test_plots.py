@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.image import imread
 
-from {{ cookiecutter.package_name }} import plots
-from {{ cookiecutter.package_name }}.metrics import calibration_points, curve_points
+from {{ cookiecutter.package_name }}.evaluation import charts
+from {{ cookiecutter.package_name }}.evaluation.curves import calibration_points, curve_points
 
 
 def pixels(path):
@@ -16,14 +16,14 @@ def pixels(path):
 def test_confusion_matrix_with_many_long_class_names_stays_a_sane_size(tmp_path):
     classes = [f"a rather long class name number {i}" for i in range(40)]
     counts = np.random.default_rng(0).integers(0, 50, (40, 40))
-    plots.confusion_matrix(counts, classes, "Confusion matrix", tmp_path / "cm.png")
+    charts.confusion_matrix(counts, classes, "Confusion matrix", tmp_path / "cm.png")
     width, height = pixels(tmp_path / "cm.png")
     assert width <= 3000 and height <= 1600
 
 
 def test_short_names_keep_their_start_and_mark_the_cut():
-    assert plots.short("x" * 50, 10) == "x" * 9 + "…"
-    assert plots.short("tenure") == "tenure"
+    assert charts.short("x" * 50, 10) == "x" * 9 + "…"
+    assert charts.short("tenure") == "tenure"
 
 
 def test_curves_draw_every_model_with_its_area(tmp_path):
@@ -34,7 +34,7 @@ def test_curves_draw_every_model_with_its_area(tmp_path):
         score = y + rng.normal(0, noise, 300)
         positive = 1 / (1 + np.exp(-score))
         models[name] = curve_points("roc", y, np.column_stack([1 - positive, positive]))
-    plots.curves("roc", models, "champion", "ROC curves", tmp_path / "roc.png")
+    charts.curves("roc", models, "champion", "ROC curves", tmp_path / "roc.png")
     assert models["champion"]["area"] > models["other"]["area"] > 0.5
     assert (tmp_path / "roc.png").stat().st_size > 10_000
 
@@ -43,14 +43,14 @@ def test_multiclass_calibration_uses_the_predicted_class(tmp_path):
     proba = np.random.default_rng(0).dirichlet([1, 1, 1], 200)
     points = calibration_points(proba.argmax(axis=1), proba)
     assert np.allclose(points["observed"], 1.0)  # every predicted class is right here
-    plots.calibration(points, "Confidence", "Share right", "Calibration", tmp_path / "cal.png")
+    charts.calibration(points, "Confidence", "Share right", "Calibration", tmp_path / "cal.png")
     assert (tmp_path / "cal.png").is_file()
 
 
 def test_bars_with_notes_and_a_reference_line(tmp_path):
     names = [f"level {i}" for i in range(15)] + ["other (27 levels)"]
     values = np.linspace(0.4, 0.05, 16)
-    plots.bars(
+    charts.bars(
         names,
         values,
         "Error rate by plan",
@@ -68,9 +68,9 @@ def test_regression_plots_take_large_quantities(tmp_path):
     rng = np.random.default_rng(0)
     actual = rng.gamma(4, 50_000, 300)
     predicted = actual * rng.normal(1, 0.1, 300)
-    plots.predicted_vs_actual(actual, predicted, "price (USD)", "Predicted", tmp_path / "pa.png")
-    plots.residuals(predicted, actual - predicted, "price (USD)", "Residuals", tmp_path / "r.png")
-    plots.residual_distribution(actual - predicted, "price (USD)", "Spread", tmp_path / "d.png")
+    charts.predicted_vs_actual(actual, predicted, "price (USD)", "Predicted", tmp_path / "pa.png")
+    charts.residuals(predicted, actual - predicted, "price (USD)", "Residuals", tmp_path / "r.png")
+    charts.residual_distribution(actual - predicted, "price (USD)", "Spread", tmp_path / "d.png")
     assert all((tmp_path / name).stat().st_size > 10_000 for name in ("pa.png", "r.png", "d.png"))
 
 
@@ -84,5 +84,5 @@ def test_learning_curve_draws_bands(tmp_path):
             "validation_std": [0.02, 0.02, 0.01],
         }
     )
-    plots.learning_curve(curve, "ROC AUC", "Learning curve", tmp_path / "lc.png")
+    charts.learning_curve(curve, "ROC AUC", "Learning curve", tmp_path / "lc.png")
     assert (tmp_path / "lc.png").stat().st_size > 10_000

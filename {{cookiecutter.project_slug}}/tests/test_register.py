@@ -1,6 +1,6 @@
 """Registration is gated: beat the naive baseline, and do not fall behind the champion."""
 
-from {{ cookiecutter.package_name }}.register import decide
+from {{ cookiecutter.package_name }}.tracking.registry import decide
 
 SPLIT = "abc"
 

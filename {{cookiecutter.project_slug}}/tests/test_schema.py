@@ -2,13 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import StageError
-from {{ cookiecutter.package_name }}.schema import (
-    as_text,
-    coerce_features,
-    infer_problem_type,
-    infer_schema,
-)
+from {{ cookiecutter.package_name }}.data.cleaning import as_text, coerce_features
+from {{ cookiecutter.package_name }}.data.inference import infer_problem_type, infer_schema
+from {{ cookiecutter.package_name }}.errors import StageError
 
 
 def table(n: int = 50) -> pd.DataFrame:

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import StageError
-from {{ cookiecutter.package_name }}.profile import leaky_columns
-from {{ cookiecutter.package_name }}.schema import infer_schema
-from {{ cookiecutter.package_name }}.validate import clean
+from {{ cookiecutter.package_name }}.data.contract import clean
+from {{ cookiecutter.package_name }}.data.inference import infer_schema
+from {{ cookiecutter.package_name }}.data.leakage import leaky_columns
+from {{ cookiecutter.package_name }}.errors import StageError
 
 
 def table(n: int = 200) -> pd.DataFrame:

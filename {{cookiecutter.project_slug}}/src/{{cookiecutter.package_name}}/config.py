@@ -8,14 +8,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .errors import ConfigError
+
 PARAMS_FILE = Path("params.yaml")
+FAST_TREES = 40  # train.fast: enough trees to be a real model, few enough for CI
 
 ProblemType = Literal["auto", "binary", "multiclass", "regression"]
 Metric = Literal["roc_auc", "pr_auc", "log_loss", "accuracy", "f1", "f1_macro", "rmse", "mae", "r2"]
-
-
-class ConfigError(ValueError):
-    """params.yaml is missing, unreadable or holds a bad value."""
 
 
 class _Strict(BaseModel):
@@ -187,6 +186,37 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     try:
-        return Params.model_validate(raw)
+        return resolved(Params.model_validate(raw))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
+
+
+def resolved(params: Params) -> Params:
+    """The params as the stages use them: train.fast (a smoke run) applied here, once, so no
+    stage asks about it: two folds, no search, at most FAST_TREES trees per ensemble, and a
+    shorter evaluation (200 resamples, 2 shuffles, 3 learning-curve sizes on 2 folds)."""
+    if not params.train.fast:
+        return params
+    train, evaluate = params.train, params.evaluate
+    models = {
+        name: cfg.model_copy(update={"n_estimators": min(cfg.n_estimators, FAST_TREES)})
+        if hasattr(cfg, "n_estimators")
+        else cfg
+        for name, cfg in train.models
+    }
+    train = train.model_copy(
+        update={
+            "cv_folds": 2,
+            "search": train.search.model_copy(update={"enabled": False}),
+            "models": train.models.model_copy(update=models),
+        }
+    )
+    evaluate = evaluate.model_copy(
+        update={
+            "bootstrap_rounds": min(evaluate.bootstrap_rounds, 200),
+            "permutation_repeats": min(evaluate.permutation_repeats, 2),
+            "learning_curve_points": min(evaluate.learning_curve_points, 3),
+            "learning_curve_folds": 2,
+        }
+    )
+    return params.model_copy(update={"train": train, "evaluate": evaluate})

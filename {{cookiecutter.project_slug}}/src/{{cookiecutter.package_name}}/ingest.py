@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cli
 from .config import load_params
-from .schema import Schema, infer_schema
-from .tables import read_source, write_parquet
+from .data.inference import infer_schema
+from .data.schema import Schema
+from .data.sources import read_source
+from .errors import StageError
+from .files import write_parquet
+from .runner import run
 
 log = logging.getLogger(__name__)
 GROUP_REASON = "group column of the split, not a feature"
@@ -23,7 +26,7 @@ def ingest(source: str) -> pd.DataFrame:
     frame.columns = [str(name) for name in frame.columns]
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
-        raise cli.StageError(f"{source}: duplicated column names: {', '.join(duplicated)}")
+        raise StageError(f"{source}: duplicated column names: {', '.join(duplicated)}")
     return frame
 
 
@@ -39,14 +42,14 @@ def main() -> None:
     log.info("read %d rows x %d columns from %s", *frame.shape, source)
     columns = ", ".join(map(repr, frame.columns))
     if target not in frame.columns:
-        raise cli.StageError(f"{source}: target column {target!r} is not in the table ({columns})")
+        raise StageError(f"{source}: target column {target!r} is not in the table ({columns})")
     if group and group not in frame.columns:
-        raise cli.StageError(f"split.group_column: {group!r} is not a column of {source}")
+        raise StageError(f"split.group_column: {group!r} is not a column of {source}")
     exclude = {group: GROUP_REASON} if group else {}
     if args.schema.exists():
         schema = Schema.load(args.schema)
         if schema.target != target:
-            raise cli.StageError(
+            raise StageError(
                 f"{args.schema}: its target is {schema.target!r} but params.yaml says {target!r}; "
                 f"delete {args.schema} to infer it again for the new target"
             )
@@ -66,4 +69,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    run(main)

@@ -16,42 +16,12 @@ import logging
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from . import cli
-from .predictor import Predictor
-from .tables import atomic_write, read_source, write_parquet
+from .data.sources import read_source
+from .runner import run
+from .serving.batch import write_table
+from .serving.predictor import Predictor
 
 log = logging.getLogger(__name__)
-
-
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV through Arrow's writer, about ten times faster than pandas'; gzip for .gz."""
-    import pyarrow as pa
-    from pyarrow import csv
-
-    compression = "gzip" if path.name.lower().endswith(".gz") else None
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, ValueError):  # a column mixing types: pandas writes anything
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, compression=compression))
-        return
-
-    def write(tmp: Path) -> None:
-        with pa.output_stream(tmp, compression=compression) as sink:
-            csv.write_csv(table, sink, csv.WriteOptions(quoting_style="needed"))
-
-    atomic_write(path, write)
-
-
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        write_parquet(frame, path)
-    elif name.endswith((".csv", ".csv.gz")):
-        write_csv(frame, path)
-    else:
-        raise cli.StageError(f"{path}: unknown file type (expected .csv, .csv.gz or .parquet)")
 
 
 def main() -> None:
@@ -81,4 +51,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    run(main)

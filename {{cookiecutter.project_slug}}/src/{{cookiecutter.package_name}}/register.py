@@ -11,104 +11,16 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from . import cli
 from .config import load_params
-from .metrics import better
-from .predictor import sha256
-from .tables import write_json
-from .tracking import setup_mlflow
+from .files import sha256, write_json
+from .runner import run
+from .tracking.registry import ALIAS, naive_score, register
+from .tracking.runs import setup_mlflow
 
 log = logging.getLogger(__name__)
-ALIAS = "champion"
-
-
-def naive_score(train: pd.DataFrame, test: pd.DataFrame, meta: dict[str, Any]) -> float:
-    """The primary metric of a model that ignores the features (class shares or the mean)."""
-    target, metric = meta["target"], meta["primary_metric"]
-    if meta["classes"] is None:
-        guess = train[target].astype(float).mean()
-        errors = test[target].astype(float) - guess
-        scores = {"rmse": np.sqrt((errors**2).mean()), "mae": errors.abs().mean(), "r2": 0.0}
-        return float(scores[metric])
-    shares = train[target].value_counts(normalize=True)
-    majority = test[target] == shares.index[0]
-    prior = test[target].map(shares).fillna(1e-15).clip(1e-15, 1)
-    scores = {
-        "roc_auc": 0.5,
-        "pr_auc": float(shares.get(meta["classes"][-1], 0.0)),
-        "log_loss": float(-np.log(prior).mean()),
-        "accuracy": float(majority.mean()),
-        "f1": 0.0,
-        "f1_macro": 0.0,
-    }
-    return scores[metric]
-
-
-def decide(
-    metric: str,
-    score: float,
-    naive: float,
-    current: dict[str, str] | None,
-    split_sha: str,
-    tolerance: float,
-) -> tuple[bool, str]:
-    """Whether to register, and why (or why not)."""
-    if not better(metric, score, naive):
-        return False, f"test {metric} {score:.4f} does not beat the naive baseline ({naive:.4f})"
-    if current is None:
-        return True, "no registered champion yet"
-    if current.get("test_split_sha256") != split_sha:
-        return True, "the registered champion was tested on another split"
-    if current.get("primary_metric") != metric or f"test_{metric}" not in current:
-        return True, "the registered champion was scored with another metric"
-    registered = float(current[f"test_{metric}"])
-    allowed = registered + tolerance if not better(metric, 1, 0) else registered - tolerance
-    if better(metric, allowed, score):
-        return False, (
-            f"test {metric} {score:.4f} is worse than the registered champion's {registered:.4f}"
-        )
-    return True, f"test {metric} {score:.4f} vs the registered champion's {registered:.4f}"
-
-
-def _current(client: Any, name: str) -> dict[str, str] | None:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        version = client.get_model_version_by_alias(name, ALIAS)
-    except MlflowException:
-        return None
-    return dict(version.tags) | {"version": str(version.version)}
-
-
-def register(meta: dict, report: dict, split_sha: str, naive: float, params: Any) -> dict:
-    import mlflow
-    from mlflow import MlflowClient
-
-    metric, name = meta["primary_metric"], params.mlflow.registered_model
-    score = float(report["test"][metric])
-    tracked = meta.get("mlflow") or {}
-    outcome: dict[str, Any] = {"model": name, "metric": metric, "test": score, "naive": naive}
-    if not tracked.get("model_uri"):
-        return outcome | {"registered": False, "reason": "the model was not logged to MLflow"}
-    client = MlflowClient()
-    current = _current(client, name)
-    ok, reason = decide(metric, score, naive, current, split_sha, params.registration.tolerance)
-    outcome |= {"registered": ok, "reason": reason}
-    if current is not None:
-        outcome["previous_version"] = current["version"]
-    if not ok:
-        return outcome
-    with mlflow.start_run(run_id=tracked["run_id"]):
-        mlflow.log_metrics({f"test_{k}": v for k, v in report["test"].items()})
-    tags = {"test_split_sha256": split_sha, "primary_metric": metric, f"test_{metric}": score}
-    version = mlflow.register_model(tracked["model_uri"], name, tags=tags).version
-    client.set_registered_model_alias(name, ALIAS, version)
-    return outcome | {"version": str(version), "alias": ALIAS, "run_id": tracked["run_id"]}
 
 
 def main() -> None:
@@ -125,7 +37,8 @@ def main() -> None:
     report = json.loads(args.metrics.read_text(encoding="utf-8"))
     naive = naive_score(pd.read_parquet(args.train), pd.read_parquet(args.test), meta)
     setup_mlflow(params.mlflow.experiment)
-    outcome = register(meta, report, sha256(args.test), naive, params)
+    name, tolerance = params.mlflow.registered_model, params.registration.tolerance
+    outcome = register(meta, report, sha256(args.test), naive, name, tolerance)
     if outcome["registered"]:
         log.info("registered %s version %s as @%s: %s", outcome["model"], outcome["version"],
                  ALIAS, outcome["reason"])  # fmt: skip
@@ -135,4 +48,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    run(main)

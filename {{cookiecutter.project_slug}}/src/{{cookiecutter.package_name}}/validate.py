@@ -7,98 +7,17 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
-from . import cli
 from .config import load_params
-from .profile import leaky_columns, profile, write_profile
-from .schema import MISSING_TEXT, Schema, as_text, clean_columns
-from .tables import write_parquet
+from .data.contract import clean
+from .data.leakage import leaky_columns
+from .data.profile import profile, write_profile
+from .data.schema import Schema
+from .errors import StageError
+from .files import write_parquet
+from .runner import run
 
 log = logging.getLogger(__name__)
-MAX_EXAMPLES = 3
-
-
-def _checks(name: str, spec) -> pa.Column:
-    """The pandera rules for one clean column, from its entry in schema.yaml."""
-    checks = []
-    if spec.kind == "numeric":
-        if spec.min is not None:
-            checks.append(pa.Check.ge(spec.min, error=f"at least {spec.min:g}"))
-        if spec.max is not None:
-            checks.append(pa.Check.le(spec.max, error=f"at most {spec.max:g}"))
-        return pa.Column("float64", checks=checks, nullable=spec.nullable, required=True)
-    if spec.kind == "categorical":
-        if not spec.nullable:
-            checks.append(pa.Check(lambda s: s != MISSING_TEXT, error="not missing"))
-        if spec.closed and spec.categories:
-            allowed = [*spec.categories, MISSING_TEXT]
-            checks.append(pa.Check.isin(allowed, error="one of the listed categories"))
-        return pa.Column(checks=checks, nullable=True, required=True)
-    return pa.Column(nullable=spec.nullable, required=True)
-
-
-def pandera_schema(schema: Schema) -> pa.DataFrameSchema:
-    columns = {name: _checks(name, spec) for name, spec in schema.columns.items()}
-    target_checks = []
-    if schema.classes is not None:
-        target_checks.append(pa.Check.isin(schema.classes, error="one of the classes"))
-    columns[schema.target] = pa.Column(checks=target_checks, nullable=False, required=True)
-    return pa.DataFrameSchema(columns, strict=False, name="schema.yaml")
-
-
-def describe_failures(error: SchemaErrors) -> list[str]:
-    """One line per column and rule: how many rows failed and a few of their values."""
-    cases = error.failure_cases
-    lines = []
-    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
-        examples = ", ".join(
-            repr(v) for v in group["failure_case"].drop_duplicates()[:MAX_EXAMPLES]
-        )
-        rule = "not missing" if str(check) == "not_nullable" else check
-        lines.append(f"column {column!r}: rule '{rule}' failed for {len(group)} rows ({examples})")
-    return lines
-
-
-def _unparsed(raw: pd.DataFrame, clean: pd.DataFrame, schema: Schema) -> dict[str, pd.Series]:
-    """Values given in a numeric or date column that did not parse (they become missing)."""
-    found = {}
-    for name, spec in schema.columns.items():
-        if spec.kind == "categorical":
-            continue
-        given = as_text(raw[name]) != MISSING_TEXT
-        bad = raw[name][given & clean[name].isna()]
-        if len(bad):
-            found[name] = bad
-    return found
-
-
-def clean(frame: pd.DataFrame, schema: Schema, keep: list[str] | None = None) -> pd.DataFrame:
-    """Rows with a target, the schema's columns with clean types, then `keep`, then the target."""
-    absent = [c for c in [schema.target, *schema.columns, *(keep or [])] if c not in frame.columns]
-    if absent:
-        listed = ", ".join(repr(c) for c in absent)
-        raise cli.StageError(f"the table does not match schema.yaml: missing columns {listed}")
-    labelled = frame[frame[schema.target].notna()]
-    if len(labelled) < len(frame):
-        log.warning("dropped %d rows with no target value", len(frame) - len(labelled))
-    if labelled.empty:
-        raise cli.StageError(f"column {schema.target!r}: every row's target is missing")
-    out = clean_columns(labelled, schema)
-    for name, bad in _unparsed(labelled, out, schema).items():
-        examples = ", ".join(repr(v) for v in bad.unique()[:MAX_EXAMPLES])
-        log.warning("column %r: %d values did not parse and count as missing (%s)",
-                    name, len(bad), examples)  # fmt: skip
-    for name in keep or []:
-        out[name] = labelled[name]
-    out[schema.target] = labelled[schema.target]
-    try:
-        pandera_schema(schema).validate(out, lazy=True)
-    except SchemaErrors as exc:
-        lines = describe_failures(exc)
-        raise cli.StageError("the table breaks schema.yaml:\n  " + "\n  ".join(lines)) from None
-    return out.reset_index(drop=True)
 
 
 def main() -> None:
@@ -122,7 +41,7 @@ def main() -> None:
         log.warning("column %r alone predicts the target (%.3f): possible leakage", name, score)
     if leaks and params.validation.leakage == "fail":
         names = ", ".join(repr(n) for n in leaks)
-        raise cli.StageError(
+        raise StageError(
             f"columns {names} alone predict the target almost perfectly; drop them in schema.yaml "
             "(move them under `dropped:`) or set validate.leakage: warn"
         )
@@ -133,4 +52,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    run(main)

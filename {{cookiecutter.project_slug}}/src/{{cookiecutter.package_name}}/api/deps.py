@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
-from ..predictor import Predictor
+from ..serving.predictor import Predictor
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 

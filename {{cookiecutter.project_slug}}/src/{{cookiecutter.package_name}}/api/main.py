@@ -17,9 +17,10 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
-from .. import __version__
-from ..predictor import META_FILE, ModelLoadError, Predictor
-from ..schema import Schema
+from ..__init__ import __version__
+from ..data.schema import Schema
+from ..serving.artifacts import META_FILE, ModelLoadError
+from ..serving.predictor import Predictor
 from .batching import MicroBatcher
 from .routes import STATIC, build_router
 from .schemas import batch_model, record_model

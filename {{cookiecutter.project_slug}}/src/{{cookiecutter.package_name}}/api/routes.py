@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from ..predictor import Predictor
+from ..serving.predictor import Predictor
 from .bodies import OwnBodyRoute, media_type, openapi_body, read_body, read_json
 from .deps import ModelDep, loaded_model, require_api_key
 from .schemas import BatchPrediction, Prediction, batch_model

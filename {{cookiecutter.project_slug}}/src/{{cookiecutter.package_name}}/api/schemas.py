@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..schema import ColumnSpec, Schema
+from ..data.schema import ColumnSpec, Schema
 
 Label = bool | int | float | str
 # Numbers travel to the model as float32: anything larger would arrive as infinity.

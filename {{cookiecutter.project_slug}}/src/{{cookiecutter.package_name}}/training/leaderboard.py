@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from .metrics import better
+from ..evaluation.metrics import better
 
 
 @dataclass

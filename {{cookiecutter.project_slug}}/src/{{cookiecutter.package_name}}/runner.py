@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 
+from .errors import StageError
+
 log = logging.getLogger(__name__)
-
-
-class StageError(RuntimeError):
-    """A problem the user must fix; its message names the file, column or option."""
 
 
 def setup_logging(level: int = logging.INFO) -> None:
@@ -21,11 +20,14 @@ def setup_logging(level: int = logging.INFO) -> None:
 
 def run(main: Callable[[], None]) -> None:
     """Run a stage's main(); known problems end it with one clear line and exit code 1."""
-    from .config import ConfigError
-
     setup_logging()
+    # Quantile bins of a column with few distinct values (counts, 0/1 flags) or a spike at
+    # zero collapse; scikit-learn drops the empty ones and says so on every fit, as expected.
+    warnings.filterwarnings(
+        "ignore", message="Bins whose width are too small", category=UserWarning
+    )
     try:
         main()
-    except (StageError, ConfigError) as exc:
+    except StageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)

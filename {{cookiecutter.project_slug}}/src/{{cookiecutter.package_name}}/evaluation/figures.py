@@ -1,6 +1,6 @@
 """The evaluation plots with one sentence each, read off the numbers they show.
 
-`draw_figures` draws every plot that fits the problem (plots.py does the drawing) and
+`draw_figures` draws every plot that fits the problem (charts.py does the drawing) and
 returns them with a title and a caption. `fmt` is the one number format of the documents,
 so they agree with reports/metrics.json to the digits they print.
 """
@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
-from . import plots
-from .evaluate import Evaluation
-from .metrics import (
-    LABELS,
-    LOWER_IS_BETTER,
-    calibration_points,
-    curve_points,
-    threshold_sweep,
-)
-
-UNIT_SCALE = {
-    *("accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted"),
-    *("roc_auc", "pr_auc", "r2", "r2_log"),
-}
+from . import charts
+from .analysis import Evaluation
+from .curves import calibration_points, curve_points, threshold_sweep
+from .wording import compare, fmt, in_text, label, read_calibration, read_learning_curve
 
 
 @dataclass
@@ -35,83 +24,6 @@ class Plot:
     file: str
     title: str
     caption: str
-
-
-def fmt(value: float, like: float | None = None) -> str:
-    """The one number format of the documents: 4 decimals, fewer for large values.
-
-    like: format with the digits of that number instead (a standard deviation as its mean)."""
-    size = abs(value if like is None else like)
-    if size >= 1000:
-        return f"{value:,.0f}"
-    if size >= 100:
-        return f"{value:,.1f}"
-    return f"{value:.4f}"
-
-
-def label(metric: str) -> str:
-    return LABELS.get(metric, metric)
-
-
-def in_text(metric: str) -> str:
-    """The metric's name inside a sentence: 'log loss', but 'ROC AUC' and 'F1' as they are."""
-    name = label(metric)
-    return name[0].lower() + name[1:] if name[1:2].islower() else name
-
-
-def compare(metric: str, a: float, b: float, other: str) -> str:
-    """'3.1 points above the linear model' / '12.0% lower (better) than ...'."""
-    if metric in UNIT_SCALE:
-        points = abs(a - b) * 100
-        shown = f"{points:.1f}" if points >= 1 else f"{points:.2f}"
-        return f"{shown} points {'above' if a >= b else 'below'} {other}"
-    if b == 0:
-        return f"{fmt(a - b)} from {other}"
-    verdict = "better" if (a < b) == (metric in LOWER_IS_BETTER) else "worse"
-    return f"{abs(a - b) / abs(b):.1%} {'lower' if a < b else 'higher'} ({verdict}) than {other}"
-
-
-def read_learning_curve(curve: Any, metric: str) -> str:
-    if len(curve) < 2:
-        return "Too few training rows to draw a learning curve."
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-    train_end, valid_end = curve["train_score"].iloc[-1], curve["validation_score"].iloc[-1]
-    scale = 1.0 if metric in UNIT_SCALE else max(abs(valid_end), 1e-12)
-    gap = sign * (train_end - valid_end) / scale
-    step = sign * (valid_end - curve["validation_score"].iloc[-2]) / scale
-    name, rows = in_text(metric), curve["train_size"]
-    if step > 0.005:
-        return (
-            f"Validation {name} still improves ({fmt(curve['validation_score'].iloc[-2])} to "
-            f"{fmt(valid_end)}) between {rows.iloc[-2]:,} and {rows.iloc[-1]:,} training rows: "
-            "more data would likely help."
-        )
-    if gap > 0.05:
-        return (
-            f"Training {name} ({fmt(train_end)}) stays well ahead of validation "
-            f"({fmt(valid_end)}): the model partly memorises its training rows (variance); "
-            "stronger regularisation or more data would narrow the gap."
-        )
-    return (
-        f"Validation {name} levels off at {fmt(valid_end)}, with training close above it "
-        f"({fmt(train_end)}): the two nearly converge, so more data would help little; better "
-        "features or a more flexible model would help more (bias)."
-    )
-
-
-def read_calibration(ece: float) -> str:
-    verdict = (
-        "well calibrated"
-        if ece < 0.02
-        else "reasonably calibrated"
-        if ece < 0.05
-        else "poorly calibrated: treat the scores as a ranking, or calibrate them before "
-        "reading them as risks"
-    )
-    return (
-        f"Expected calibration error {fmt(ece)}: predicted probabilities are on average "
-        f"{ece * 100:.1f} points from the observed rates, so the model is {verdict}."
-    )
 
 
 def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
@@ -122,7 +34,7 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     positive = f"{target} = {classes[-1]}"
     counts = confusion_matrix(result.y, result.y_pred, labels=np.arange(len(classes)))
     suffix = f" (threshold {m['threshold']:.2f})" if binary else ""
-    plots.confusion_matrix(
+    charts.confusion_matrix(
         counts, classes, f"Confusion matrix, test split{suffix}", folder / "confusion_matrix.png"
     )
     if binary:
@@ -153,7 +65,7 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     ):
         points = {family: curve_points(kind, s.y, s.output) for family, s in scored.items()}
         subject = f" for {positive}" if binary else ""
-        plots.curves(
+        charts.curves(
             kind,
             points,
             meta["champion"],
@@ -186,7 +98,7 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         x, y = f"Predicted probability of {positive}", f"Observed share of {positive}"
     else:
         x, y = "Confidence in the predicted class", "Share of rows predicted correctly"
-    plots.calibration(
+    charts.calibration(
         calibration,
         x,
         y,
@@ -198,7 +110,7 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     if binary:
         sweep = threshold_sweep(result.y, result.output[:, 1])
         chosen = m["threshold"]
-        plots.thresholds(
+        charts.thresholds(
             sweep,
             chosen,
             f"Decision threshold (probability of {positive})",
@@ -218,11 +130,11 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
 
 def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     result, target, m = ev.champion, ev.meta["target"], ev.metrics["test"]
-    unit = ev.settings.get("target_unit")
+    unit = ev.settings.target_unit
     quantity = f"{target} ({unit})" if unit else target
     money = f" {unit}" if unit else ""
     residual = result.y - result.output
-    plots.predicted_vs_actual(
+    charts.predicted_vs_actual(
         result.y,
         result.output,
         quantity,
@@ -235,7 +147,7 @@ def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     )
     out = [Plot("predicted_vs_actual.png", "Predicted against actual", caption)]
 
-    plots.residuals(
+    charts.residuals(
         result.output,
         residual,
         quantity,
@@ -257,7 +169,7 @@ def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     caption = f"Residuals average {fmt(float(residual.mean()))}{money} (the bias); {trend}."
     out.append(Plot("residuals.png", "Residuals against predictions", caption))
 
-    plots.residual_distribution(
+    charts.residual_distribution(
         residual,
         quantity,
         "Distribution of residuals, test split",
@@ -273,9 +185,9 @@ def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
 
 
 def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
-    metric, top_n, out = ev.meta["primary_metric"], ev.settings["top_n"], []
+    metric, top_n, out = ev.meta["primary_metric"], ev.settings.top_n, []
     ranking = ev.permutation.head(top_n)
-    plots.bars(
+    charts.bars(
         ranking["column"],
         ranking["importance"],
         f"Permutation importance, test split (top {len(ranking)} of {len(ev.permutation)} columns)",
@@ -296,7 +208,7 @@ def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     if ev.model_importance is not None:
         board, kind = ev.model_importance
         board = board.head(top_n)
-        plots.bars(
+        charts.bars(
             board["feature"],
             board["importance"],
             f"{ev.meta['champion']}'s own importance ({kind}), top {len(board)} encoded inputs",
@@ -312,9 +224,9 @@ def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         )
         out.append(Plot("model_importance.png", "The model's own importance", caption))
 
-    curve, folds = ev.learning, ev.settings["learning_curve_folds"]
+    curve, folds = ev.learning, ev.settings.learning_curve_folds
     if len(curve):
-        plots.learning_curve(
+        charts.learning_curve(
             curve,
             label(metric),
             f"Learning curve ({folds}-fold CV on the training split)",
@@ -326,12 +238,12 @@ def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         seg = ev.segments
         table = seg["table"]
         is_rate = seg["measure"] == "error rate"
-        unit = ev.settings.get("target_unit")
+        unit = ev.settings.target_unit
         show = (lambda v: f"{v:.0%}") if is_rate else fmt
-        plots.bars(
+        charts.bars(
             table["segment"],
             table["error"],
-            f"{seg['measure'].capitalize()} by {plots.short(seg['column'])}, test split",
+            f"{seg['measure'].capitalize()} by {charts.short(seg['column'])}, test split",
             seg["measure"].capitalize() + (f" ({unit})" if unit and not is_rate else ""),
             folder / "error_by_segment.png",
             notes=[f"{r:,} rows" for r in table["rows"]],

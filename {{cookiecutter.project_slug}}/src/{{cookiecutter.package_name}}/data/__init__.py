@@ -1,0 +1,2 @@
+"""The table: reading sources, schema.yaml (inference, cleaning, contract), the profile,
+the split, and the engineered features."""

@@ -1,0 +1,159 @@
+"""Inferring schema.yaml from the raw table: column kinds, ranges, levels, and which
+columns to drop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import StageError
+from .cleaning import as_text, is_text, to_datetime, to_number
+from .schema import (
+    MAX_CLASSES,
+    MAX_LISTED_CATEGORIES,
+    MISSING_TEXT,
+    PARSE_SHARE,
+    ColumnSpec,
+    Label,
+    Problem,
+    Schema,
+)
+
+
+def _native(value: Any) -> Label:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _date_like(text: pd.Series) -> bool:
+    sample = text[text != MISSING_TEXT].head(200)
+    return bool(len(sample)) and bool(sample.str.contains(r"\d[-/.:]\d", regex=True).mean() > 0.9)
+
+
+def _parses(parsed: pd.Series, present: pd.Series) -> bool:
+    return present.sum() > 0 and parsed[present].notna().mean() >= PARSE_SHARE
+
+
+def infer_problem_type(target: pd.Series) -> Problem:
+    """Two values: binary; text or a few whole numbers: multiclass; otherwise regression."""
+    values = target.dropna()
+    n_unique = values.nunique()
+    if n_unique == 2:
+        return "binary"
+    if is_text(values) or pd.api.types.is_bool_dtype(values):
+        return "multiclass"
+    whole = np.all(np.mod(values.astype(float), 1) == 0)
+    return "multiclass" if whole and n_unique <= 20 else "regression"
+
+
+def _id_like(series: pd.Series, spec: ColumnSpec, n_rows: int) -> bool:
+    values = series.dropna()
+    if n_rows < 20 or len(values) < 0.9 * n_rows:
+        return False
+    if spec.kind == "categorical":
+        return values.nunique() >= 0.9 * len(values)  # names, codes, free text
+    if pd.api.types.is_integer_dtype(values) and values.nunique() == n_rows:
+        # A row counter; its range may exceed n_rows when some rows were removed.
+        return int(values.max()) - int(values.min()) + 1 <= 1.1 * n_rows
+    return False
+
+
+def _canonical_levels(text: pd.Series) -> pd.Series:
+    """Level counts, with spellings that differ only in case merged into the commonest one."""
+    counts = text[text != MISSING_TEXT].value_counts()
+    canonical: dict[str, str] = {}
+    merged: dict[str, int] = {}
+    for level, count in counts.items():  # most frequent first: it names the group
+        key = canonical.setdefault(level.casefold(), level)
+        merged[key] = merged.get(key, 0) + int(count)
+    return pd.Series(merged, dtype="int64").sort_values(ascending=False)
+
+
+def _numeric_spec(values: pd.Series, nullable: bool) -> ColumnSpec:
+    present = values.dropna()
+    return ColumnSpec(
+        kind="numeric", nullable=nullable, min=float(present.min()), max=float(present.max())
+    )
+
+
+def _column_spec(series: pd.Series) -> ColumnSpec:
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return _numeric_spec(series.astype(float), bool(series.isna().any()))
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return _datetime_spec(to_datetime(series))
+    text = as_text(series)
+    present = text != MISSING_TEXT
+    nullable = bool((~present).any())
+    numbers = to_number(series)
+    if _parses(numbers, present):
+        return _numeric_spec(numbers, nullable or bool(numbers.isna().any()))
+    if _date_like(text):
+        dates = to_datetime(series)
+        if _parses(dates, present):
+            return _datetime_spec(dates)
+    levels = _canonical_levels(text)
+    closed = len(levels) <= MAX_LISTED_CATEGORIES
+    listed = sorted(levels.index[:MAX_LISTED_CATEGORIES].tolist())
+    return ColumnSpec(kind="categorical", nullable=nullable, categories=listed, closed=closed)
+
+
+def _datetime_spec(dates: pd.Series) -> ColumnSpec:
+    present = dates.dropna()
+    parts = ["year", "month", "day", "day_of_week"]
+    if (present.dt.hour != 0).any() or (present.dt.minute != 0).any():
+        parts.append("hour")
+    return ColumnSpec(kind="datetime", nullable=bool(dates.isna().any()), parts=parts)
+
+
+def infer_schema(
+    frame: pd.DataFrame,
+    target: str,
+    problem_type: str = "auto",
+    exclude: dict[str, str] | None = None,
+) -> Schema:
+    """Describe every column of the raw table; drop IDs, constants, empty and excluded columns."""
+    if target not in frame.columns:
+        raise StageError(
+            f"target column {target!r} is not in the table; columns: {', '.join(map(str, frame))}"
+        )
+    labels = frame[target].dropna()
+    if labels.empty:
+        raise StageError(f"target column {target!r} has no values")
+    if labels.nunique() < 2:
+        raise StageError(f"target column {target!r} has a single value: {labels.iloc[0]!r}")
+    problem = infer_problem_type(labels) if problem_type == "auto" else problem_type
+    classes = None
+    if problem != "regression":
+        if labels.nunique() > MAX_CLASSES:
+            raise StageError(
+                f"target column {target!r} has {labels.nunique()} classes; "
+                f"set data.problem_type: regression in params.yaml if it is a quantity"
+            )
+        classes = [_native(v) for v in sorted(labels.unique().tolist())]
+    elif not pd.api.types.is_numeric_dtype(labels) and to_number(labels).isna().any():
+        raise StageError(f"target column {target!r} is not numeric, so it cannot be regressed")
+
+    rows = frame[frame[target].notna()]
+    columns: dict[str, ColumnSpec] = {}
+    dropped: dict[str, str] = dict(exclude or {})
+    for name in frame.columns:
+        if name == target or name in dropped:
+            continue
+        series = rows[name]
+        if series.isna().all() or (is_text(series) and (as_text(series) == "").all()):
+            dropped[name] = "empty: no values"
+        elif series.nunique(dropna=False) < 2:
+            dropped[name] = "constant: a single value"
+        else:
+            spec = _column_spec(series)
+            # A row counter counts every row, those without a target too.
+            if spec.kind != "datetime" and _id_like(frame[name], spec, len(frame)):
+                dropped[name] = "ID-like: a different value on (almost) every row"
+            else:
+                columns[name] = spec
+    if not columns:
+        raise StageError("no usable feature columns are left after dropping IDs and constants")
+    return Schema(
+        target=target, problem_type=problem, classes=classes, columns=columns, dropped=dropped
+    )

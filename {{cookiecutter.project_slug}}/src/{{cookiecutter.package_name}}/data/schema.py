@@ -1,0 +1,78 @@
+"""The table's contract: column kinds, ranges, categories, and how raw values become features.
+
+It is inferred once from the raw table (`ingest`) into schema.yaml, which you may edit and
+commit; `validate`, training and the prediction service all read the same file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..errors import StageError
+
+SCHEMA_FILE = Path("schema.yaml")
+MAX_LISTED_CATEGORIES = 100
+MAX_CLASSES = 50
+PARSE_SHARE = 0.95  # text becomes a number or a date when this share of its values parse
+MISSING_TEXT = ""  # missing categorical values travel as "" (ONNX Runtime has no null strings)
+DATE_PARTS = ("year", "month", "day", "day_of_week", "hour")
+
+Kind = Literal["numeric", "categorical", "datetime"]
+Problem = Literal["binary", "multiclass", "regression"]
+Label = str | int | float | bool
+
+_GROUPED_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+_UNIT_AFFIXES = r"^[$€£¥]\s*|\s*[$€£¥%]$"
+
+
+class ColumnSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    nullable: bool = True
+    min: float | None = None
+    max: float | None = None
+    # Categorical: the levels seen. `closed`: every level is listed, and validate refuses others.
+    categories: list[str] | None = None
+    closed: bool | None = None
+    # Datetime: the parts the model sees, as numeric columns named "<column>__<part>".
+    parts: list[str] | None = None
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    problem_type: Problem
+    classes: list[Label] | None = None
+    columns: dict[str, ColumnSpec]
+    dropped: dict[str, str] = {}
+
+    def save(self, path: Path) -> None:
+        text = yaml.safe_dump(
+            self.model_dump(exclude_none=True), sort_keys=False, allow_unicode=True, width=100
+        )
+        header = (
+            "# Inferred from the raw table by `ingest`. Edit and commit it: validate, training\n"
+            "# and serving all read it. Delete it to infer it again from the data.\n"
+        )
+        path.write_text(header + text, encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path = SCHEMA_FILE) -> Schema:
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            return cls.model_validate(raw)
+        except FileNotFoundError as exc:
+            raise StageError(f"{path}: not found (run `dvc repro ingest` to infer it)") from exc
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise StageError(f"{path}: not a valid schema: {exc}") from exc
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.columns)

@@ -1,0 +1,223 @@
+"""The evaluation's numbers: the champion on the test split with intervals and a naive
+baseline, the other candidates, the diagnostics, and the tables behind `dvc plots`.
+
+The champion is judged through the same path the API serves (`Predictor.predict_frame`);
+the test split was not used to pick it, so its numbers are honest estimates."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import TransformedTargetRegressor
+
+from ..config import EvaluateParams
+from ..serving.predictor import Predictor
+from .curves import (
+    baseline_output,
+    bootstrap_interval,
+    calibration_points,
+    curve_points,
+    threshold_sweep,
+)
+from .diagnostics import (
+    Scored,
+    dataset_summary,
+    learning,
+    one_thread,
+    scored,
+    segment_errors,
+    truth,
+)
+from .importance import model_importance, permutation_importance
+from .metrics import HEADLINE, classification_metrics, per_class_metrics, regression_metrics, score
+
+log = logging.getLogger(__name__)
+
+CANDIDATES_DIR = "candidates"  # models/candidates/<family>.joblib, when `train` saves them
+
+
+@dataclass
+class Evaluation:
+    """Everything the plots and documents show; `metrics` is reports/metrics.json."""
+
+    metrics: dict[str, Any]
+    meta: dict[str, Any]
+    champion: Scored
+    candidates: dict[str, Scored]
+    permutation: pd.DataFrame
+    model_importance: tuple[pd.DataFrame, str] | None
+    segments: dict[str, Any] | None
+    learning: pd.DataFrame
+    dataset: dict[str, Any]
+    leaderboard: pd.DataFrame
+    settings: EvaluateParams
+
+
+def uses_log_target(predictor: Predictor) -> bool:
+    """A regression model fitted on log(target): its metrics are also given on that scale."""
+    if predictor.meta.get("target_transform") == "log":
+        return True
+    steps = getattr(predictor.pipeline, "steps", None)
+    return bool(steps) and isinstance(steps[-1][1], TransformedTargetRegressor)
+
+
+def held_out_metrics(problem: str, result: Scored, log_scale: bool = False) -> dict[str, float]:
+    if problem == "regression":
+        return regression_metrics(result.y, result.output, log_scale)
+    return classification_metrics(problem, result.y, result.output, result.y_pred)
+
+
+def summary(predictor: Predictor, result: Scored) -> dict[str, Any]:
+    """The champion's answers on the test split as the core of reports/metrics.json."""
+    meta, problem = predictor.meta, predictor.meta["problem_type"]
+    report: dict[str, Any] = {
+        "champion": meta["champion"],
+        "problem_type": problem,
+        "primary_metric": meta.get("primary_metric"),
+        "test_rows": len(result.y),
+        "test": held_out_metrics(problem, result, uses_log_target(predictor)),
+    }
+    if problem == "binary":
+        report["threshold"] = float(meta.get("threshold", 0.5))
+        report["positive_class"] = meta.get("positive_class")
+    if problem == "multiclass":
+        report["per_class"] = per_class_metrics(result.y, result.y_pred, predictor.classes)
+    return report
+
+
+def evaluate(predictor: Predictor, test: pd.DataFrame) -> dict[str, Any]:
+    """Held-out metrics of the champion, through the same path the API serves."""
+    return summary(predictor, scored(predictor, test))
+
+
+def intervals(
+    problem: str, result: Scored, names: list[str], rounds: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """95% bootstrap intervals of the named metrics over resamples of the test rows."""
+    out = {}
+    for name in names:
+
+        def statistic(rows: np.ndarray, name: str = name) -> float:
+            y_pred = None if result.y_pred is None else result.y_pred[rows]
+            return score(problem, name, result.y[rows], result.output[rows], y_pred)
+
+        found = bootstrap_interval(statistic, len(result.y), rounds, seed)
+        if found:
+            out[name] = {"low": found[0], "high": found[1]}
+    return out
+
+
+def candidate_models(predictor: Predictor, model_dir: Path, families: list[str]) -> dict[str, Any]:
+    """The other compared families as `train` fitted and saved them (models/candidates/)."""
+    saved = model_dir / CANDIDATES_DIR
+    others = [family for family in families if family != predictor.meta["champion"]]
+    return {
+        f: joblib.load(saved / f"{f}.joblib") for f in others if (saved / f"{f}.joblib").is_file()
+    }
+
+
+def score_pipeline(pipeline: Any, predictor: Predictor, test: pd.DataFrame) -> Scored:
+    features = predictor.features(test)
+    y = truth(predictor, test)
+    if predictor.classes is None:
+        return Scored(y, np.asarray(pipeline.predict(features), dtype=float))
+    proba = pipeline.predict_proba(features)
+    return Scored(y, proba, predictor.decide(proba))
+
+
+def analyse(
+    predictor: Predictor,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    board: pd.DataFrame,
+    cfg: EvaluateParams,
+    seed: int,
+    source: str,
+    model_dir: Path,
+) -> Evaluation:
+    """The champion's metrics with intervals and baseline, the candidates, the diagnostics."""
+    meta = predictor.meta
+    one_thread(predictor.pipeline)
+    problem, metric = meta["problem_type"], meta["primary_metric"]
+    headline = list(dict.fromkeys([metric, *HEADLINE[problem]]))
+    champion = scored(predictor, test)
+    metrics = summary(predictor, champion)
+    rounds = cfg.bootstrap_rounds
+    log.info("bootstrap intervals (%d resamples)", rounds)
+    metrics["intervals"] = intervals(problem, champion, headline, rounds, seed)
+    base_output, base_pred = baseline_output(
+        problem, truth(predictor, train), len(test), len(predictor.classes or [])
+    )
+    naive = Scored(champion.y, base_output, base_pred)
+    metrics["baseline"] = held_out_metrics(problem, naive, uses_log_target(predictor))
+
+    families = [str(family) for family in board["model"]]
+    log.info("scoring the other candidates on the test split")
+    fitted = candidate_models(predictor, model_dir, families)
+    candidates = {f: score_pipeline(p, predictor, test) for f, p in fitted.items()}
+    metrics["candidates"] = {
+        family: {m: v for m, v in held_out_metrics(problem, result).items() if m in headline}
+        for family, result in candidates.items()
+    }
+
+    repeats = cfg.permutation_repeats
+    log.info("permutation importance (%d repeats per column)", repeats)
+    ranking = permutation_importance(predictor, test, metric, repeats, seed)
+    points, folds = cfg.learning_curve_points, cfg.learning_curve_folds
+    log.info("learning curve (%d sizes, %d folds)", points, folds)
+    curve = learning(predictor, train, metric, points, folds, seed)
+    return Evaluation(
+        metrics=metrics,
+        meta=meta,
+        champion=champion,
+        candidates=candidates,
+        permutation=ranking,
+        model_importance=model_importance(predictor.pipeline),
+        segments=segment_errors(predictor, test, champion, ranking, cfg.top_n),
+        learning=curve,
+        dataset=dataset_summary(predictor, train, test) | {"source": source},
+        leaderboard=board,
+        settings=cfg,
+    )
+
+
+def plot_data(ev: Evaluation) -> dict[str, pd.DataFrame]:
+    """The champion's curves as tables, for `dvc plots show` and `dvc plots diff`."""
+    result, classes = ev.champion, ev.meta.get("classes")
+    tables = {
+        "learning_curve.csv": ev.learning,
+        "importance.csv": ev.permutation[["column", "importance"]],
+    }
+    if result.y_pred is None:
+        tables["predictions.csv"] = pd.DataFrame(
+            {"actual": result.y, "predicted": result.output, "residual": result.y - result.output}
+        )
+        return tables
+    names = np.array([str(c) for c in classes], dtype=object)
+    roc, pr = (
+        curve_points("roc", result.y, result.output),
+        curve_points("pr", result.y, result.output),
+    )
+    calibration = calibration_points(result.y, result.output)
+    tables |= {
+        "roc.csv": pd.DataFrame({"fpr": roc["fpr"], "tpr": roc["tpr"]}),
+        "precision_recall.csv": pd.DataFrame(
+            {"recall": pr["recall"], "precision": pr["precision"]}
+        ),
+        "confusion.csv": pd.DataFrame(
+            {"actual": names[result.y], "predicted": names[result.y_pred]}
+        ),
+        "calibration.csv": pd.DataFrame(
+            {"predicted": calibration["predicted"], "observed": calibration["observed"]}
+        ),
+    }
+    if result.output.shape[1] == 2:
+        sweep = threshold_sweep(result.y, result.output[:, 1])
+        tables["threshold.csv"] = pd.DataFrame(sweep)
+    return tables

@@ -1,0 +1,90 @@
+"""How the documents say numbers: one number format, metric names in sentences, comparisons
+and the one-sentence readings of the learning curve and the calibration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .metrics import LABELS, LOWER_IS_BETTER
+
+UNIT_SCALE = {
+    *("accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted"),
+    *("roc_auc", "pr_auc", "r2", "r2_log"),
+}
+
+
+def fmt(value: float, like: float | None = None) -> str:
+    """The one number format of the documents: 4 decimals, fewer for large values.
+
+    like: format with the digits of that number instead (a standard deviation as its mean)."""
+    size = abs(value if like is None else like)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:,.1f}"
+    return f"{value:.4f}"
+
+
+def label(metric: str) -> str:
+    return LABELS.get(metric, metric)
+
+
+def in_text(metric: str) -> str:
+    """The metric's name inside a sentence: 'log loss', but 'ROC AUC' and 'F1' as they are."""
+    name = label(metric)
+    return name[0].lower() + name[1:] if name[1:2].islower() else name
+
+
+def compare(metric: str, a: float, b: float, other: str) -> str:
+    """'3.1 points above the linear model' / '12.0% lower (better) than ...'."""
+    if metric in UNIT_SCALE:
+        points = abs(a - b) * 100
+        shown = f"{points:.1f}" if points >= 1 else f"{points:.2f}"
+        return f"{shown} points {'above' if a >= b else 'below'} {other}"
+    if b == 0:
+        return f"{fmt(a - b)} from {other}"
+    verdict = "better" if (a < b) == (metric in LOWER_IS_BETTER) else "worse"
+    return f"{abs(a - b) / abs(b):.1%} {'lower' if a < b else 'higher'} ({verdict}) than {other}"
+
+
+def read_learning_curve(curve: Any, metric: str) -> str:
+    if len(curve) < 2:
+        return "Too few training rows to draw a learning curve."
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    train_end, valid_end = curve["train_score"].iloc[-1], curve["validation_score"].iloc[-1]
+    scale = 1.0 if metric in UNIT_SCALE else max(abs(valid_end), 1e-12)
+    gap = sign * (train_end - valid_end) / scale
+    step = sign * (valid_end - curve["validation_score"].iloc[-2]) / scale
+    name, rows = in_text(metric), curve["train_size"]
+    if step > 0.005:
+        return (
+            f"Validation {name} still improves ({fmt(curve['validation_score'].iloc[-2])} to "
+            f"{fmt(valid_end)}) between {rows.iloc[-2]:,} and {rows.iloc[-1]:,} training rows: "
+            "more data would likely help."
+        )
+    if gap > 0.05:
+        return (
+            f"Training {name} ({fmt(train_end)}) stays well ahead of validation "
+            f"({fmt(valid_end)}): the model partly memorises its training rows (variance); "
+            "stronger regularisation or more data would narrow the gap."
+        )
+    return (
+        f"Validation {name} levels off at {fmt(valid_end)}, with training close above it "
+        f"({fmt(train_end)}): the two nearly converge, so more data would help little; better "
+        "features or a more flexible model would help more (bias)."
+    )
+
+
+def read_calibration(ece: float) -> str:
+    verdict = (
+        "well calibrated"
+        if ece < 0.02
+        else "reasonably calibrated"
+        if ece < 0.05
+        else "poorly calibrated: treat the scores as a ranking, or calibrate them before "
+        "reading them as risks"
+    )
+    return (
+        f"Expected calibration error {fmt(ece)}: predicted probabilities are on average "
+        f"{ece * 100:.1f} points from the observed rates, so the model is {verdict}."
+    )

@@ -1,0 +1,1 @@
+"""The champion as one ONNX graph: conversion, our converters, the text lookup, the parity check."""

@@ -1,0 +1,98 @@
+"""models/serving/: the converted graph, checked against scikit-learn and written with its
+manifest; or, for a model no converter knows, a manifest that says scikit-learn serves it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..files import sha256, write_json
+from ..serving.artifacts import MANIFEST_FILE, MODEL_FILE, ONNX_FILE
+from ..serving.predictor import Predictor
+from ..serving.runtimes import onnx_scorer
+from .convert import OPSETS, to_onnx
+from .parity import TOLERANCE, ParityError, check_parity, require_parity
+
+log = logging.getLogger(__name__)
+
+
+def graph_predictor(
+    meta: dict[str, Any],
+    model: Any,
+    output: str,
+    numeric: list[str],
+    categorical: list[str],
+    codes: dict[str, Any] | None,
+    path: Path,
+) -> Predictor:
+    """The converted graph written to path, loaded as the service loads it."""
+    path.write_bytes(model.SerializeToString())
+    manifest = {
+        "format": "onnx",
+        "file": path.name,
+        "sha256": sha256(path),
+        "inputs": {"numeric": numeric, "categorical": categorical},
+        "output": output,
+        "text_codes": codes,
+    }
+    return Predictor(None, meta, manifest, onnx_scorer(path, manifest))
+
+
+def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) -> dict[str, Any]:
+    """Convert, check and write models/serving/; return the parity report."""
+    reference = Predictor.load(model_dir, runtime="sklearn")
+    meta = reference.meta
+    numeric, categorical = meta["features"]["numeric"], meta["features"]["categorical"]
+    classification = reference.classes is not None
+    manifest: dict[str, Any] = {
+        "source_sha256": meta["sha256"],
+        "champion": meta["champion"],
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        model, output, numeric, categorical, codes = to_onnx(
+            reference.pipeline, numeric, categorical, classification
+        )
+    except Exception as exc:  # converters fail in many ways (unknown estimator, shapes, options)
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        log.warning(
+            "%s cannot be converted to ONNX; serving scikit-learn: %s", meta["champion"], reason
+        )
+        _write(out_dir, manifest | {"format": "sklearn", "reason": reason}, None)
+        return {"runtime": "sklearn", "reason": reason}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ONNX_FILE
+        served = graph_predictor(meta, model, output, numeric, categorical, codes, path)
+        manifest |= served.manifest | {
+            "opsets": OPSETS,
+            "versions": {name: version(name) for name in ("skl2onnx", "onnxruntime")},
+        }
+        checks = check_parity(reference, served, test, seed)
+        try:
+            require_parity(checks, classification)
+        except ParityError as exc:  # never serve a graph that answers differently
+            family = meta["champion"]
+            raise ParityError(
+                f"{model_dir / MODEL_FILE} ({family}): {exc}; nothing was written. To train "
+                f"another champion, set train.models.{family}.enabled: false in params.yaml."
+            ) from None
+        manifest["parity"] = {name: check["max_difference"] for name, check in checks.items()}
+        _write(out_dir, manifest, path)
+    return {"runtime": "onnx", "tolerance": TOLERANCE, "checks": checks}
+
+
+def _write(out_dir: Path, manifest: dict[str, Any], onnx_file: Path | None) -> None:
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    if onnx_file is not None:
+        shutil.copyfile(onnx_file, out_dir / ONNX_FILE)
+    write_json(manifest, out_dir / MANIFEST_FILE)

@@ -1,0 +1,96 @@
+"""ONNX converters for the pipeline steps skl2onnx does not convert, or converts slowly.
+
+- LightGBM and XGBoost models: onnxmltools' converters, registered with skl2onnx; LightGBM's
+  made to decide as LightGBM does (`_convert_lightgbm`), XGBoost's regressor to add up its
+  trees in XGBoost's order (`_convert_xgboost_regressor`);
+- RandomForestRegressor: skl2onnx's converter, averaging in float64 as scikit-learn does;
+- SimpleImputer(add_indicator=True): the imputed columns, then the missing-value flags;
+- OneHotEncoder(handle_unknown="infrequent_if_exist"): unknown levels go to the infrequent
+  bucket, as in scikit-learn (skl2onnx refuses them);
+- TransformedTargetRegressor(inverse_func=np.exp): the regressor, then exp;
+- ImputedCodes: a text imputer followed by an ordinal or one-hot encoder, as one lookup for all
+  columns instead of about seven nodes per column, which makes a single-row call several
+  times cheaper.
+
+Each is checked by the `export` stage's parity test, raw row in, answer out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .encoders import _convert_imputer, _convert_one_hot, _imputer_shape, _one_hot_shape
+from .imputed_codes import ImputedCodes, _convert_imputed_codes, _imputed_codes_shape
+from .trees import _convert_forest_regressor, _convert_lightgbm, _convert_xgboost_regressor
+
+
+def register_converters() -> None:
+    """Teach skl2onnx the parts of our pipelines it does not know by itself."""
+    from lightgbm import LGBMClassifier, LGBMRegressor
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+    from xgboost import XGBClassifier, XGBRegressor
+
+    classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+    for model, alias, convert in [
+        (LGBMClassifier, "LightGbmLGBMClassifier", _convert_lightgbm),
+        (XGBClassifier, "XGBoostXGBClassifier", convert_xgboost),
+    ]:
+        update_registered_converter(
+            model,
+            alias,
+            calculate_linear_classifier_output_shapes,
+            convert,
+            options=classifier_options,
+        )
+    for model, alias, convert in [
+        (LGBMRegressor, "LightGbmLGBMRegressor", _convert_lightgbm),
+        (XGBRegressor, "XGBoostXGBRegressor", _convert_xgboost_regressor),
+    ]:
+        update_registered_converter(model, alias, calculate_linear_regressor_output_shapes, convert)
+    update_registered_converter(
+        RandomForestRegressor,
+        "SklearnRandomForestRegressor",
+        calculate_linear_regressor_output_shapes,
+        _convert_forest_regressor,
+        options={"decision_path": [True, False], "decision_leaf": [True, False]},
+    )
+    update_registered_converter(
+        SimpleImputer, "SklearnSimpleImputer", _imputer_shape, _convert_imputer
+    )
+    update_registered_converter(
+        OneHotEncoder, "SklearnOneHotEncoder", _one_hot_shape, _convert_one_hot
+    )
+    update_registered_converter(
+        ImputedCodes, "ImputedCodes", _imputed_codes_shape, _convert_imputed_codes
+    )
+    update_registered_converter(
+        TransformedTargetRegressor,
+        "SklearnTransformedTargetRegressor",
+        calculate_linear_regressor_output_shapes,
+        _convert_log_target,
+    )
+
+
+def _convert_log_target(scope: Any, operator: Any, container: Any) -> None:
+    """TransformedTargetRegressor(func=np.log, inverse_func=np.exp): the regressor, then exp."""
+    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+    from skl2onnx.algebra.onnx_ops import OnnxExp
+
+    wrapper = operator.raw_operator
+    if wrapper.transformer is not None or wrapper.inverse_func is not np.exp:
+        raise NotImplementedError("only TransformedTargetRegressor(inverse_func=np.exp) converts")
+    opset = container.target_opset
+    inner = OnnxSubEstimator(wrapper.regressor_, operator.inputs[0], op_version=opset)
+    outputs = [operator.outputs[0].full_name]
+    OnnxExp(inner, op_version=opset, output_names=outputs).add_to(scope, container)

@@ -1,0 +1,130 @@
+"""The parity check: the graph must answer like the scikit-learn pipeline, raw row in, answer
+out, on the test split, a perturbed copy and through the API's record path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data.cleaning import clean_columns
+from ..data.schema import Schema
+from ..errors import StageError
+from ..serving.inputs import model_input
+from ..serving.predictor import Predictor
+
+TOLERANCE = 1e-5
+
+
+PERTURBED_SHARE = 0.1
+
+
+class ParityError(StageError):
+    """The ONNX graph does not answer like the scikit-learn pipeline."""
+
+
+def perturbed(clean: pd.DataFrame, schema: Schema, seed: int) -> pd.DataFrame:
+    """Clean rows with gaps, unseen and oddly cased categories, and out-of-range numbers."""
+    rng = np.random.default_rng(seed)
+    out = clean.copy()
+    rows = len(out)
+    for name, spec in schema.columns.items():
+        values = out[name].astype(object).to_numpy(copy=True)
+        if spec.kind == "numeric" and spec.min is not None and spec.max is not None:
+            beyond = rng.random(rows) < PERTURBED_SHARE
+            values[beyond] = spec.max + (spec.max - spec.min + 1.0) * rng.random(beyond.sum())
+        elif spec.kind == "categorical":
+            unseen = rng.random(rows) < PERTURBED_SHARE
+            values[unseen] = [f"never seen {k}" for k in range(int(unseen.sum()))]
+            cased = rng.random(rows) < PERTURBED_SHARE
+            values[cased] = [f"  {str(v).upper()} " for v in values[cased]]
+        values[rng.random(rows) < PERTURBED_SHARE] = None
+        out[name] = values
+    return out
+
+
+def api_rows(frame: pd.DataFrame, schema: Schema) -> list[tuple[Any, ...]]:
+    """Rows as the API hands them over after validation: float, str or None per column."""
+    columns = []
+    for name, spec in schema.columns.items():
+        values = frame[name].astype(object)
+        if spec.kind == "numeric":
+            columns.append([None if pd.isna(v) else float(v) for v in values])
+        elif spec.kind == "datetime":
+            columns.append([None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values])
+        else:
+            columns.append([None if pd.isna(v) else str(v) for v in values])
+    return list(zip(*columns, strict=True))
+
+
+def _output(labels: list[Any], proba: np.ndarray | None) -> np.ndarray:
+    return np.asarray(labels, dtype=float) if proba is None else proba
+
+
+def training_path(reference: Predictor, frame: pd.DataFrame) -> tuple[list[Any], Any]:
+    """Labels and probabilities exactly as training computed its inputs (`model_input`)."""
+    features = model_input(frame, reference.schema)
+    pipeline = reference.pipeline
+    classification = reference.classes is not None
+    return reference.decode(
+        pipeline.predict_proba(features) if classification else pipeline.predict(features)
+    )
+
+
+def check_parity(reference: Predictor, served: Predictor, test: pd.DataFrame, seed: int) -> dict:
+    """Compare the runtimes on the test split, a perturbed copy, and the API's record path.
+
+    The difference is absolute for probabilities. For predicted values it is relative to the
+    larger of the prediction itself and the mean absolute prediction on the test split: float32
+    keeps about 7 significant digits of the values it adds up.
+    """
+    schema = reference.schema
+    classification = reference.classes is not None
+    shaken = perturbed(clean_columns(test, schema), schema, seed)
+    expected = {}
+    for label, frame in [("test", test), ("perturbed", shaken)]:
+        expected[label] = training_path(reference, frame)
+        if np.isnan(_output(*expected[label])).any():
+            raise ParityError(f"the scikit-learn pipeline answers NaN on the {label} rows")
+    scale = 1.0 if classification else max(1.0, float(np.abs(_output(*expected["test"])).mean()))
+
+    answers = served.predict_rows(api_rows(shaken, schema))
+    if classification:
+        names = [str(c) for c in reference.classes]
+        api = (
+            [a["prediction"] for a in answers],
+            np.array([[a["probabilities"][n] for n in names] for a in answers]),
+        )
+    else:
+        api = [a["prediction"] for a in answers], None
+    runs = {
+        "test": (expected["test"], served.predict_frame(test)),
+        "perturbed": (expected["perturbed"], served.predict_frame(shaken)),
+        "api_records": (expected["perturbed"], api),
+    }
+    report = {}
+    for label, ((ref_labels, ref_proba), (labels, proba)) in runs.items():
+        wanted = _output(ref_labels, ref_proba)
+        gap = np.abs(_output(labels, proba) - wanted)
+        if not classification:
+            gap = gap / np.maximum(scale, np.abs(wanted))
+        report[label] = {
+            "rows": len(labels),
+            "max_difference": float(gap.max()) if gap.size else 0.0,
+        }
+        if classification:
+            mismatches = sum(a != b for a, b in zip(ref_labels, labels, strict=True))
+            report[label]["label_mismatches"] = int(mismatches)
+    return report
+
+
+def require_parity(checks: dict[str, dict[str, Any]], classification: bool) -> None:
+    """Raise ParityError naming the worst check when any difference exceeds TOLERANCE."""
+    label, worst = max(checks.items(), key=lambda item: item[1]["max_difference"])
+    if worst["max_difference"] > TOLERANCE:
+        what = "probability" if classification else "relative prediction"
+        raise ParityError(
+            f"ONNX and scikit-learn disagree on the {label} rows: largest {what} difference "
+            f"{worst['max_difference']:.2e} > {TOLERANCE:g}"
+        )

@@ -1,0 +1,200 @@
+"""The trained model as one object: raw records in, labels and probabilities out.
+
+Training writes it; evaluation, the `export` check, batch scoring and the API load it. All of
+them go through the same feature path: schema coercion, then `features.add_features`, then the
+fitted pipeline, run either by ONNX Runtime (models/serving/model.onnx, written and
+parity-checked by `export`; what the service runs) or by scikit-learn (models/model.joblib:
+training, evaluation, and the fallback for a model that could not be converted).
+
+Serving imports neither MLflow nor the training stack: joblib and scikit-learn are imported
+only when the scikit-learn runtime is asked for, and onnxruntime only for the ONNX one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..data.features import add_features
+from ..data.schema import Schema
+from ..files import atomic_write, write_json
+from .artifacts import (
+    MANIFEST_FILE,
+    META_FILE,
+    MODEL_FILE,
+    SERVING_DIR,
+    ModelLoadError,
+    read_manifest,
+    sha256,
+    verify,
+)
+from .inputs import RowEncoder, model_input, typed_columns
+from .runtimes import Scorer, onnx_scorer, sklearn_scorer
+
+log = logging.getLogger(__name__)
+
+Runtime = Literal["auto", "onnx", "sklearn"]
+
+
+@dataclass
+class Predictor:
+    pipeline: Any  # the fitted scikit-learn Pipeline; None when only the ONNX graph is loaded
+    meta: dict[str, Any]
+    manifest: dict[str, Any] | None = None
+    scorer: Scorer | None = field(default=None, repr=False)
+
+    @cached_property
+    def schema(self) -> Schema:
+        return Schema.model_validate(self.meta["schema"])
+
+    @property
+    def classes(self) -> list[Any] | None:
+        return self.meta.get("classes")
+
+    @property
+    def runtime(self) -> str:
+        return "onnx" if self.pipeline is None else "sklearn"
+
+    @property
+    def version(self) -> str:
+        """The served artifact's SHA-256, shortened: it changes exactly when the model does."""
+        if self.runtime == "onnx" and self.manifest:
+            return self.manifest["sha256"][:12]
+        return str(self.meta.get("sha256", ""))[:12]
+
+    def save(self, folder: Path) -> None:
+        """Write the pipeline, then its description with the pipeline file's SHA-256."""
+        import joblib
+
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / MODEL_FILE, lambda tmp: joblib.dump(self.pipeline, tmp))
+        self.meta["sha256"] = sha256(folder / MODEL_FILE)
+        write_json(self.meta, folder / META_FILE)
+
+    @classmethod
+    def load(cls, folder: Path | str, runtime: Runtime = "sklearn", threads: int = 1) -> Predictor:
+        """Load a trained model, refusing any file that does not match its recorded SHA-256.
+
+        runtime: "sklearn" the pipeline; "onnx" the exported graph (an error if there is
+        none); "auto" the graph when `export` converted the model, else the pipeline.
+        threads: ONNX Runtime's threads (see `onnx_scorer`).
+        """
+        folder = Path(folder)
+        meta_path = folder / META_FILE
+        if not meta_path.is_file():
+            raise ModelLoadError(f"{folder}: no trained model (run `dvc repro` first)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        manifest = read_manifest(folder) if runtime != "sklearn" else None
+        if manifest is not None and manifest.get("source_sha256") != meta.get("sha256"):
+            raise ModelLoadError(
+                f"{folder / SERVING_DIR}: exported from another training run than {meta_path}; "
+                "run `dvc repro export`"
+            )
+        if runtime != "sklearn":
+            if manifest is not None and manifest["format"] == "onnx":
+                path = folder / SERVING_DIR / manifest["file"]
+                verify(path, manifest["sha256"], f"{SERVING_DIR}/{MANIFEST_FILE}")
+                return cls(None, meta, manifest, onnx_scorer(path, manifest, threads))
+            reason = manifest["reason"] if manifest else "the `export` stage has not run"
+            if runtime == "onnx":
+                raise ModelLoadError(f"{folder}: no ONNX model: {reason}")
+            log.warning("serving the scikit-learn pipeline, not ONNX: %s", reason)
+        import joblib
+
+        verify(folder / MODEL_FILE, meta.get("sha256"), META_FILE)
+        pipeline = joblib.load(folder / MODEL_FILE)
+        return cls(pipeline, meta, manifest)
+
+    def features(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """Raw columns (original names) to the frame the fitted pipeline expects."""
+        return model_input(raw, self.schema)
+
+    def score(self, columns: Mapping[str, Any]) -> np.ndarray:
+        """Model output for feature columns: class probabilities, or predicted values."""
+        if self.scorer is None:
+            self.scorer = sklearn_scorer(self.pipeline, self.classes is not None)
+        return self.scorer(columns)
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Class indices: the stored threshold for binary problems, the argmax otherwise."""
+        if proba.shape[1] == 2:
+            threshold = self.meta.get("threshold")
+            return (proba[:, 1] >= (0.5 if threshold is None else threshold)).astype(int)
+        return proba.argmax(axis=1)
+
+    def decode(self, output: np.ndarray) -> tuple[list[Any], np.ndarray | None]:
+        """Model output to (labels or values, class probabilities or None)."""
+        if self.classes is None:
+            return output.reshape(-1).astype(float).tolist(), None
+        return [self.classes[i] for i in self.decide(output).tolist()], output
+
+    def predict_frame(self, raw: pd.DataFrame) -> tuple[list[Any], np.ndarray | None]:
+        """Predicted labels (or values) and, for classification, class probabilities."""
+        return self.decode(self.score(add_features(typed_columns(raw, self.schema))))
+
+    @cached_property
+    def class_names(self) -> list[str]:
+        """The classes as the answers' probability keys."""
+        return [str(label) for label in self.classes or []]
+
+    def answers(self, labels: list[Any], proba: np.ndarray | None) -> list[dict[str, Any]]:
+        """One {"prediction": ..., "probabilities": {label: p}} per row."""
+        if proba is None:
+            return [{"prediction": value} for value in labels]
+        names = self.class_names
+        return [
+            {"prediction": label, "probabilities": dict(zip(names, row, strict=True))}
+            for label, row in zip(labels, proba.tolist(), strict=True)
+        ]
+
+    def with_predictions(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """The table with a `prediction` column and, for classes, `probability_<label>` ones
+        (names that clash with the table's own get a leading underscore)."""
+        labels, proba = self.predict_frame(raw)
+        out = raw.copy()
+        taken = {str(column) for column in out.columns}
+
+        def free(name: str) -> str:
+            while name in taken:
+                name = f"_{name}"
+            taken.add(name)
+            return name
+
+        out[free("prediction")] = labels
+        if proba is not None:
+            for i, label in enumerate(self.classes):
+                out[free(f"probability_{label}")] = proba[:, i]
+        return out
+
+    def predict_records(self, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """One answer per record (a mapping keyed by raw column names; None means missing)."""
+        raw = pd.DataFrame.from_records(
+            [{name: record.get(name) for name in self.schema.features} for record in records],
+            columns=self.schema.features,
+        )
+        return self.answers(*self.predict_frame(raw))
+
+    @cached_property
+    def encoder(self) -> RowEncoder:
+        return RowEncoder(self.schema)
+
+    def predict_rows(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """The API's fast path: rows of validated values in schema column order (numbers as
+        float or None, text and dates as str or None), answered with their input warnings.
+
+        It cleans values exactly as `schema.coerce_features` does, without building a
+        DataFrame; `export` checks that both paths give the same answers.
+        """
+        columns, warnings = self.encoder.encode(rows)
+        answers = self.answers(*self.decode(self.score(add_features(columns))))
+        for answer, found in zip(answers, warnings, strict=True):
+            answer["warnings"] = found
+        return answers

@@ -1,0 +1,70 @@
+"""The two runtimes behind `Predictor`: ONNX Runtime on the exported graph, or the fitted
+scikit-learn pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import text_codes
+
+Scorer = Callable[[Mapping[str, Any]], np.ndarray]
+
+
+def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Scorer:
+    """Feature columns -> model output through ONNX Runtime.
+
+    The graph reads a block of numbers (`numeric`) and one of text (`categorical`), or, when
+    `export` took the text lookup out of it (manifest "text_codes", see `text_codes`), the
+    numbers and the text's codes, often as one block.
+
+    threads: 1 for the service (one worker process = one core; no thread hand-offs); 0 lets
+    ONNX Runtime use every core, for the batch command's long tables.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    numeric, categorical = manifest["inputs"]["numeric"], manifest["inputs"]["categorical"]
+    codes = manifest.get("text_codes")
+    output = [manifest["output"]]
+
+    def block(values: list[Any], dtype: Any) -> np.ndarray:
+        # One (features, rows) array, transposed: np.stack costs several times more.
+        return np.ascontiguousarray(np.array(values, dtype=dtype).T)
+
+    def score(columns: Mapping[str, Any]) -> np.ndarray:
+        feeds = {}
+        numbers = [columns[name] for name in numeric]
+        if codes is not None and codes["joined"]:
+            coded = text_codes.encode(columns, categorical, codes)
+            feeds[codes["joined"]] = block(numbers + coded, np.float32)
+        else:
+            if numeric:
+                feeds["numeric"] = block(numbers, np.float32)
+            if codes is not None:
+                coded = text_codes.encode(columns, categorical, codes)
+                feeds[codes["input"]] = block(coded, codes["dtype"])
+            elif categorical:
+                feeds["categorical"] = block([columns[name] for name in categorical], object)
+        return session.run(output, feeds)[0].astype(np.float64)
+
+    return score
+
+
+def sklearn_scorer(pipeline: Any, classification: bool) -> Scorer:
+    """Feature columns -> model output through the fitted scikit-learn pipeline."""
+    order = list(getattr(pipeline, "feature_names_in_", []))
+
+    def score(columns: Mapping[str, Any]) -> np.ndarray:
+        frame = pd.DataFrame({name: columns[name] for name in order or columns})
+        return pipeline.predict_proba(frame) if classification else pipeline.predict(frame)
+
+    return score

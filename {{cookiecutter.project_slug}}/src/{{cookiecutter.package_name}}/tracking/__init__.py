@@ -1,0 +1,1 @@
+"""MLflow: runs for training and evaluation, and the gated model registry."""

@@ -1,0 +1,135 @@
+"""Model families: each is one scikit-learn Pipeline, preprocessing and estimator together.
+
+Each family has a builder (params -> estimator), a preprocessing suited to it, and an Optuna
+search space. To add a family (any scikit-learn compatible estimator):
+
+1. write `def _my_model(cfg, problem, seed)` returning the estimator, and add it to BUILDERS;
+2. say how it wants its inputs, in `preprocessing.py`: add it to SCALED (numbers clipped to
+   their training range and scaled, optionally with quantile bins; one-hot categories) or
+   leave it with the trees (raw numbers, ordinal categories); NATIVE_NAN if it takes NaN;
+3. add a search space to SPACES in `spaces.py` (or none: it is then cross-validated with its
+   params as set);
+4. give it a section under train.models in params.yaml and a matching model in config.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from lightgbm import LGBMClassifier, LGBMRegressor
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from xgboost import XGBClassifier, XGBRegressor
+
+from .preprocessing import NATIVE_CATEGORIES, preprocessor
+
+# Threads per model. The boosters run single-threaded: on a small table their OpenMP threads
+# gain little and stall badly when another process holds a core. The forest's trees are
+# independent, so it uses both cores of a small machine.
+BOOSTER_JOBS = 1
+FOREST_JOBS = 2
+
+
+def _linear(cfg: Any, problem: str, seed: int) -> Any:
+    if problem == "regression":
+        return Ridge(alpha=cfg.alpha)
+    # Newton steps converge in a handful of iterations where lbfgs needs dozens on one-hot
+    # columns; the width stays moderate (rare levels grouped, quantile bins).
+    return LogisticRegression(C=cfg.C, solver="newton-cholesky", max_iter=1000)
+
+
+def _random_forest(cfg: Any, problem: str, seed: int) -> Any:
+    model = RandomForestRegressor if problem == "regression" else RandomForestClassifier
+    return model(
+        n_estimators=cfg.n_estimators,
+        max_depth=cfg.max_depth,
+        min_samples_leaf=cfg.min_samples_leaf,
+        max_features=cfg.max_features,
+        n_jobs=FOREST_JOBS,
+        random_state=seed,
+    )
+
+
+def _xgboost(cfg: Any, problem: str, seed: int) -> Any:
+    model = XGBRegressor if problem == "regression" else XGBClassifier
+    return model(
+        n_estimators=cfg.n_estimators,
+        learning_rate=cfg.learning_rate,
+        max_depth=cfg.max_depth,
+        subsample=cfg.subsample,
+        colsample_bytree=cfg.colsample_bytree,
+        min_child_weight=cfg.min_child_weight,
+        reg_lambda=cfg.reg_lambda,
+        tree_method="hist",
+        n_jobs=BOOSTER_JOBS,
+        random_state=seed,
+    )
+
+
+def _lightgbm(cfg: Any, problem: str, seed: int) -> Any:
+    model = LGBMRegressor if problem == "regression" else LGBMClassifier
+    return model(
+        n_estimators=cfg.n_estimators,
+        learning_rate=cfg.learning_rate,
+        num_leaves=cfg.num_leaves,
+        min_child_samples=cfg.min_child_samples,
+        subsample=cfg.subsample,
+        subsample_freq=1,
+        colsample_bytree=cfg.colsample_bytree,
+        reg_lambda=cfg.reg_lambda,
+        n_jobs=BOOSTER_JOBS,
+        random_state=seed,
+        verbose=-1,
+    )
+
+
+BUILDERS: dict[str, Callable[[Any, str, int], Any]] = {
+    "linear": _linear,
+    "random_forest": _random_forest,
+    "xgboost": _xgboost,
+    "lightgbm": _lightgbm,
+}
+
+
+def build_pipeline(
+    family: str,
+    cfg: Any,
+    problem: str,
+    numeric: list[str],
+    categorical: list[str],
+    seed: int,
+    log_target: bool = False,
+) -> Pipeline:
+    """An unfitted Pipeline(preprocess, model) for one family and its params.
+
+    log_target: regression on log(target); predictions are mapped back with exp, so every
+    metric stays on the target's own scale.
+    """
+    model = BUILDERS[family](cfg, problem, seed)
+    if log_target:
+        model = TransformedTargetRegressor(
+            regressor=model, func=np.log, inverse_func=np.exp, check_inverse=False
+        )
+    preprocess = preprocessor(family, numeric, categorical, getattr(cfg, "n_bins", 0))
+    return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
+def fit_params(
+    family: str,
+    numeric: list[str],
+    categorical: list[str],
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for Pipeline.fit: class weights, and LightGBM's categorical columns."""
+    params: dict[str, Any] = {}
+    if sample_weight is not None:
+        params["model__sample_weight"] = sample_weight
+    if family in NATIVE_CATEGORIES and categorical:
+        # The preprocessor puts numbers first, then one ordinal code per categorical column.
+        start = len(numeric)
+        params["model__categorical_feature"] = list(range(start, start + len(categorical)))
+    return params

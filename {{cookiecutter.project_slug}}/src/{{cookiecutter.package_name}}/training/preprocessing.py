@@ -1,0 +1,78 @@
+"""Preprocessing per family: scaled numbers and one-hot text for linear models, raw numbers
+and ordinal codes for trees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.preprocessing import (
+    KBinsDiscretizer,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
+
+from ..data.schema import MISSING_TEXT
+
+MISSING_LEVEL = "(missing)"
+
+
+def _scaled_numbers(n_bins: int) -> Any:
+    """Numbers for a linear model: imputed (with missing-value flags) and standardised, clipped
+    to the range seen in training, so that one extreme row cannot get an extrapolated answer;
+    with n_bins, also one-hot quantile bins of each column, so the model can bend with them
+    (a U-shaped or saturating effect) instead of fitting one slope."""
+    scaled = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True),
+        MinMaxScaler(clip=True),  # identity on training rows; caps new ones at their range
+        StandardScaler(),
+    )
+    if n_bins < 2:
+        return scaled
+    bins = make_pipeline(
+        SimpleImputer(strategy="median"),
+        KBinsDiscretizer(n_bins, encode="onehot-dense", strategy="quantile"),
+    )
+    return FeatureUnion([("scaled", scaled), ("bins", bins)])
+
+
+def preprocessor(
+    family: str, numeric: list[str], categorical: list[str], n_bins: int = 0
+) -> ColumnTransformer:
+    fill_text = SimpleImputer(
+        missing_values=MISSING_TEXT, strategy="constant", fill_value=MISSING_LEVEL
+    )
+    if family in SCALED:
+        numbers = _scaled_numbers(n_bins)
+        # Levels seen in under 1% of rows are grouped, so rare levels do not overfit.
+        text = make_pipeline(
+            fill_text,
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist", min_frequency=0.01, max_categories=50
+            ),
+        )
+    else:
+        numbers = "passthrough" if family in NATIVE_NAN else SimpleImputer(strategy="median")
+        text = make_pipeline(
+            fill_text,
+            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32),
+        )
+    return ColumnTransformer(
+        [("numeric", numbers, numeric), ("categorical", text, categorical)],
+        remainder="drop",
+        verbose_feature_names_out=False,
+    )
+
+
+SCALED = {"linear"}  # scaled numbers and one-hot categories; trees get neither
+
+
+NATIVE_NAN = {"xgboost", "lightgbm"}  # learn where missing values go; no imputation
+
+
+NATIVE_CATEGORIES = {"lightgbm"}  # splits on category codes directly

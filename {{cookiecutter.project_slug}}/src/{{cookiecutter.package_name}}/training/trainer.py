@@ -1,0 +1,187 @@
+"""Training's core: compare the families by cross-validation and refit the champion."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from ..config import DataParams, ProjectParams, SplitParams, TrainParams
+from ..data.schema import MISSING_TEXT, Schema
+from ..errors import StageError
+from ..evaluation.metrics import primary_metric
+from ..files import atomic_write
+from ..serving.inputs import model_input
+from ..serving.predictor import Predictor
+from ..tracking.runs import git_commit
+from .crossval import best_threshold, class_weights, cross_validated, out_of_fold_proba
+from .leaderboard import Candidate, champion_of
+from .progress import TrainingProgress
+from .search import model_params, search, trial_budget
+from .task import Setup
+
+log = logging.getLogger(__name__)
+
+
+def ordered_classes(schema: Schema, labels: pd.Series, positive: Any = None) -> list[Any]:
+    """Class labels in model order; for binary problems the positive class comes last."""
+    classes = list(schema.classes or [])
+    if len(classes) != 2:
+        return classes
+    if positive is None:
+        counts = labels.value_counts()
+        positive = min(classes, key=lambda c: (counts.get(c, 0), str(c)))
+    matches = [c for c in classes if str(c) == str(positive)]
+    if not matches:
+        raise StageError(f"data.positive_class: {positive!r} is not one of the classes {classes}")
+    return [c for c in classes if c != matches[0]] + matches
+
+
+def encode(labels: pd.Series, classes: list[Any]) -> np.ndarray:
+    index = {label: i for i, label in enumerate(classes)}
+    return labels.map(index).to_numpy(dtype=int)
+
+
+def split_kinds(features: pd.DataFrame, schema: Schema) -> tuple[list[str], list[str]]:
+    """Numeric and categorical columns; engineered columns take their kind from their dtype."""
+    numeric, categorical = [], []
+    for name in features.columns:
+        spec = schema.columns.get(name)
+        is_numeric = (
+            spec.kind != "categorical" if spec else pd.api.types.is_numeric_dtype(features[name])
+        )
+        (numeric if is_numeric else categorical).append(name)
+    return numeric, categorical
+
+
+def wants_log_target(y: np.ndarray, setting: str) -> bool:
+    """auto: log for a positive, right-skewed target such as a price."""
+    if setting != "auto":
+        return setting == "log"
+    return bool(y.min() > 0 and pd.Series(y).skew() > 0.75)
+
+
+def example_record(frame: pd.DataFrame, schema: Schema) -> dict[str, Any]:
+    """A real training row as an API request body (None for missing values)."""
+    row = frame.iloc[0]
+    example: dict[str, Any] = {}
+    for name, spec in schema.columns.items():
+        value = row[name]
+        if pd.isna(value) or value == MISSING_TEXT:
+            example[name] = None
+        elif spec.kind == "numeric":
+            number = float(value)
+            example[name] = int(number) if number.is_integer() else number
+        else:
+            example[name] = value.isoformat() if spec.kind == "datetime" else str(value)
+    return example
+
+
+def compare(setup: Setup, progress: TrainingProgress) -> list[Candidate]:
+    """Tune (unless the search is off) and cross-validate each enabled family."""
+    searching = setup.cfg.search.enabled
+    candidates = []
+    for family, cfg in setup.cfg.models.enabled().items():
+        trials = None
+        budget = trial_budget(cfg, setup.cfg.search) if searching else 0
+        with progress.family(family, budget) as tick:
+            if searching:
+                cfg, trials = search(setup, family, cfg, on_trial=tick)
+            scores = cross_validated(setup, family, cfg)
+        candidates.append(Candidate(family, model_params(cfg), trials=trials, **scores))
+    if not candidates:
+        raise StageError("train.models: every model family is disabled in params.yaml")
+    return candidates
+
+
+def train(
+    frame: pd.DataFrame,
+    schema: Schema,
+    cfg: TrainParams,
+    data: DataParams,
+    split: SplitParams,
+    seed: int,
+    project: ProjectParams,
+) -> tuple[Predictor, list[Candidate]]:
+    """Compare the families by CV, refit the champion on the whole training split."""
+    labels = frame[schema.target]
+    features = model_input(frame, schema)
+    numeric, categorical = split_kinds(features, schema)
+    problem = schema.problem_type
+    try:
+        metric = primary_metric(problem, cfg.primary_metric)
+    except ValueError as exc:
+        raise StageError(f"params.yaml: {exc}") from None
+    classes, weights, log_target = None, None, False
+    if problem == "regression":
+        y = labels.to_numpy(dtype=float)
+        log_target = wants_log_target(y, cfg.target_transform)
+    else:
+        classes = ordered_classes(schema, labels, data.positive_class)
+        y = encode(labels, classes)
+        weights = class_weights(y, cfg.class_weight)
+    group = split.group_column
+    setup = Setup(
+        features, y, problem, numeric, categorical, metric, cfg, split.strategy, seed, log_target,
+        groups=frame[group].to_numpy() if group else None, weights=weights,
+    )  # fmt: skip
+    with TrainingProgress() as progress:
+        candidates = compare(setup, progress)
+    best = champion_of(candidates, metric)
+    best_cfg = getattr(cfg.models, best.family).model_copy(update=best.config)
+    log.info("champion: %s (CV %s %.4f)", best.family, metric, best.cv[metric][0])
+
+    threshold = None
+    if problem == "binary":
+        threshold = cfg.decision_threshold
+        if threshold == "auto":
+            proba, seen_y = out_of_fold_proba(setup, best.family, best_cfg)
+            threshold = best_threshold(proba[:, 1], seen_y)
+    for candidate in candidates:  # refitted as tuned, so evaluation compares like with like
+        if candidate is not best:
+            other = getattr(cfg.models, candidate.family)
+            other = other.model_copy(update=candidate.config)
+            candidate.pipeline = setup.pipeline(candidate.family, other)
+            candidate.pipeline.fit(features, y, **setup.fit_kw(candidate.family))
+    started = time.perf_counter()
+    pipeline = setup.pipeline(best.family, best_cfg)
+    pipeline.fit(features, y, **setup.fit_kw(best.family))
+    meta = {
+        "project": project.model_dump(),
+        "champion": best.family,
+        "problem_type": problem,
+        "target": schema.target,
+        "classes": classes,
+        "positive_class": classes[-1] if classes and len(classes) == 2 else None,
+        "threshold": threshold,
+        "class_weight": "balanced" if weights is not None else "none",
+        "target_transform": "log" if log_target else "none",
+        "primary_metric": metric,
+        "cv": {m: {"mean": mean, "std": std} for m, (mean, std) in best.cv.items()},
+        "model_params": best.config,
+        "features": {"numeric": numeric, "categorical": categorical},
+        "train_rows": len(frame),
+        "refit_seconds": round(time.perf_counter() - started, 3),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "schema": schema.model_dump(),
+        "example": example_record(frame, schema),
+    }
+    return Predictor(pipeline=pipeline, meta=meta), candidates
+
+
+def save_candidates(candidates: list[Candidate], folder: Path) -> None:
+    """Every other family's fitted pipeline, for the evaluation report's comparisons."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.joblib"):
+        stale.unlink()
+    for candidate in candidates:
+        if candidate.pipeline is not None:
+            path = folder / f"{candidate.family}.joblib"
+            atomic_write(path, lambda tmp, c=candidate: joblib.dump(c.pipeline, tmp))
