@@ -90,6 +90,7 @@ COMMON_FILES = [
     "src/{pkg}/serving/artifacts.py",
     "src/{pkg}/serving/batch.py",
     "src/{pkg}/serving/inputs.py",
+    "src/{pkg}/serving/metadata.py",
     "src/{pkg}/serving/predictor.py",
     "src/{pkg}/serving/runtimes.py",
     "src/{pkg}/serving/text_codes.py",

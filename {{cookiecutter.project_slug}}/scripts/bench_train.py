@@ -198,7 +198,7 @@ def run_benchmark() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         model_dir, our_seconds = run_ours(Path(tmp), params["mlflow"]["experiment"])
         predictor = predictor_module.Predictor.load(model_dir, runtime="sklearn")
-    meta = predictor.meta
+    meta = predictor.meta.model_dump(by_alias=True)
     problem, target = meta["problem_type"], meta["target"]
     labels, proba = predictor.predict_frame(test)
     if proba is None:

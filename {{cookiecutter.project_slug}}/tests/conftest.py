@@ -95,7 +95,7 @@ def predictor(model_dir: Path) -> Predictor:
 @pytest.fixture()
 def record(predictor: Predictor, splits) -> dict:
     """A real test row as an API body: original column names, None for missing values."""
-    row = splits[1].drop(columns=[predictor.meta["target"]]).iloc[0]
+    row = splits[1].drop(columns=[predictor.meta.target]).iloc[0]
     body = {}
     for name, value in row.items():
         missing = pd.isna(value) or value == ""

@@ -45,9 +45,9 @@ def test_health_ready_and_metadata(client, predictor):
     ready = client.get("/ready").json()
     assert ready["runtime"] == "onnx"
     meta = client.get("/metadata").json()
-    assert meta["model"] == predictor.meta["champion"]
+    assert meta["model"] == predictor.meta.champion
     assert meta["model_version"] == ready["model_version"]
-    assert meta["schema"]["target"] == predictor.meta["target"]
+    assert meta["schema"]["target"] == predictor.meta.target
     assert max(meta["parity"].values()) <= TOLERANCE
 
 
@@ -82,7 +82,7 @@ def test_service_answers_like_the_trained_pipeline(client, record, predictor):
 
 
 def test_predict_batch_answers_each_record_in_order(client, splits, predictor):
-    rows = splits[1].drop(columns=[predictor.meta["target"]]).head(20)
+    rows = splits[1].drop(columns=[predictor.meta.target]).head(20)
     records = json.loads(rows.to_json(orient="records"))
     response = client.post("/predict/batch", json={"records": records})
     assert response.status_code == 200, response.text
@@ -165,7 +165,7 @@ def test_limits_answer_413(served_dir, record):
 
 
 def test_csv_upload_comes_back_with_predictions(client, splits, predictor):
-    table = splits[1].drop(columns=[predictor.meta["target"]]).head(30)
+    table = splits[1].drop(columns=[predictor.meta.target]).head(30)
     response = post_raw(client, "/predict/csv", table.to_csv(index=False), "text/csv")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")

@@ -24,13 +24,13 @@ from {{ cookiecutter.package_name }}.evaluation.wording import fmt
 def evaluation(predictor, splits, params, model_dir):
     """The full evaluation of the fixture model (fast setting), every family as a candidate."""
     families = list(params.train.models.enabled())
-    metric = predictor.meta["primary_metric"]
-    cv = predictor.meta["cv"][metric]
+    metric = predictor.meta.primary_metric
+    cv = predictor.meta.cv[metric]
     board = pd.DataFrame(
         {
             "model": families,
-            f"{metric}_mean": cv["mean"],
-            f"{metric}_std": cv["std"],
+            f"{metric}_mean": cv.mean,
+            f"{metric}_std": cv.std,
             "fit_seconds": 0.1,
         }
     )
@@ -55,7 +55,7 @@ def test_metrics_file_holds_the_contract_keys_as_finite_numbers(evaluation):
 
 
 def test_headline_metric_has_an_interval_around_a_plausible_range(evaluation):
-    metric = evaluation.meta["primary_metric"]
+    metric = evaluation.meta.primary_metric
     interval = evaluation.metrics["intervals"][metric]
     assert interval["low"] <= interval["high"]
     width = interval["high"] - interval["low"]
@@ -63,7 +63,7 @@ def test_headline_metric_has_an_interval_around_a_plausible_range(evaluation):
 
 
 def test_champion_beats_the_naive_baseline_on_its_primary_metric(evaluation):
-    metric = evaluation.meta["primary_metric"]
+    metric = evaluation.meta.primary_metric
     metrics = evaluation.metrics
     assert better(metric, metrics["test"][metric], metrics["baseline"][metric])
 

@@ -130,7 +130,7 @@ def test_models_that_disagree_fail_the_parity_check(exported, predictor, splits,
     served = Predictor.load(folder, runtime="onnx")
     other = Predictor(predictor.pipeline, predictor.meta)
     frame = splits[0].sample(frac=0.5, random_state=1)
-    target = predictor.meta["target"]
+    target = predictor.meta.target
     features = other.features(frame)
     y = frame[target]
     if predictor.classes is not None:
@@ -170,7 +170,7 @@ def test_a_model_onnx_cannot_express_is_served_by_sklearn(model_dir, splits, tmp
     original = Predictor.load(model_dir)
     steps = original.pipeline.steps
     pipeline = Pipeline([steps[0], ("same", FunctionTransformer(_same)), *steps[1:]])
-    Predictor(pipeline, dict(original.meta)).save(tmp_path)
+    Predictor(pipeline, original.meta.model_copy()).save(tmp_path)
     with caplog.at_level(logging.WARNING):
         report = export(tmp_path, splits[1], tmp_path / SERVING_DIR)
     assert report["runtime"] == "sklearn"
@@ -185,7 +185,7 @@ def test_a_model_onnx_cannot_express_is_served_by_sklearn(model_dir, splits, tmp
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_batch_command_adds_predictions(exported, predictor, splits, tmp_path, suffix):
     folder, _ = exported
-    table = splits[1].drop(columns=[predictor.meta["target"]])
+    table = splits[1].drop(columns=[predictor.meta.target])
     source, target = tmp_path / f"in.{suffix}", tmp_path / f"out.{suffix}"
     (table.to_csv if suffix == "csv" else table.to_parquet)(source, index=False)
     command = [sys.executable, "-m", batch_command.__name__, str(source)]

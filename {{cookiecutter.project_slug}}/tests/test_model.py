@@ -42,7 +42,7 @@ def test_none_and_nan_mean_the_same_missing_value(predictor, record):
 def test_model_beats_a_naive_baseline(predictor, splits):
     test = splits[1]
     report = evaluate(predictor, test)["test"]
-    target = test[predictor.meta["target"]]
+    target = test[predictor.meta.target]
     if predictor.classes is None:
         naive_rmse = float(np.sqrt(((target - target.mean()) ** 2).mean()))
         assert report["rmse"] < naive_rmse

@@ -56,7 +56,7 @@ def main() -> None:
     shown = ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics["test"].items())
     log.info("%s on the test split: %s", ev.metrics["champion"], shown)
 
-    run_id = (predictor.meta.get("mlflow") or {}).get("run_id")
+    run_id = predictor.meta.mlflow.run_id
     if run_id:
         documents = [args.report, args.readme, args.model_card, args.figures]
         log_to_mlflow(run_id, documents, params.mlflow.experiment)

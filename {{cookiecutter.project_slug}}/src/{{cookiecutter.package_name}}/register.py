@@ -17,6 +17,8 @@ import pandas as pd
 from .config import load_params
 from .files import sha256, write_json
 from .runner import run
+from .serving.artifacts import META_FILE
+from .serving.metadata import ModelMeta
 from .tracking.registry import ALIAS, naive_score, register
 from .tracking.runs import setup_mlflow
 
@@ -33,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
 
-    meta = json.loads((args.model_dir / "model.json").read_text(encoding="utf-8"))
+    meta = ModelMeta.read(args.model_dir / META_FILE)
     report = json.loads(args.metrics.read_text(encoding="utf-8"))
     naive = naive_score(pd.read_parquet(args.train), pd.read_parquet(args.test), meta)
     setup_mlflow(params.mlflow.experiment)

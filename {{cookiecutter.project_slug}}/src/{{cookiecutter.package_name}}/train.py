@@ -33,7 +33,7 @@ def main() -> None:
     predictor, candidates = train(
         frame, schema, params.train, params.data, params.split, params.seed, params.project
     )
-    metric = predictor.meta["primary_metric"]
+    metric = predictor.meta.primary_metric
     board = leaderboard(candidates, metric)
     settings = params.train
     note = f"{settings.cv_folds} folds" + (", fast setting" if settings.fast else "")
@@ -43,7 +43,7 @@ def main() -> None:
     logged = {"seed": params.seed, "data": params.data.model_dump()}
     logged["train"] = params.train.model_dump(exclude={"models"})
     experiment = params.mlflow.experiment
-    predictor.meta["mlflow"] = log_training(
+    predictor.meta.mlflow = log_training(
         experiment, logged, frame, candidates, predictor, board, args.train
     )
     predictor.save(args.model_dir)

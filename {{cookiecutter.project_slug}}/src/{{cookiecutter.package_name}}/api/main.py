@@ -18,8 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 
 from ..__init__ import __version__
-from ..data.schema import Schema
 from ..serving.artifacts import META_FILE, ModelLoadError
+from ..serving.metadata import ModelMeta
 from ..serving.predictor import Predictor
 from .batching import MicroBatcher
 from .routes import STATIC, build_router
@@ -33,13 +33,11 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _read_meta(settings: Settings) -> dict[str, Any]:
-    meta = _read_json(settings.model_dir / META_FILE)
-    if meta is None:
-        raise ModelLoadError(
-            f"{settings.model_dir / META_FILE}: no trained model (run `dvc repro`)"
-        )
-    return meta
+def _read_meta(settings: Settings) -> ModelMeta:
+    path = settings.model_dir / META_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no trained model (run `dvc repro`)")
+    return ModelMeta.read(path)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -60,7 +58,7 @@ def _load(app: FastAPI, settings: Settings, record: type[BaseModel]) -> None:
         app.state.load_error = str(exc)
         log.error("not ready: %s", exc)
         return
-    example = predictor.meta.get("example")
+    example = predictor.meta.example
     if example:  # the first call allocates ONNX Runtime's buffers: not on a user's request
         try:
             predictor.predict_rows([tuple(record.model_validate(example).__dict__.values())])
@@ -76,7 +74,7 @@ def _load(app: FastAPI, settings: Settings, record: type[BaseModel]) -> None:
     log.info(
         "ready in %.2f s: %s, %s runtime, version %s",
         time.perf_counter() - started,
-        predictor.meta["champion"],
+        predictor.meta.champion,
         predictor.runtime,
         predictor.version,
     )
@@ -104,8 +102,8 @@ def _openapi(app: FastAPI, bodies: list[type[BaseModel]]) -> Callable[[], dict[s
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     meta = _read_meta(settings)
-    schema = Schema.model_validate(meta["schema"])
-    record = record_model(schema, meta.get("example"))
+    schema = meta.table_schema
+    record = record_model(schema, meta.example)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,9 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.predictor = None
 
     app = FastAPI(
-        title=meta["project"]["name"],
-        description=f"{meta['project']['description']}\n\nPredicts `{schema.target}` "
-        f"({schema.problem_type}) with the trained champion, {meta['champion']}. "
+        title=meta.project.name,
+        description=f"{meta.project.description}\n\nPredicts `{schema.target}` "
+        f"({schema.problem_type}) with the trained champion, {meta.champion}. "
         "Try it at [/](/).",
         version=__version__,
         lifespan=lifespan,

@@ -101,23 +101,23 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
         meta, state = model.meta, request.app.state
         registry = state.registry or {}
         return {
-            "name": meta["project"]["name"],
+            "name": meta.project.name,
             "registered_model": registry.get("model"),
             "registered_version": registry.get("version"),
-            "model": meta["champion"],
+            "model": meta.champion,
             "model_version": model.version,
             "runtime": model.runtime,
-            "problem_type": meta["problem_type"],
-            "target": meta["target"],
-            "classes": meta["classes"],
-            "threshold": meta.get("threshold") if meta["classes"] else None,
-            "trained_at": meta["trained_at"],
-            "git_commit": meta.get("git_commit"),
-            "cv": meta.get("cv"),
+            "problem_type": meta.problem_type,
+            "target": meta.target,
+            "classes": meta.classes,
+            "threshold": meta.threshold if meta.classes else None,
+            "trained_at": meta.trained_at,
+            "git_commit": meta.git_commit,
+            "cv": {name: score.model_dump() for name, score in meta.cv.items()},
             "test_metrics": state.test_metrics,
-            "parity": (model.manifest or {}).get("parity"),
-            "schema": meta["schema"],
-            "example": meta.get("example"),
+            "parity": model.manifest.parity if model.manifest else None,
+            "schema": meta.table_schema.model_dump(),
+            "example": meta.example,
         }
 
     @scoring.post(

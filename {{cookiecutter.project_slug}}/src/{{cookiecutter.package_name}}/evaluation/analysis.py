@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.compose import TransformedTargetRegressor
 
 from ..config import EvaluateParams
+from ..serving.metadata import ModelMeta
 from ..serving.predictor import Predictor
 from .curves import (
     baseline_output,
@@ -47,7 +48,7 @@ class Evaluation:
     """Everything the plots and documents show; `metrics` is reports/metrics.json."""
 
     metrics: dict[str, Any]
-    meta: dict[str, Any]
+    meta: ModelMeta
     champion: Scored
     candidates: dict[str, Scored]
     permutation: pd.DataFrame
@@ -61,7 +62,7 @@ class Evaluation:
 
 def uses_log_target(predictor: Predictor) -> bool:
     """A regression model fitted on log(target): its metrics are also given on that scale."""
-    if predictor.meta.get("target_transform") == "log":
+    if predictor.meta.target_transform == "log":
         return True
     steps = getattr(predictor.pipeline, "steps", None)
     return bool(steps) and isinstance(steps[-1][1], TransformedTargetRegressor)
@@ -75,17 +76,17 @@ def held_out_metrics(problem: str, result: Scored, log_scale: bool = False) -> d
 
 def summary(predictor: Predictor, result: Scored) -> dict[str, Any]:
     """The champion's answers on the test split as the core of reports/metrics.json."""
-    meta, problem = predictor.meta, predictor.meta["problem_type"]
+    meta, problem = predictor.meta, predictor.meta.problem_type
     report: dict[str, Any] = {
-        "champion": meta["champion"],
+        "champion": meta.champion,
         "problem_type": problem,
-        "primary_metric": meta.get("primary_metric"),
+        "primary_metric": meta.primary_metric,
         "test_rows": len(result.y),
         "test": held_out_metrics(problem, result, uses_log_target(predictor)),
     }
     if problem == "binary":
-        report["threshold"] = float(meta.get("threshold", 0.5))
-        report["positive_class"] = meta.get("positive_class")
+        report["threshold"] = 0.5 if meta.threshold is None else meta.threshold
+        report["positive_class"] = meta.positive_class
     if problem == "multiclass":
         report["per_class"] = per_class_metrics(result.y, result.y_pred, predictor.classes)
     return report
@@ -116,7 +117,7 @@ def intervals(
 def candidate_models(predictor: Predictor, model_dir: Path, families: list[str]) -> dict[str, Any]:
     """The other compared families as `train` fitted and saved them (models/candidates/)."""
     saved = model_dir / CANDIDATES_DIR
-    others = [family for family in families if family != predictor.meta["champion"]]
+    others = [family for family in families if family != predictor.meta.champion]
     return {
         f: joblib.load(saved / f"{f}.joblib") for f in others if (saved / f"{f}.joblib").is_file()
     }
@@ -144,7 +145,7 @@ def analyse(
     """The champion's metrics with intervals and baseline, the candidates, the diagnostics."""
     meta = predictor.meta
     one_thread(predictor.pipeline)
-    problem, metric = meta["problem_type"], meta["primary_metric"]
+    problem, metric = meta.problem_type, meta.primary_metric
     headline = list(dict.fromkeys([metric, *HEADLINE[problem]]))
     champion = scored(predictor, test)
     metrics = summary(predictor, champion)
@@ -160,7 +161,7 @@ def analyse(
     families = [str(family) for family in board["model"]]
     log.info("scoring the other candidates on the test split")
     fitted = candidate_models(predictor, model_dir, families)
-    candidates = {f: score_pipeline(p, predictor, test) for f, p in fitted.items()}
+    candidates = {f: score_pipeline(one_thread(p), predictor, test) for f, p in fitted.items()}
     metrics["candidates"] = {
         family: {m: v for m, v in held_out_metrics(problem, result).items() if m in headline}
         for family, result in candidates.items()
@@ -189,7 +190,7 @@ def analyse(
 
 def plot_data(ev: Evaluation) -> dict[str, pd.DataFrame]:
     """The champion's curves as tables, for `dvc plots show` and `dvc plots diff`."""
-    result, classes = ev.champion, ev.meta.get("classes")
+    result, classes = ev.champion, ev.meta.classes
     tables = {
         "learning_curve.csv": ev.learning,
         "importance.csv": ev.permutation[["column", "importance"]],

@@ -47,7 +47,7 @@ def encode(labels: pd.Series, classes: list[Any]) -> np.ndarray:
 
 
 def truth(predictor: Predictor, frame: pd.DataFrame) -> np.ndarray:
-    target = frame[predictor.meta["target"]]
+    target = frame[predictor.meta.target]
     if predictor.classes is None:
         return target.to_numpy(dtype=float)
     return encode(target, predictor.classes)
@@ -100,7 +100,7 @@ def learning(
     predictor: Predictor, train: pd.DataFrame, metric: str, points: int, folds: int, seed: int
 ) -> pd.DataFrame:
     """Train and validation scores of the champion's settings as the training set grows."""
-    problem = predictor.meta["problem_type"]
+    problem = predictor.meta.problem_type
     features, y = predictor.features(train), truth(predictor, train)
     if problem == "regression":
         cv = KFold(folds, shuffle=True, random_state=seed)

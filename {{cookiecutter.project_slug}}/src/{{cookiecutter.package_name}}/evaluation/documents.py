@@ -34,7 +34,7 @@ SENSITIVE = {
 
 
 def headline(ev: Evaluation) -> str:
-    m, metric = ev.metrics, ev.meta["primary_metric"]
+    m, metric = ev.metrics, ev.meta.primary_metric
     value = m["test"][metric]
     text = f"The champion, {m['champion']}, reaches {in_text(metric)} {fmt(value)}"
     if metric in m["intervals"]:
@@ -56,7 +56,7 @@ def headline(ev: Evaluation) -> str:
 
 
 def _metric_rows(ev: Evaluation) -> list[dict[str, str]]:
-    m, cv = ev.metrics, ev.meta.get("cv") or {}
+    m, cv = ev.metrics, ev.meta.cv
     order = [*m["intervals"], *m["test"]]
     rows = []
     for metric in dict.fromkeys(name for name in order if name in m["test"]):
@@ -70,7 +70,7 @@ def _metric_rows(ev: Evaluation) -> list[dict[str, str]]:
                 if interval
                 else "",
                 "baseline": fmt(m["baseline"][metric]) if metric in m["baseline"] else "",
-                "cv": f"{fmt(cv[metric]['mean'])} ± {fmt(cv[metric]['std'], cv[metric]['mean'])}"
+                "cv": f"{fmt(cv[metric].mean)} ± {fmt(cv[metric].std, cv[metric].mean)}"
                 if metric in cv
                 else "",
             }
@@ -79,7 +79,7 @@ def _metric_rows(ev: Evaluation) -> list[dict[str, str]]:
 
 
 def _leaderboard(ev: Evaluation) -> dict[str, list]:
-    board, metric, m = ev.leaderboard, ev.meta["primary_metric"], ev.metrics
+    board, metric, m = ev.leaderboard, ev.meta.primary_metric, ev.metrics
     names = [c.removesuffix("_mean") for c in board.columns if c.endswith("_mean")]
     header = ["model", *(f"CV {label(n)}" for n in names), f"test {label(metric)}", "fit time (s)"]
     rows = []
@@ -98,18 +98,17 @@ def _leaderboard(ev: Evaluation) -> dict[str, list]:
 
 def _facts(ev: Evaluation) -> list[tuple[str, str]]:
     meta, m = ev.meta, ev.metrics
-    problem = meta["problem_type"]
+    problem = meta.problem_type
     task = {"binary": "binary classification", "multiclass": "multiclass classification"}
-    what = f"{task.get(problem, 'regression')} of `{meta['target']}`"
+    what = f"{task.get(problem, 'regression')} of `{meta.target}`"
     if problem == "binary":
-        what += f" (positive class {meta['positive_class']}, threshold {m['threshold']:.2f})"
-    tracked = meta.get("mlflow") or {}
+        what += f" (positive class {meta.positive_class}, threshold {m['threshold']:.2f})"
     return [
         ("Task", what),
-        ("Champion", f"{m['champion']}, chosen by cross-validated {label(meta['primary_metric'])}"),
-        ("Trained", str(meta.get("trained_at", ""))),
-        ("Git commit", meta.get("git_commit") or "none (not a git repository, or no commit)"),
-        ("MLflow run", tracked.get("run_id") or "not logged"),
+        ("Champion", f"{m['champion']}, chosen by cross-validated {label(meta.primary_metric)}"),
+        ("Trained", meta.trained_at),
+        ("Git commit", meta.git_commit or "none (not a git repository, or no commit)"),
+        ("MLflow run", meta.mlflow.run_id or "not logged"),
     ]
 
 
@@ -118,7 +117,7 @@ def _dataset(ev: Evaluation) -> list[tuple[str, str]]:
     kinds = f"{d['numeric']} numeric, {d['categorical']} categorical"
     if d.get("datetime"):
         kinds += f", {d['datetime']} date"
-    inputs = len(ev.meta["features"]["numeric"]) + len(ev.meta["features"]["categorical"])
+    inputs = len(ev.meta.features.numeric) + len(ev.meta.features.categorical)
     if not d.get("datetime") and inputs > d["numeric"] + d["categorical"]:
         kinds += f", plus {inputs - d['numeric'] - d['categorical']} engineered"
     rows = [
@@ -176,7 +175,7 @@ def _notes(ev: Evaluation) -> list[str]:
 def _limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
     m, meta, d = ev.metrics, ev.meta, ev.dataset
     notes = []
-    metric = meta["primary_metric"]
+    metric = meta.primary_metric
     if metric in m["intervals"]:
         low, high = m["intervals"][metric]["low"], m["intervals"][metric]["high"]
         notes.append(
@@ -196,7 +195,7 @@ def _limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
         for p in plots_
         if p.file in {"calibration.png", "learning_curve.png", "error_by_segment.png"}
     ]
-    columns = list(ev.meta["schema"]["columns"])
+    columns = list(ev.meta.table_schema.columns)
     sensitive = [c for c in columns if SENSITIVE & set(re.split(r"[^a-z0-9]+", c.lower()))]
     if sensitive:
         named = ", ".join(f"`{c}`" for c in sensitive)
@@ -216,15 +215,15 @@ def _limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
 
 def _intended_use(ev: Evaluation) -> str:
     meta, m = ev.meta, ev.metrics
-    target, problem = meta["target"], meta["problem_type"]
+    target, problem = meta.target, meta.problem_type
     if problem == "binary":
         return (
-            f"Rank records by their probability of `{target}` = {meta['positive_class']} and flag "
+            f"Rank records by their probability of `{target}` = {meta.positive_class} and flag "
             f"those at or above {m['threshold']:.2f}, so that a person can act on the flagged "
             "ones first."
         )
     if problem == "multiclass":
-        count = len(meta["classes"])
+        count = len(meta.classes)
         return f"Suggest the most likely `{target}` among {count} classes, with a probability each."
     unit = ev.settings.target_unit
     return (
@@ -237,8 +236,8 @@ def _intended_use(ev: Evaluation) -> str:
 def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
     meta = ev.meta
     return {
-        "project": meta["project"]["name"],
-        "description": meta["project"].get("description", ""),
+        "project": meta.project.name,
+        "description": meta.project.description,
         "summary": headline(ev),
         "facts": _facts(ev),
         "dataset": _dataset(ev),
@@ -251,19 +250,15 @@ def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
         "intended_use": _intended_use(ev),
         "model_params": {
             name: value
-            for name, value in (meta.get("model_params") or {}).items()
+            for name, value in meta.model_params.items()
             if name not in {"enabled", "n_trials"}  # switches of the search, not the model
         },
         "choices": [
-            (name, str(meta[key]))
-            for name, key in (
-                ("Class weights", "class_weight"),
-                ("Target transform", "target_transform"),
-            )
-            if meta.get(key) is not None
+            ("Class weights", meta.class_weight),
+            ("Target transform", meta.target_transform),
         ],
-        "features": meta["features"],
-        "model_uri": (meta.get("mlflow") or {}).get("model_uri") or "",
+        "features": meta.features.model_dump(),
+        "model_uri": meta.mlflow.model_uri,
     }
 
 

@@ -28,9 +28,9 @@ class Plot:
 
 def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     meta, result, m = ev.meta, ev.champion, ev.metrics
-    classes = [str(c) for c in meta["classes"]]
+    classes = [str(c) for c in meta.classes]
     binary = len(classes) == 2
-    target, out = meta["target"], []
+    target, out = meta.target, []
     positive = f"{target} = {classes[-1]}"
     counts = confusion_matrix(result.y, result.y_pred, labels=np.arange(len(classes)))
     suffix = f" (threshold {m['threshold']:.2f})" if binary else ""
@@ -57,7 +57,7 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         )
     out.append(Plot("confusion_matrix.png", "Confusion matrix", caption))
 
-    scored = {meta["champion"]: result} | ev.candidates
+    scored = {meta.champion: result} | ev.candidates
     averaged = "" if binary else " (one-vs-rest, micro-averaged)"
     for kind, name, title in (
         ("roc", "roc.png", "ROC curves"),
@@ -68,18 +68,18 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         charts.curves(
             kind,
             points,
-            meta["champion"],
+            meta.champion,
             f"{title}{subject}, test split{averaged}",
             folder / name,
         )
-        champion = points[meta["champion"]]
+        champion = points[meta.champion]
         if kind == "roc":
             caption = (
                 f"The champion's{' micro-averaged' if averaged else ''} ROC AUC is "
                 f"{fmt(champion['area'])}; "
                 "a random ranking scores 0.5000."
             )
-            others = {f: p["area"] for f, p in points.items() if f != meta["champion"]}
+            others = {f: p["area"] for f, p in points.items() if f != meta.champion}
             if others:
                 best = max(others, key=others.get)
                 versus = compare("roc_auc", champion["area"], others[best], best)
@@ -129,7 +129,7 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
 
 
 def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
-    result, target, m = ev.champion, ev.meta["target"], ev.metrics["test"]
+    result, target, m = ev.champion, ev.meta.target, ev.metrics["test"]
     unit = ev.settings.target_unit
     quantity = f"{target} ({unit})" if unit else target
     money = f" {unit}" if unit else ""
@@ -157,7 +157,7 @@ def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     spread = np.corrcoef(result.output, np.abs(residual))[0, 1] if len(residual) > 2 else 0.0
     proportional = (
         "as the log target assumes"
-        if ev.meta.get("target_transform") == "log"
+        if ev.meta.target_transform == "log"
         else "so a log target may suit"
     )
     trend = (
@@ -185,7 +185,7 @@ def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
 
 
 def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
-    metric, top_n, out = ev.meta["primary_metric"], ev.settings.top_n, []
+    metric, top_n, out = ev.meta.primary_metric, ev.settings.top_n, []
     ranking = ev.permutation.head(top_n)
     charts.bars(
         ranking["column"],
@@ -211,13 +211,13 @@ def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         charts.bars(
             board["feature"],
             board["importance"],
-            f"{ev.meta['champion']}'s own importance ({kind}), top {len(board)} encoded inputs",
+            f"{ev.meta.champion}'s own importance ({kind}), top {len(board)} encoded inputs",
             "Share of the model's total importance",
             folder / "model_importance.png",
             percent=True,
         )
         caption = (
-            f"The {ev.meta['champion']} model's own importance ({kind}) ranks "
+            f"The {ev.meta.champion} model's own importance ({kind}) ranks "
             f"`{board['feature'].iloc[0]}` first with {board['importance'].iloc[0]:.0%} of the "
             "total. It counts encoded inputs, so a column one-hot encoded into many levels "
             "spreads over several bars."

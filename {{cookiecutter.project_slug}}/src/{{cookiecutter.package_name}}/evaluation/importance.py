@@ -23,7 +23,7 @@ def permutation_importance(
     Columns are typed once: typing is row-wise, so shuffling a typed column is the same as
     shuffling the raw one. Engineered features are computed after the shuffle, so they count
     toward the columns they are made from."""
-    problem, y = predictor.meta["problem_type"], truth(predictor, test)
+    problem, y = predictor.meta.problem_type, truth(predictor, test)
     typed = coerce_features(test, predictor.schema)
 
     def metric_of(frame: pd.DataFrame) -> float:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..files import sha256, write_json
+from ..files import sha256
 from ..serving.artifacts import MANIFEST_FILE, MODEL_FILE, ONNX_FILE
+from ..serving.metadata import GraphInputs, ModelMeta, ServingManifest, TextCodes
 from ..serving.predictor import Predictor
 from ..serving.runtimes import onnx_scorer
 from .convert import OPSETS, to_onnx
@@ -24,24 +25,27 @@ log = logging.getLogger(__name__)
 
 
 def graph_predictor(
-    meta: dict[str, Any],
+    meta: ModelMeta,
     model: Any,
     output: str,
     numeric: list[str],
     categorical: list[str],
-    codes: dict[str, Any] | None,
+    codes: TextCodes | None,
     path: Path,
 ) -> Predictor:
     """The converted graph written to path, loaded as the service loads it."""
     path.write_bytes(model.SerializeToString())
-    manifest = {
-        "format": "onnx",
-        "file": path.name,
-        "sha256": sha256(path),
-        "inputs": {"numeric": numeric, "categorical": categorical},
-        "output": output,
-        "text_codes": codes,
-    }
+    manifest = ServingManifest(
+        format="onnx",
+        source_sha256=meta.sha256 or "",
+        champion=meta.champion,
+        exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        file=path.name,
+        sha256=sha256(path),
+        inputs=GraphInputs(numeric=numeric, categorical=categorical),
+        output=output,
+        text_codes=codes,
+    )
     return Predictor(None, meta, manifest, onnx_scorer(path, manifest))
 
 
@@ -49,50 +53,53 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
     """Convert, check and write models/serving/; return the parity report."""
     reference = Predictor.load(model_dir, runtime="sklearn")
     meta = reference.meta
-    numeric, categorical = meta["features"]["numeric"], meta["features"]["categorical"]
     classification = reference.classes is not None
-    manifest: dict[str, Any] = {
-        "source_sha256": meta["sha256"],
-        "champion": meta["champion"],
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
     try:
         model, output, numeric, categorical, codes = to_onnx(
-            reference.pipeline, numeric, categorical, classification
+            reference.pipeline, meta.features.numeric, meta.features.categorical, classification
         )
     except Exception as exc:  # converters fail in many ways (unknown estimator, shapes, options)
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         log.warning(
-            "%s cannot be converted to ONNX; serving scikit-learn: %s", meta["champion"], reason
+            "%s cannot be converted to ONNX; serving scikit-learn: %s", meta.champion, reason
         )
-        _write(out_dir, manifest | {"format": "sklearn", "reason": reason}, None)
+        manifest = ServingManifest(
+            format="sklearn",
+            source_sha256=meta.sha256 or "",
+            champion=meta.champion,
+            exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            reason=reason,
+        )
+        _write(out_dir, manifest, None)
         return {"runtime": "sklearn", "reason": reason}
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ONNX_FILE
         served = graph_predictor(meta, model, output, numeric, categorical, codes, path)
-        manifest |= served.manifest | {
-            "opsets": OPSETS,
-            "versions": {name: version(name) for name in ("skl2onnx", "onnxruntime")},
-        }
         checks = check_parity(reference, served, test, seed)
         try:
             require_parity(checks, classification)
         except ParityError as exc:  # never serve a graph that answers differently
-            family = meta["champion"]
+            family = meta.champion
             raise ParityError(
                 f"{model_dir / MODEL_FILE} ({family}): {exc}; nothing was written. To train "
                 f"another champion, set train.models.{family}.enabled: false in params.yaml."
             ) from None
-        manifest["parity"] = {name: check["max_difference"] for name, check in checks.items()}
+        manifest = served.manifest.model_copy(
+            update={
+                "opsets": OPSETS,
+                "versions": {name: version(name) for name in ("skl2onnx", "onnxruntime")},
+                "parity": {name: check["max_difference"] for name, check in checks.items()},
+            }
+        )
         _write(out_dir, manifest, path)
     return {"runtime": "onnx", "tolerance": TOLERANCE, "checks": checks}
 
 
-def _write(out_dir: Path, manifest: dict[str, Any], onnx_file: Path | None) -> None:
+def _write(out_dir: Path, manifest: ServingManifest, onnx_file: Path | None) -> None:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     if onnx_file is not None:
         shutil.copyfile(onnx_file, out_dir / ONNX_FILE)
-    write_json(manifest, out_dir / MANIFEST_FILE)
+    manifest.write(out_dir / MANIFEST_FILE)

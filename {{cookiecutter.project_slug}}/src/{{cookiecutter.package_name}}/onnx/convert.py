@@ -52,10 +52,9 @@ def to_onnx(pipeline: Any, numeric: list[str], categorical: list[str], classific
     """The fitted pipeline as an ONNX model with inputs `numeric` and `categorical`; the name of
     the output to read (class probabilities, or predicted values); the blocks' column order;
     and the text lookup taken out of the graph (`lift.lift`), or None."""
+    import onnx
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
-
-    import onnx
 
     register_converters()
     fitted, numbers, texts = _for_blocks(pipeline, numeric, categorical)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..serving.metadata import TextCodes
 from ..serving.text_codes import SEPARATOR
 
 
-def lift(model: Any) -> tuple[Any, dict[str, Any] | None]:
+def lift(model: Any) -> tuple[Any, TextCodes | None]:
     """The graph reading codes instead of text, and the lookup's spec for the manifest; the
     graph unchanged and None when the text input does not go straight into the lookup."""
     import onnx
@@ -56,13 +57,13 @@ def lift(model: Any) -> tuple[Any, dict[str, Any] | None]:
     del graph.input[:]
     graph.input.extend(inputs)
     onnx.checker.check_model(lifted)
-    spec = {
-        "dtype": dtype,
-        "default": default,
-        "levels": levels,
-        "input": codes,
-        "joined": joined.name if joined is not None else None,
-    }
+    spec = TextCodes(
+        dtype=dtype,
+        default=default,
+        levels=levels,
+        input=codes,
+        joined=joined.name if joined is not None else None,
+    )
     return lifted, spec
 
 

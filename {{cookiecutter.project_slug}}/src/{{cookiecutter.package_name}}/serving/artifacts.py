@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from ..errors import StageError
 from ..files import sha256
@@ -38,11 +36,3 @@ def verify(path: Path, expected: str | None, recorded_in: str) -> None:
             f"{path}: SHA-256 {actual[:12]}... does not match {recorded_in}; "
             "the file was changed after it was written"
         )
-
-
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """models/serving/manifest.json, or None when `export` has not run."""
-    path = folder / SERVING_DIR / MANIFEST_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -12,7 +12,6 @@ only when the scikit-learn runtime is asked for, and onnxruntime only for the ON
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,18 +24,18 @@ import pandas as pd
 
 from ..data.features import add_features
 from ..data.schema import Schema
-from ..files import atomic_write, write_json
+from ..files import atomic_write
 from .artifacts import (
     MANIFEST_FILE,
     META_FILE,
     MODEL_FILE,
     SERVING_DIR,
     ModelLoadError,
-    read_manifest,
     sha256,
     verify,
 )
 from .inputs import RowEncoder, model_input, typed_columns
+from .metadata import ModelMeta, ServingManifest, read_manifest
 from .runtimes import Scorer, onnx_scorer, sklearn_scorer
 
 log = logging.getLogger(__name__)
@@ -47,17 +46,17 @@ Runtime = Literal["auto", "onnx", "sklearn"]
 @dataclass
 class Predictor:
     pipeline: Any  # the fitted scikit-learn Pipeline; None when only the ONNX graph is loaded
-    meta: dict[str, Any]
-    manifest: dict[str, Any] | None = None
+    meta: ModelMeta
+    manifest: ServingManifest | None = None
     scorer: Scorer | None = field(default=None, repr=False)
 
-    @cached_property
+    @property
     def schema(self) -> Schema:
-        return Schema.model_validate(self.meta["schema"])
+        return self.meta.table_schema
 
     @property
     def classes(self) -> list[Any] | None:
-        return self.meta.get("classes")
+        return self.meta.classes
 
     @property
     def runtime(self) -> str:
@@ -67,8 +66,8 @@ class Predictor:
     def version(self) -> str:
         """The served artifact's SHA-256, shortened: it changes exactly when the model does."""
         if self.runtime == "onnx" and self.manifest:
-            return self.manifest["sha256"][:12]
-        return str(self.meta.get("sha256", ""))[:12]
+            return self.manifest.sha256[:12]
+        return (self.meta.sha256 or "")[:12]
 
     def save(self, folder: Path) -> None:
         """Write the pipeline, then its description with the pipeline file's SHA-256."""
@@ -76,8 +75,8 @@ class Predictor:
 
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / MODEL_FILE, lambda tmp: joblib.dump(self.pipeline, tmp))
-        self.meta["sha256"] = sha256(folder / MODEL_FILE)
-        write_json(self.meta, folder / META_FILE)
+        self.meta.sha256 = sha256(folder / MODEL_FILE)
+        self.meta.write(folder / META_FILE)
 
     @classmethod
     def load(cls, folder: Path | str, runtime: Runtime = "sklearn", threads: int = 1) -> Predictor:
@@ -91,25 +90,25 @@ class Predictor:
         meta_path = folder / META_FILE
         if not meta_path.is_file():
             raise ModelLoadError(f"{folder}: no trained model (run `dvc repro` first)")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = ModelMeta.read(meta_path)
         manifest = read_manifest(folder) if runtime != "sklearn" else None
-        if manifest is not None and manifest.get("source_sha256") != meta.get("sha256"):
+        if manifest is not None and manifest.source_sha256 != meta.sha256:
             raise ModelLoadError(
                 f"{folder / SERVING_DIR}: exported from another training run than {meta_path}; "
                 "run `dvc repro export`"
             )
         if runtime != "sklearn":
-            if manifest is not None and manifest["format"] == "onnx":
-                path = folder / SERVING_DIR / manifest["file"]
-                verify(path, manifest["sha256"], f"{SERVING_DIR}/{MANIFEST_FILE}")
+            if manifest is not None and manifest.format == "onnx":
+                path = folder / SERVING_DIR / manifest.file
+                verify(path, manifest.sha256, f"{SERVING_DIR}/{MANIFEST_FILE}")
                 return cls(None, meta, manifest, onnx_scorer(path, manifest, threads))
-            reason = manifest["reason"] if manifest else "the `export` stage has not run"
+            reason = manifest.reason if manifest else "the `export` stage has not run"
             if runtime == "onnx":
                 raise ModelLoadError(f"{folder}: no ONNX model: {reason}")
             log.warning("serving the scikit-learn pipeline, not ONNX: %s", reason)
         import joblib
 
-        verify(folder / MODEL_FILE, meta.get("sha256"), META_FILE)
+        verify(folder / MODEL_FILE, meta.sha256, META_FILE)
         pipeline = joblib.load(folder / MODEL_FILE)
         return cls(pipeline, meta, manifest)
 
@@ -126,7 +125,7 @@ class Predictor:
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class indices: the stored threshold for binary problems, the argmax otherwise."""
         if proba.shape[1] == 2:
-            threshold = self.meta.get("threshold")
+            threshold = self.meta.threshold
             return (proba[:, 1] >= (0.5 if threshold is None else threshold)).astype(int)
         return proba.argmax(axis=1)
 

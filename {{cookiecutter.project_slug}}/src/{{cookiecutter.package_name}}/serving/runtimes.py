@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import text_codes
 
+if TYPE_CHECKING:
+    from .metadata import ServingManifest
+
 Scorer = Callable[[Mapping[str, Any]], np.ndarray]
 
 
-def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Scorer:
+def onnx_scorer(path: Path, manifest: ServingManifest, threads: int = 1) -> Scorer:
     """Feature columns -> model output through ONNX Runtime.
 
     The graph reads a block of numbers (`numeric`) and one of text (`categorical`), or, when
@@ -32,9 +35,9 @@ def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Sc
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    numeric, categorical = manifest["inputs"]["numeric"], manifest["inputs"]["categorical"]
-    codes = manifest.get("text_codes")
-    output = [manifest["output"]]
+    numeric, categorical = manifest.inputs.numeric, manifest.inputs.categorical
+    codes = manifest.text_codes
+    output = [manifest.output]
 
     def block(values: list[Any], dtype: Any) -> np.ndarray:
         # One (features, rows) array, transposed: np.stack costs several times more.
@@ -43,15 +46,15 @@ def onnx_scorer(path: Path, manifest: Mapping[str, Any], threads: int = 1) -> Sc
     def score(columns: Mapping[str, Any]) -> np.ndarray:
         feeds = {}
         numbers = [columns[name] for name in numeric]
-        if codes is not None and codes["joined"]:
+        if codes is not None and codes.joined:
             coded = text_codes.encode(columns, categorical, codes)
-            feeds[codes["joined"]] = block(numbers + coded, np.float32)
+            feeds[codes.joined] = block(numbers + coded, np.float32)
         else:
             if numeric:
                 feeds["numeric"] = block(numbers, np.float32)
             if codes is not None:
                 coded = text_codes.encode(columns, categorical, codes)
-                feeds[codes["input"]] = block(coded, codes["dtype"])
+                feeds[codes.input] = block(coded, codes.dtype)
             elif categorical:
                 feeds["categorical"] = block([columns[name] for name in categorical], object)
         return session.run(output, feeds)[0].astype(np.float64)

@@ -14,21 +14,24 @@ When the numbers and the codes only meet in one Concat, the two inputs become on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from .metadata import TextCodes
+
 SEPARATOR = "\x1f"  # between a column's position and its level in the lookup's keys
-# Columns at least this long are cleaned (`predictor.typed_columns`) and looked up (`encode`)
+# Columns at least this long are cleaned (`inputs.typed_columns`) and looked up (`encode`)
 # once per distinct value.
 DISTINCT_FROM_ROWS = 1_000
 
 
-def encode(columns: Mapping[str, Any], names: Sequence[str], spec: Mapping[str, Any]) -> list[Any]:
+def encode(columns: Mapping[str, Any], names: Sequence[str], spec: TextCodes) -> list[Any]:
     """The codes of each text column in `names`: lists for a few rows, arrays for many (looked
     up once per distinct value). The caller stacks them with the numbers in one numpy call."""
-    default, tables = spec["default"], spec["levels"]
+    default, tables = spec.default, spec.levels
     pairs = zip(tables, names, strict=True)
     if len(columns[names[0]]) < DISTINCT_FROM_ROWS:
         # tolist(): iterating a numpy array costs more than the lookups themselves
@@ -39,5 +42,5 @@ def encode(columns: Mapping[str, Any], names: Sequence[str], spec: Mapping[str, 
     out = []
     for table, name in pairs:
         found, distinct = pd.factorize(np.asarray(columns[name], dtype=object))
-        out.append(np.array([table.get(v, default) for v in distinct], dtype=spec["dtype"])[found])
+        out.append(np.array([table.get(v, default) for v in distinct], dtype=spec.dtype)[found])
     return out

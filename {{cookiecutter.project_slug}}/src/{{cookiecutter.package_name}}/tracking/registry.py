@@ -9,14 +9,15 @@ import numpy as np
 import pandas as pd
 
 from ..evaluation.metrics import better
+from ..serving.metadata import ModelMeta
 
 ALIAS = "champion"
 
 
-def naive_score(train: pd.DataFrame, test: pd.DataFrame, meta: dict[str, Any]) -> float:
+def naive_score(train: pd.DataFrame, test: pd.DataFrame, meta: ModelMeta) -> float:
     """The primary metric of a model that ignores the features (class shares or the mean)."""
-    target, metric = meta["target"], meta["primary_metric"]
-    if meta["classes"] is None:
+    target, metric = meta.target, meta.primary_metric
+    if meta.classes is None:
         guess = train[target].astype(float).mean()
         errors = test[target].astype(float) - guess
         scores = {"rmse": np.sqrt((errors**2).mean()), "mae": errors.abs().mean(), "r2": 0.0}
@@ -26,7 +27,7 @@ def naive_score(train: pd.DataFrame, test: pd.DataFrame, meta: dict[str, Any]) -
     prior = test[target].map(shares).fillna(1e-15).clip(1e-15, 1)
     scores = {
         "roc_auc": 0.5,
-        "pr_auc": float(shares.get(meta["classes"][-1], 0.0)),
+        "pr_auc": float(shares.get(meta.classes[-1], 0.0)),
         "log_loss": float(-np.log(prior).mean()),
         "accuracy": float(majority.mean()),
         "f1": 0.0,
@@ -72,16 +73,16 @@ def _current(client: Any, name: str) -> dict[str, str] | None:
 
 
 def register(
-    meta: dict, report: dict, split_sha: str, naive: float, name: str, tolerance: float
+    meta: ModelMeta, report: dict, split_sha: str, naive: float, name: str, tolerance: float
 ) -> dict:
     import mlflow
     from mlflow import MlflowClient
 
-    metric = meta["primary_metric"]
+    metric = meta.primary_metric
     score = float(report["test"][metric])
-    tracked = meta.get("mlflow") or {}
+    tracked = meta.mlflow
     outcome: dict[str, Any] = {"model": name, "metric": metric, "test": score, "naive": naive}
-    if not tracked.get("model_uri"):
+    if not tracked.model_uri:
         return outcome | {"registered": False, "reason": "the model was not logged to MLflow"}
     client = MlflowClient()
     current = _current(client, name)
@@ -91,9 +92,9 @@ def register(
         outcome["previous_version"] = current["version"]
     if not ok:
         return outcome
-    with mlflow.start_run(run_id=tracked["run_id"]):
+    with mlflow.start_run(run_id=tracked.run_id):
         mlflow.log_metrics({f"test_{k}": v for k, v in report["test"].items()})
     tags = {"test_split_sha256": split_sha, "primary_metric": metric, f"test_{metric}": score}
-    version = mlflow.register_model(tracked["model_uri"], name, tags=tags).version
+    version = mlflow.register_model(tracked.model_uri, name, tags=tags).version
     client.set_registered_model_alias(name, ALIAS, version)
-    return outcome | {"version": str(version), "alias": ALIAS, "run_id": tracked["run_id"]}
+    return outcome | {"version": str(version), "alias": ALIAS, "run_id": tracked.run_id}

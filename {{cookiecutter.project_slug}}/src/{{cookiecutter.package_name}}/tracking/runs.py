@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StageError
+from ..serving.metadata import TrackingInfo
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,7 +60,7 @@ def log_training(
     champion: Predictor,
     board: pd.DataFrame,
     source: Path,
-) -> dict[str, str]:
+) -> TrackingInfo:
     """A parent run for this training, a nested run per family; the champion's model logged."""
     import mlflow
     from mlflow.models import infer_signature
@@ -73,7 +74,7 @@ def log_training(
         with warnings.catch_warnings():  # MLflow's hints on source classes and integer columns
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(
-                frame, source=str(Path(source).resolve()), name="train", targets=meta["target"]
+                frame, source=str(Path(source).resolve()), name="train", targets=meta.target
             )
             mlflow.log_input(dataset, context="training")
         board.to_csv(Path(tmp, "leaderboard.csv"), index=False)
@@ -91,7 +92,7 @@ def log_training(
                     path = Path(tmp, f"trials_{c.family}.csv")
                     c.trials.to_csv(path, index=False)
                     mlflow.log_artifact(str(path))
-                if c.family != meta["champion"]:
+                if c.family != meta.champion:
                     continue
                 champion_run = run.info.run_id
                 mlflow.set_tag("champion", "true")
@@ -103,11 +104,11 @@ def log_training(
                     pip_requirements=pip_requirements(),
                     skops_trusted_types=get_untrusted_types(data=dumps(pipeline)),
                 )
-    return {
-        "parent_run_id": parent.info.run_id,
-        "run_id": champion_run,
-        "model_uri": info.model_uri if info else "",
-    }
+    return TrackingInfo(
+        parent_run_id=parent.info.run_id,
+        run_id=champion_run,
+        model_uri=info.model_uri if info else "",
+    )
 
 
 def _flat(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from ..errors import StageError
 from ..evaluation.metrics import primary_metric
 from ..files import atomic_write
 from ..serving.inputs import model_input
+from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
 from ..tracking.runs import git_commit
 from .crossval import best_threshold, class_weights, cross_validated, out_of_fold_proba
@@ -152,27 +153,27 @@ def train(
     started = time.perf_counter()
     pipeline = setup.pipeline(best.family, best_cfg)
     pipeline.fit(features, y, **setup.fit_kw(best.family))
-    meta = {
-        "project": project.model_dump(),
-        "champion": best.family,
-        "problem_type": problem,
-        "target": schema.target,
-        "classes": classes,
-        "positive_class": classes[-1] if classes and len(classes) == 2 else None,
-        "threshold": threshold,
-        "class_weight": "balanced" if weights is not None else "none",
-        "target_transform": "log" if log_target else "none",
-        "primary_metric": metric,
-        "cv": {m: {"mean": mean, "std": std} for m, (mean, std) in best.cv.items()},
-        "model_params": best.config,
-        "features": {"numeric": numeric, "categorical": categorical},
-        "train_rows": len(frame),
-        "refit_seconds": round(time.perf_counter() - started, 3),
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "schema": schema.model_dump(),
-        "example": example_record(frame, schema),
-    }
+    meta = ModelMeta(
+        project=ProjectInfo(**project.model_dump()),
+        champion=best.family,
+        problem_type=problem,
+        target=schema.target,
+        classes=classes,
+        positive_class=classes[-1] if classes and len(classes) == 2 else None,
+        threshold=threshold,
+        class_weight="balanced" if weights is not None else "none",
+        target_transform="log" if log_target else "none",
+        primary_metric=metric,
+        cv={m: CvScore(mean=mean, std=std) for m, (mean, std) in best.cv.items()},
+        model_params=best.config,
+        features=FeatureLists(numeric=numeric, categorical=categorical),
+        train_rows=len(frame),
+        refit_seconds=round(time.perf_counter() - started, 3),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        git_commit=git_commit(),
+        table_schema=schema,
+        example=example_record(frame, schema),
+    )
     return Predictor(pipeline=pipeline, meta=meta), candidates
 
 

@@ -1,0 +1,134 @@
+"""What the model folder says about its model, as typed records written and read only here.
+
+`ModelMeta` is models/model.json (written by `train`: the champion, its classes, threshold,
+scores, features and schema); `ServingManifest` is models/serving/manifest.json (written by
+`export`: what the service runs and how to feed it). Both refuse unknown or mistyped keys,
+so a hand-edited or foreign file fails at load time with the key named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..data.schema import Label, Problem, Schema
+from ..files import write_json
+from .artifacts import MANIFEST_FILE, SERVING_DIR, ModelLoadError
+
+Record = TypeVar("Record", bound="_Record")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    sparse: ClassVar[bool] = False  # leave out unset (None) keys when written
+
+    def write(self, path: Path) -> None:
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=self.sparse)
+        write_json(data, path)
+
+    @classmethod
+    def read(cls: type[Record], path: Path) -> Record:
+        """The record in `path`; ModelLoadError naming the file and key when it does not fit."""
+        try:
+            return cls.model_validate_json(path.read_bytes())
+        except FileNotFoundError as exc:
+            raise ModelLoadError(f"{path}: missing (run `dvc repro`)") from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            raise ModelLoadError(f"{path}: not a valid {cls.__name__}: {problems}") from None
+
+
+class ProjectInfo(_Record):
+    name: str
+    description: str = ""
+
+
+class CvScore(_Record):
+    mean: float
+    std: float
+
+
+class FeatureLists(_Record):
+    """The pipeline's input columns by kind, after feature engineering."""
+
+    numeric: list[str]
+    categorical: list[str]
+
+
+class TrackingInfo(_Record):
+    """Where `train` logged the champion in MLflow (empty when it was not logged)."""
+
+    parent_run_id: str = ""
+    run_id: str = ""
+    model_uri: str = ""
+
+
+class ModelMeta(_Record):
+    """models/model.json: the trained champion, described."""
+
+    project: ProjectInfo
+    champion: str
+    problem_type: Problem
+    target: str
+    classes: list[Label] | None = None  # model order; binary: the positive class last
+    positive_class: Label | None = None
+    threshold: float | None = None  # binary: the probability cut-off
+    class_weight: Literal["balanced", "none"] = "none"
+    target_transform: Literal["log", "none"] = "none"
+    primary_metric: str
+    cv: dict[str, CvScore]
+    model_params: dict[str, Any] = {}
+    features: FeatureLists
+    train_rows: int
+    refit_seconds: float = 0.0
+    trained_at: str
+    git_commit: str | None = None
+    # "schema" would shadow a BaseModel attribute: the field is table_schema in Python.
+    table_schema: Schema = Field(alias="schema")
+    example: dict[str, Any] | None = None  # a record as the API takes it, for the docs
+    mlflow: TrackingInfo = TrackingInfo()
+    sha256: str | None = None  # of model.joblib, set when it is saved
+
+
+class TextCodes(_Record):
+    """The text lookup `export` took out of the graph (see `text_codes`)."""
+
+    dtype: Literal["float32", "int64"]
+    default: int | float
+    levels: list[dict[str, int | float]]  # per text column: level -> code
+    input: str  # the graph input the codes feed
+    joined: str | None = None  # the one input for numbers and codes, when they were joined
+
+
+class GraphInputs(_Record):
+    numeric: list[str]
+    categorical: list[str]
+
+
+class ServingManifest(_Record):
+    """models/serving/manifest.json: what the service runs."""
+
+    sparse: ClassVar[bool] = True
+    format: Literal["onnx", "sklearn"]
+    source_sha256: str  # model.joblib's SHA-256: which training run this was exported from
+    champion: str
+    exported_at: str
+    reason: str | None = None  # format sklearn: why the pipeline could not be converted
+    file: str | None = None  # format onnx: the graph's file name and SHA-256
+    sha256: str | None = None
+    inputs: GraphInputs | None = None
+    output: str | None = None
+    text_codes: TextCodes | None = None
+    opsets: dict[str, int] | None = None
+    versions: dict[str, str] | None = None
+    parity: dict[str, float] | None = None
+
+
+def read_manifest(folder: Path) -> ServingManifest | None:
+    """models/serving/manifest.json, or None when `export` has not run."""
+    path = folder / SERVING_DIR / MANIFEST_FILE
+    return ServingManifest.read(path) if path.is_file() else None
