@@ -3,11 +3,14 @@ columns to drop."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..config import DataParams
 from ..errors import StageError
 from .cleaning import as_text, is_text, to_datetime, to_number
 from .schema import (
@@ -20,6 +23,9 @@ from .schema import (
     Problem,
     Schema,
 )
+
+log = logging.getLogger(__name__)
+GROUP_REASON = "group column of the split, not a feature"
 
 
 def _native(value: Any) -> Label:
@@ -157,3 +163,36 @@ def infer_schema(
     return Schema(
         target=target, problem_type=problem, classes=classes, columns=columns, dropped=dropped
     )
+
+
+def schema_for(frame: pd.DataFrame, data: DataParams, group: str | None, path: Path) -> Schema:
+    """schema.yaml for the raw table: kept when it exists (yours to edit), else inferred and
+    written. The split's group column is never a feature."""
+    source, target = data.source, data.target
+    if target not in frame.columns:
+        columns = ", ".join(map(repr, frame.columns))
+        raise StageError(f"{source}: target column {target!r} is not in the table ({columns})")
+    if group and group not in frame.columns:
+        raise StageError(f"split.group_column: {group!r} is not a column of {source}")
+    if not path.exists():
+        schema = infer_schema(
+            frame, target, data.problem_type, {group: GROUP_REASON} if group else {}
+        )
+        for name, reason in schema.dropped.items():
+            log.info("dropping column %r: %s", name, reason)
+        schema.save(path)
+        log.info("inferred %s: %s problem", path, schema.problem_type)
+        return schema
+    schema = Schema.load(path)
+    if schema.target != target:
+        raise StageError(
+            f"{path}: its target is {schema.target!r} but params.yaml says {target!r}; "
+            f"delete {path} to infer it again for the new target"
+        )
+    if group and group in schema.columns:
+        del schema.columns[group]
+        schema.dropped[group] = GROUP_REASON
+        schema.save(path)
+        log.info("moved %r from the features to `dropped` in %s", group, path)
+    log.info("keeping %s (delete it to infer it again)", path)
+    return schema

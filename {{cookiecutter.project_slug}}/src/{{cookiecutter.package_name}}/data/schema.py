@@ -1,4 +1,4 @@
-"""The table's contract: column kinds, ranges, categories, and how raw values become features.
+"""The table's contract: column kinds, ranges, categories, classes, and the dropped columns.
 
 It is inferred once from the raw table (`ingest`) into schema.yaml, which you may edit and
 commit; `validate`, training and the prediction service all read the same file.
@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import StageError
+from ..files import write_text
 
 SCHEMA_FILE = Path("schema.yaml")
 MAX_LISTED_CATEGORIES = 100
@@ -61,7 +62,7 @@ class Schema(BaseModel):
             "# Inferred from the raw table by `ingest`. Edit and commit it: validate, training\n"
             "# and serving all read it. Delete it to infer it again from the data.\n"
         )
-        path.write_text(header + text, encoding="utf-8")
+        write_text(header + text, path)
 
     @classmethod
     def load(cls, path: Path = SCHEMA_FILE) -> Schema:

@@ -1,4 +1,4 @@
-"""Reading the source table and writing stage outputs atomically (no half-written files)."""
+"""Reading the source table: a shipped demo, a local CSV or Parquet file, or an http(s) URL."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ def read_source(source: str) -> pd.DataFrame:
     if not path.is_file():
         raise StageError(f"{source}: file not found")
     return _read_bytes(path.read_bytes(), source)
+
+
+def read_table(source: str) -> pd.DataFrame:
+    """The raw table as read from its source; column names are kept exactly, as text."""
+    frame = read_source(source)
+    frame.columns = [str(name) for name in frame.columns]
+    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated:
+        raise StageError(f"{source}: duplicated column names: {', '.join(duplicated)}")
+    return frame
 
 
 def _read_demo(name: str) -> pd.DataFrame:

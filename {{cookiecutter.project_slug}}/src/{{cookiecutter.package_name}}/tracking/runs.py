@@ -1,4 +1,6 @@
-"""MLflow set-up, kept out of import time so tests can point it at a temporary store."""
+"""MLflow runs: one per training (a nested run per family, the champion's model logged) and
+the evaluation's documents attached to it. Set up when called, never at import time, so tests
+can point MLflow at a temporary store."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Cross-validation and Optuna search on the training split: the honest model comparison."""
+"""Cross-validation on the training split (the honest model comparison), class weights,
+out-of-fold probabilities and the decision threshold chosen on them."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def class_weights(y: np.ndarray, setting: str) -> np.ndarray | None:
     return None
 
 
-def _sliced(kw: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
+def sliced(kw: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
     return {k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
 
 
@@ -55,7 +56,7 @@ def out_of_fold_proba(setup: Setup, family: str, cfg: Any) -> tuple[np.ndarray, 
     proba, seen = None, np.zeros(len(setup.y), dtype=bool)
     for fit_rows, held_rows in setup.folds():
         model = clone(setup.pipeline(family, cfg))
-        model.fit(setup.features.iloc[fit_rows], setup.y[fit_rows], **_sliced(kw, fit_rows))
+        model.fit(setup.features.iloc[fit_rows], setup.y[fit_rows], **sliced(kw, fit_rows))
         fold = model.predict_proba(setup.features.iloc[held_rows])
         if proba is None:
             proba = np.zeros((len(setup.y), fold.shape[1]))

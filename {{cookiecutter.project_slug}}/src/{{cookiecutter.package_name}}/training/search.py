@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.metrics import get_scorer
 
 from ..evaluation.metrics import cv_scorers, from_cv_score
-from .crossval import _sliced
+from .crossval import sliced
 from .spaces import SPACES
 from .task import Setup
 
@@ -61,7 +61,7 @@ def search(setup: Setup, family: str, cfg: Any, on_trial: Any = None) -> tuple[A
         scores = []
         for step, (fit_rows, held_rows) in enumerate(folds):
             model = clone(setup.pipeline(family, candidate))
-            model.fit(setup.features.iloc[fit_rows], setup.y[fit_rows], **_sliced(kw, fit_rows))
+            model.fit(setup.features.iloc[fit_rows], setup.y[fit_rows], **sliced(kw, fit_rows))
             scores.append(scorer(model, setup.features.iloc[held_rows], setup.y[held_rows]))
             trial.report(float(np.mean(scores)), step)
             if trial.should_prune():
