@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 # Run as a script, so scripts/ is on sys.path and its sibling module imports directly.
-from baking import CommandFailed, bake, project_env, run
+from baking import CommandFailed, bake, project_env, run, set_params
 
 DEMOS = ("telco_churn", "ames_housing")
 LABELS = {"roc_auc": "ROC AUC", "log_loss": "log loss", "rmse": "RMSE", "rmse_log": "RMSE log"}
@@ -38,16 +38,10 @@ def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def use_fast_setting(project: Path) -> None:
-    params = project / "params.yaml"
-    text = params.read_text(encoding="utf-8")
-    params.write_text(text.replace("  fast: false", "  fast: true", 1), encoding="utf-8")
-
-
 def bench_demo(dataset: str, folder: Path, fast: bool) -> dict[str, Any]:
     project = bake(folder, {"dataset": dataset, "project_name": f"bench {dataset}"})
     if fast:
-        use_fast_setting(project)
+        set_params(project, {"train.fast": True})
     env = project_env(project)
     step(f"{dataset}: dvc repro in {project} (load {load()})")
     started = time.perf_counter()
