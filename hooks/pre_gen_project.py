@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 
 CONTEXT_JSON = r'''{{ cookiecutter | tojson }}'''  # fmt: skip
+# {option: [allowed values]} from cookiecutter.json, given by template_choices.py.
+CHOICES_JSON = r'''{{ template_choices | tojson }}'''  # fmt: skip
 
 # Each demo data set has one learning problem; "auto" always fits.
 DEMO_PROBLEM_TYPES = {"telco_churn": "binary", "ames_housing": "regression"}
@@ -61,20 +63,6 @@ def output_dir(ctx: dict) -> str:
     """Where cookiecutter writes the project: the user's cwd unless -o says otherwise."""
     # The hook runs inside the new project folder, whose parent is the output dir.
     return str(ctx.get("_output_dir") or Path.cwd().parent)
-
-
-def load_choices(repo_dir: str) -> dict[str, list[str]]:
-    """Read the choice lists from the template's own cookiecutter.json."""
-    path = Path(repo_dir, "cookiecutter.json")
-    try:
-        declared = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InvalidOption(f"cannot read the template's choices from {path}: {err}") from err
-    return {
-        key: value
-        for key, value in declared.items()
-        if isinstance(value, list) and not key.startswith("_")
-    }
 
 
 def check_text(ctx: dict) -> None:
@@ -185,11 +173,11 @@ def check_data(ctx: dict) -> None:
         raise InvalidOption(f"target {target!r} is not a column of {source!r}; columns: {listed}")
 
 
-def validate(ctx: dict) -> None:
+def validate(ctx: dict, choices: dict[str, list[str]]) -> None:
     """Raise InvalidOption for the first option the template cannot work with."""
     check_text(ctx)
     check_names(ctx)
-    check_choices(ctx, load_choices(str(ctx.get("_repo_dir", ""))))
+    check_choices(ctx, choices)
     check_email_and_seed(ctx)
     check_data(ctx)
 
@@ -197,7 +185,7 @@ def validate(ctx: dict) -> None:
 def main() -> int:
     ctx = json.loads(CONTEXT_JSON)
     try:
-        validate(ctx)
+        validate(ctx, json.loads(CHOICES_JSON))
     except InvalidOption as err:
         message = re.sub(r"\s*\n\s*", " ", str(err))  # one line, whatever the cause said
         print(f"ERROR: {message}", file=sys.stderr)

@@ -62,17 +62,30 @@ class CommandFailed(RuntimeError):
     """A command in a baked project exited non-zero (the message carries its output)."""
 
 
+def cookiecutter_config(folder: Path) -> Path:
+    """Write a cookiecutter config file that keeps its replay and clone folders in folder.
+
+    Passed instead of the user's ~/.cookiecutterrc, which must not change a bake, and so
+    that a bake leaves no replay file in the home folder.
+    """
+    config = Path(folder, "cookiecutter-config.yaml")
+    place = json.dumps(str(folder))  # a JSON string is a YAML string
+    config.write_text(f"cookiecutters_dir: {place}\nreplay_dir: {place}\n", encoding="utf-8")
+    return config
+
+
 def bake(output_dir: Path, extra_context: Mapping[str, Any] | None = None) -> Path:
     """Run cookiecutter --no-input on this template into output_dir; return the project."""
     from cookiecutter.main import cookiecutter
 
-    project = cookiecutter(
-        str(TEMPLATE_DIR),
-        no_input=True,
-        extra_context=dict(extra_context or {}),
-        output_dir=str(output_dir),
-        default_config=True,  # a user's ~/.cookiecutterrc must not change the result
-    )
+    with tempfile.TemporaryDirectory(prefix="cookiecutter-") as folder:
+        project = cookiecutter(
+            str(TEMPLATE_DIR),
+            no_input=True,
+            extra_context=dict(extra_context or {}),
+            output_dir=str(output_dir),
+            config_file=str(cookiecutter_config(Path(folder))),
+        )
     return Path(project)
 
 

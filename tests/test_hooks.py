@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -127,6 +129,26 @@ def test_unknown_choice_in_a_replay_file_is_refused_by_the_hook(tmp_path, capfd)
         "ERROR: license 'GPL-3.0' is not one of MIT, Apache-2.0, BSD-3-Clause, Proprietary"
     ]
     assert not (out / "churn").exists()
+
+
+@pytest.fixture(scope="module")
+def cli_bake(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`cookiecutter --no-input <relative path to the template>`, run from another folder."""
+    cwd = tmp_path_factory.mktemp("cli")
+    config = baking.cookiecutter_config(tmp_path_factory.mktemp("cli-config"))
+    template = os.path.relpath(baking.TEMPLATE_DIR, cwd)
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--config-file", str(config)]
+    done = subprocess.run(
+        [*command, template], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    return done, cwd / "customer-churn-prediction"
+
+
+def test_a_relative_template_path_bakes(cli_bake):
+    done, project = cli_bake
+    assert done.returncode == 0, done.stderr
+    assert (project / "pyproject.toml").is_file()
+    assert (project / ".git").is_dir()
 
 
 def test_names_with_quotes_apostrophes_backslashes_and_unicode_bake(bake):
