@@ -1,7 +1,8 @@
 """Finish the generated project: drop unneeded files, bring in local data, set up git and DVC.
 
 Runs inside the new project folder. A failure prints one line and exits 1;
-cookiecutter then removes the half-made project.
+cookiecutter then removes the half-made project. Success ends with the next
+steps on stdout: cd, install, `dvc repro`, serve.
 
 Decisions:
 - A local custom data file is copied to data/source/<basename> and tracked with
@@ -171,6 +172,23 @@ def finish(ctx: dict) -> list[str]:
     return []
 
 
+def next_steps(ctx: dict) -> str:
+    """The commands that take the new project from here to a served model."""
+    slug, package = ctx["project_slug"], ctx["package_name"]
+    without_make = 'python -m venv .venv && .venv/bin/pip install -e ".[train,dev]"'
+    return "\n".join(
+        [
+            f"Made {slug} in {ctx['_output_dir']}. Next steps:",
+            f"  cd {slug}",
+            f"  make install               # without make: {without_make}",
+            "  source .venv/bin/activate",
+            "  dvc repro                  # ingest, validate, split, train, evaluate",
+            f"  make serve                 # or: uvicorn {package}.api:app",
+            "  # then open http://127.0.0.1:8000/docs",
+        ]
+    )
+
+
 def main() -> int:
     ctx = json.loads(CONTEXT_JSON)
     try:
@@ -180,6 +198,7 @@ def main() -> int:
         return 1
     for note in notes:
         print(note, file=sys.stderr)
+    print(next_steps(ctx))
     return 0
 
 

@@ -151,6 +151,14 @@ def test_a_relative_template_path_bakes(cli_bake):
     assert (project / ".git").is_dir()
 
 
+def test_a_bake_ends_with_the_next_steps(cli_bake):
+    done, project = cli_bake
+    assert f"cd {project.name}\n" in done.stdout
+    assert "make install" in done.stdout
+    assert "dvc repro" in done.stdout
+    assert "uvicorn customer_churn_prediction.api:app" in done.stdout
+
+
 def test_names_with_quotes_apostrophes_backslashes_and_unicode_bake(bake):
     context = {
         "project_name": 'Zoë\'s "Churn" Prognose',
