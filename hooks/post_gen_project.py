@@ -59,19 +59,10 @@ def remove(path: Path) -> None:
 
 
 def local_source(ctx: dict) -> Path | None:
-    """The local file behind dataset=custom, resolved as the pre-gen hook did."""
-    source = str(ctx.get("data_source", ""))
-    if ctx["dataset"] != "custom" or source.startswith(("http://", "https://")):
-        return None
-    output_dir = ctx.get("_output_dir") or Path.cwd().parent
-    return Path(output_dir, os.path.expanduser(source)).resolve()
-
-
-def source_destination(ctx: dict) -> Path:
-    """data/source/<file name>, named exactly as params.yaml and dvc.yaml name it."""
-    # Like os.path.basename, but a Windows path's backslashes separate too.
-    name = str(ctx["data_source"]).replace("\\", "/").split("/")[-1]
-    return Path("data", "source", name)
+    """The local file behind dataset=custom, resolved as the pre-gen hook did; else None."""
+    if not ctx["__data_file"]:
+        return None  # a demo data set or a URL
+    return Path(ctx["_output_dir"], os.path.expanduser(ctx["data_source"])).resolve()
 
 
 def run(command: list[str], what: str) -> subprocess.CompletedProcess[str]:
@@ -146,7 +137,7 @@ def finish(ctx: dict) -> list[str]:
     source = local_source(ctx)
     data_file = None
     if source is not None:
-        data_file = source_destination(ctx)
+        data_file = Path(ctx["__data_file"])  # data/source/<file name>, as in params.yaml
         data_file.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.copyfile(source, data_file)

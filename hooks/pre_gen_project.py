@@ -49,20 +49,9 @@ class InvalidOption(Exception):
     """An option value the template cannot work with."""
 
 
-def is_url(value: str) -> bool:
-    # Case-sensitive, exactly as params.yaml and dvc.yaml tell a URL from a path.
-    return value.startswith(("http://", "https://"))
-
-
 def resolve_source(value: str, output_dir: str) -> Path:
-    """Resolve a local data_source: ``~`` expanded, relative to the output dir."""
+    """Resolve a local data_source: ``~`` expanded, relative to cookiecutter's output dir."""
     return Path(output_dir, os.path.expanduser(value)).resolve()
-
-
-def output_dir(ctx: dict) -> str:
-    """Where cookiecutter writes the project: the user's cwd unless -o says otherwise."""
-    # The hook runs inside the new project folder, whose parent is the output dir.
-    return str(ctx.get("_output_dir") or Path.cwd().parent)
 
 
 def check_text(ctx: dict) -> None:
@@ -153,15 +142,15 @@ def check_data(ctx: dict) -> None:
         raise InvalidOption("target '' is empty: dataset=custom needs the target column name")
     if source != source.strip():
         raise InvalidOption(f"data_source {source!r} has leading or trailing spaces")
-    if is_url(source):
-        return  # read at `dvc repro` time by the ingest stage
+    if not ctx["__data_file"]:
+        return  # a URL (__data_file is empty then): the ingest stage reads it at `dvc repro`
     if "://" in source:
         raise InvalidOption(f"data_source {source!r} must be an http(s) URL or a local file")
     if not source.lower().endswith(LOCAL_SUFFIXES):
         raise InvalidOption(
             f"data_source {source!r} must end in one of {', '.join(LOCAL_SUFFIXES)}"
         )
-    path = resolve_source(source, output_dir(ctx))
+    path = resolve_source(source, ctx["_output_dir"])
     if not path.is_file():
         raise InvalidOption(f"data_source {source!r} is not an existing file (looked at {path})")
     if source.lower().endswith((".parquet", ".pq")):
