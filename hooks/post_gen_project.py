@@ -173,7 +173,7 @@ def next_steps(ctx: dict) -> str:
             f"  cd {slug}",
             f"  make install               # without make: {without_make}",
             "  source .venv/bin/activate",
-            "  dvc repro                  # ingest, validate, split, train, evaluate",
+            "  dvc repro                  # the pipeline, from ingest to register",
             f"  make serve                 # or: uvicorn {package}.api:app",
             "  # then open http://127.0.0.1:8000/docs",
         ]
