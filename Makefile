@@ -6,7 +6,7 @@ VENV := .venv
 STAMP := $(VENV)/.bootstrapped
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
-CHECKED := hooks scripts tests
+CHECKED := hooks scripts tests template_choices.py
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap test demo bench-train lint format clean

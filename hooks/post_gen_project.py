@@ -1,7 +1,8 @@
 """Finish the generated project: drop unneeded files, bring in local data, set up git and DVC.
 
 Runs inside the new project folder. A failure prints one line and exits 1;
-cookiecutter then removes the half-made project.
+cookiecutter then removes the half-made project. Success ends with the next
+steps on stdout: cd, install, `dvc repro`, serve.
 
 Decisions:
 - A local custom data file is copied to data/source/<basename> and tracked with
@@ -58,19 +59,10 @@ def remove(path: Path) -> None:
 
 
 def local_source(ctx: dict) -> Path | None:
-    """The local file behind dataset=custom, resolved as the pre-gen hook did."""
-    source = str(ctx.get("data_source", ""))
-    if ctx["dataset"] != "custom" or source.startswith(("http://", "https://")):
-        return None
-    output_dir = ctx.get("_output_dir") or Path.cwd().parent
-    return Path(output_dir, os.path.expanduser(source)).resolve()
-
-
-def source_destination(ctx: dict) -> Path:
-    """data/source/<file name>, named exactly as params.yaml and dvc.yaml name it."""
-    # Like os.path.basename, but a Windows path's backslashes separate too.
-    name = str(ctx["data_source"]).replace("\\", "/").split("/")[-1]
-    return Path("data", "source", name)
+    """The local file behind dataset=custom, resolved as the pre-gen hook did; else None."""
+    if not ctx["__data_file"]:
+        return None  # a demo data set or a URL
+    return Path(ctx["_output_dir"], os.path.expanduser(ctx["data_source"])).resolve()
 
 
 def run(command: list[str], what: str) -> subprocess.CompletedProcess[str]:
@@ -145,7 +137,7 @@ def finish(ctx: dict) -> list[str]:
     source = local_source(ctx)
     data_file = None
     if source is not None:
-        data_file = source_destination(ctx)
+        data_file = Path(ctx["__data_file"])  # data/source/<file name>, as in params.yaml
         data_file.parent.mkdir(parents=True, exist_ok=True)
         try:
             shutil.copyfile(source, data_file)
@@ -171,6 +163,23 @@ def finish(ctx: dict) -> list[str]:
     return []
 
 
+def next_steps(ctx: dict) -> str:
+    """The commands that take the new project from here to a served model."""
+    slug, package = ctx["project_slug"], ctx["package_name"]
+    without_make = 'python -m venv .venv && .venv/bin/pip install -e ".[train,dev]"'
+    return "\n".join(
+        [
+            f"Made {slug} in {ctx['_output_dir']}. Next steps:",
+            f"  cd {slug}",
+            f"  make install               # without make: {without_make}",
+            "  source .venv/bin/activate",
+            "  dvc repro                  # the pipeline, from ingest to register",
+            f"  make serve                 # or: uvicorn {package}.api:app",
+            "  # then open http://127.0.0.1:8000/docs",
+        ]
+    )
+
+
 def main() -> int:
     ctx = json.loads(CONTEXT_JSON)
     try:
@@ -180,6 +189,7 @@ def main() -> int:
         return 1
     for note in notes:
         print(note, file=sys.stderr)
+    print(next_steps(ctx))
     return 0
 
 

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 
 CONTEXT_JSON = r'''{{ cookiecutter | tojson }}'''  # fmt: skip
+# {option: [allowed values]} from cookiecutter.json, given by template_choices.py.
+CHOICES_JSON = r'''{{ template_choices | tojson }}'''  # fmt: skip
 
 # Each demo data set has one learning problem; "auto" always fits.
 DEMO_PROBLEM_TYPES = {"telco_churn": "binary", "ames_housing": "regression"}
@@ -47,34 +49,9 @@ class InvalidOption(Exception):
     """An option value the template cannot work with."""
 
 
-def is_url(value: str) -> bool:
-    # Case-sensitive, exactly as params.yaml and dvc.yaml tell a URL from a path.
-    return value.startswith(("http://", "https://"))
-
-
 def resolve_source(value: str, output_dir: str) -> Path:
-    """Resolve a local data_source: ``~`` expanded, relative to the output dir."""
+    """Resolve a local data_source: ``~`` expanded, relative to cookiecutter's output dir."""
     return Path(output_dir, os.path.expanduser(value)).resolve()
-
-
-def output_dir(ctx: dict) -> str:
-    """Where cookiecutter writes the project: the user's cwd unless -o says otherwise."""
-    # The hook runs inside the new project folder, whose parent is the output dir.
-    return str(ctx.get("_output_dir") or Path.cwd().parent)
-
-
-def load_choices(repo_dir: str) -> dict[str, list[str]]:
-    """Read the choice lists from the template's own cookiecutter.json."""
-    path = Path(repo_dir, "cookiecutter.json")
-    try:
-        declared = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InvalidOption(f"cannot read the template's choices from {path}: {err}") from err
-    return {
-        key: value
-        for key, value in declared.items()
-        if isinstance(value, list) and not key.startswith("_")
-    }
 
 
 def check_text(ctx: dict) -> None:
@@ -165,15 +142,15 @@ def check_data(ctx: dict) -> None:
         raise InvalidOption("target '' is empty: dataset=custom needs the target column name")
     if source != source.strip():
         raise InvalidOption(f"data_source {source!r} has leading or trailing spaces")
-    if is_url(source):
-        return  # read at `dvc repro` time by the ingest stage
+    if not ctx["__data_file"]:
+        return  # a URL (__data_file is empty then): the ingest stage reads it at `dvc repro`
     if "://" in source:
         raise InvalidOption(f"data_source {source!r} must be an http(s) URL or a local file")
     if not source.lower().endswith(LOCAL_SUFFIXES):
         raise InvalidOption(
             f"data_source {source!r} must end in one of {', '.join(LOCAL_SUFFIXES)}"
         )
-    path = resolve_source(source, output_dir(ctx))
+    path = resolve_source(source, ctx["_output_dir"])
     if not path.is_file():
         raise InvalidOption(f"data_source {source!r} is not an existing file (looked at {path})")
     if source.lower().endswith((".parquet", ".pq")):
@@ -185,11 +162,11 @@ def check_data(ctx: dict) -> None:
         raise InvalidOption(f"target {target!r} is not a column of {source!r}; columns: {listed}")
 
 
-def validate(ctx: dict) -> None:
+def validate(ctx: dict, choices: dict[str, list[str]]) -> None:
     """Raise InvalidOption for the first option the template cannot work with."""
     check_text(ctx)
     check_names(ctx)
-    check_choices(ctx, load_choices(str(ctx.get("_repo_dir", ""))))
+    check_choices(ctx, choices)
     check_email_and_seed(ctx)
     check_data(ctx)
 
@@ -197,7 +174,7 @@ def validate(ctx: dict) -> None:
 def main() -> int:
     ctx = json.loads(CONTEXT_JSON)
     try:
-        validate(ctx)
+        validate(ctx, json.loads(CHOICES_JSON))
     except InvalidOption as err:
         message = re.sub(r"\s*\n\s*", " ", str(err))  # one line, whatever the cause said
         print(f"ERROR: {message}", file=sys.stderr)

@@ -1,15 +1,16 @@
-"""Bake the template and run what it generates, with this repository's .venv.
+"""Bake the template, set params, run and serve what it generates, with this repository's .venv.
 
-Shared by scripts/demo.py and the template tests. The baked project is never
-installed: its commands run with the template's Python, `src/` on PYTHONPATH and
-the template's bin folder first on PATH, since .venv holds every dependency the
-generated project declares (requirements-dev.txt).
+The one bake helper: scripts/demo.py, scripts/bench_train.py and the template tests'
+fixtures use it. The baked project is never installed: its commands run with the
+template's Python, `src/` on PYTHONPATH and the template's bin folder first on PATH,
+since .venv holds every dependency the generated project declares (requirements-dev.txt).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -61,18 +62,91 @@ class CommandFailed(RuntimeError):
     """A command in a baked project exited non-zero (the message carries its output)."""
 
 
+def cookiecutter_config(folder: Path) -> Path:
+    """Write a cookiecutter config file that keeps its replay and clone folders in folder.
+
+    Passed instead of the user's ~/.cookiecutterrc, which must not change a bake, and so
+    that a bake leaves no replay file in the home folder.
+    """
+    config = Path(folder, "cookiecutter-config.yaml")
+    place = json.dumps(str(folder))  # a JSON string is a YAML string
+    config.write_text(f"cookiecutters_dir: {place}\nreplay_dir: {place}\n", encoding="utf-8")
+    return config
+
+
 def bake(output_dir: Path, extra_context: Mapping[str, Any] | None = None) -> Path:
     """Run cookiecutter --no-input on this template into output_dir; return the project."""
     from cookiecutter.main import cookiecutter
 
-    project = cookiecutter(
-        str(TEMPLATE_DIR),
-        no_input=True,
-        extra_context=dict(extra_context or {}),
-        output_dir=str(output_dir),
-        default_config=True,  # a user's ~/.cookiecutterrc must not change the result
-    )
+    with tempfile.TemporaryDirectory(prefix="cookiecutter-") as folder:
+        project = cookiecutter(
+            str(TEMPLATE_DIR),
+            no_input=True,
+            extra_context=dict(extra_context or {}),
+            output_dir=str(output_dir),
+            config_file=str(cookiecutter_config(Path(folder))),
+        )
     return Path(project)
+
+
+def set_params(project_dir: Path, values: Mapping[str, Any]) -> None:
+    """Set values in a baked project's params.yaml by dotted key: {"train.fast": True}.
+
+    A targeted edit: each value replaces the one on its key's line (written as JSON, which
+    YAML reads), so comments stay. The file is loaded again to check the edit; a key that
+    is missing or holds a block (a mapping, or a list over several lines) raises instead.
+    """
+    import yaml
+
+    path = Path(project_dir, "params.yaml")
+    text = path.read_text(encoding="utf-8")
+    expected = yaml.safe_load(text)
+    lines = text.splitlines(keepends=True)
+    for dotted, value in values.items():
+        *parents, key = dotted.split(".")
+        index = _key_line(lines, [*parents, key])
+        head, _, rest = lines[index].partition(f"{key}:")
+        if not rest.strip() or rest.lstrip().startswith("#"):
+            raise ValueError(f"params.yaml: {dotted} holds a block; set its own keys instead")
+        written = json.dumps(value, ensure_ascii=False)
+        lines[index] = f"{head}{key}: {written}{_trailing_comment(rest)}\n"
+        section = expected
+        for name in parents:
+            section = section[name]
+        section[key] = value
+    edited = "".join(lines)
+    if yaml.safe_load(edited) != expected:
+        raise ValueError(f"params.yaml: setting {dict(values)} changed other values")
+    path.write_text(edited, encoding="utf-8")
+
+
+def _key_line(lines: list[str], keys: list[str]) -> int:
+    """The index of the line of keys[-1], a direct child of keys[:-1] in block-style YAML."""
+    start, end, indent = 0, len(lines), 0
+    for depth, key in enumerate(keys):
+        pattern = re.compile(rf" {{{indent}}}{re.escape(key)}:(\s|$)")
+        index = next((i for i in range(start, end) if pattern.match(lines[i])), None)
+        if index is None:
+            raise KeyError(f"params.yaml has no {'.'.join(keys[: depth + 1])}")
+        # The key's block: the lines after it, up to the next one indented no deeper.
+        content = [i for i in range(index + 1, end) if lines[i].strip()[:1] not in ("", "#")]
+        end = next((i for i in content if _indent(lines[i]) <= indent), end)
+        start = index + 1
+        indent = _indent(lines[content[0]]) if content and content[0] < end else indent + 1
+    return index
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _trailing_comment(rest: str) -> str:
+    """The comment after a one-line plain value ("15   # per family" -> "   # per family")."""
+    rest = rest.rstrip("\n")
+    if rest.strip().startswith(("'", '"', "[", "{")):
+        return ""  # a # inside quotes or brackets may not start a comment
+    match = re.search(r"\s+#", rest)
+    return rest[match.start() :] if match else ""
 
 
 def project_env(project_dir: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Fixtures for the template tests: baking with pytest-cookies, small data files, run env."""
+"""Fixtures for the template tests: bakes and trained projects (scripts/baking.py), data files."""
 
 from __future__ import annotations
 
@@ -80,20 +80,17 @@ def baked_env() -> Callable[[Path], dict[str, str]]:
 
 
 @pytest.fixture
-def bake(cookies) -> Callable[..., Path]:
-    """bake(**context) -> the baked project's folder; fails the test if baking fails."""
+def bake(tmp_path: Path) -> Callable[..., Path]:
+    """bake(**context) -> a project baked into tmp_path/out for this test alone."""
 
     def bake_project(**context: Any) -> Path:
-        result = cookies.bake(extra_context=context)
-        if result.exception is not None:
-            pytest.fail(f"baking {context} failed: {result.exception!r}")
-        return result.project_path
+        return baking.bake(tmp_path / "out", context)
 
     return bake_project
 
 
 @pytest.fixture(scope="session")
-def baked(cookies_session) -> Callable[..., Path]:
+def baked(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """baked(**context) -> a project baked once per session for that context.
 
     For tests that only read the baked tree; use `bake` for anything that changes it.
@@ -103,10 +100,7 @@ def baked(cookies_session) -> Callable[..., Path]:
     def bake_once(**context: Any) -> Path:
         key = tuple(sorted((name, str(value)) for name, value in context.items()))
         if key not in cache:
-            result = cookies_session.bake(extra_context=context)
-            if result.exception is not None:
-                pytest.fail(f"baking {context} failed: {result.exception!r}")
-            cache[key] = result.project_path
+            cache[key] = baking.bake(tmp_path_factory.mktemp("baked"), context)
         return cache[key]
 
     return bake_once
@@ -115,11 +109,7 @@ def baked(cookies_session) -> Callable[..., Path]:
 def _train_demo(factory: pytest.TempPathFactory, dataset: str) -> Path:
     """Bake a demo project, switch on the fast setting, and run `dvc repro` once."""
     project = baking.bake(factory.mktemp(f"trained-{dataset}"), {"dataset": dataset})
-    params = project / "params.yaml"
-    params.write_text(
-        params.read_text(encoding="utf-8").replace("  fast: false", "  fast: true", 1),
-        encoding="utf-8",
-    )
+    baking.set_params(project, {"train.fast": True})
     baking.run(["dvc", "repro"], project, baking.project_env(project))
     return project
 

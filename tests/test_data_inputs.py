@@ -44,21 +44,6 @@ def valid_table(rows: int = 400) -> pd.DataFrame:
     )
 
 
-def use_fast_setting(project: Path) -> None:
-    params = project / "params.yaml"
-    text = params.read_text(encoding="utf-8")
-    assert "  fast: false" in text
-    params.write_text(text.replace("  fast: false", "  fast: true", 1), encoding="utf-8")
-
-
-def set_param(project: Path, section: str, key: str, value: object) -> None:
-    """Change one params.yaml value (a test edit; comments are not kept)."""
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text(encoding="utf-8"))
-    params[section][key] = value
-    path.write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
 def repro(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`dvc repro` that may fail: the caller checks the exit code and output."""
     return subprocess.run(
@@ -140,7 +125,7 @@ def valid_project(tmp_path_factory: pytest.TempPathFactory, web_root: Path) -> P
             "target": TARGET,
         },
     )
-    use_fast_setting(project)
+    baking.set_params(project, {"train.fast": True})
     return project
 
 
@@ -174,20 +159,20 @@ def other_file(name: str, data: bytes) -> Callable[[Path], str]:
     def setup(project: Path) -> str:
         path = f"data/source/{name}"
         (project / path).write_bytes(data)
-        set_param(project, "data", "source", path)
+        baking.set_params(project, {"data.source": path})
         return path
 
     return setup
 
 
 def missing_target(project: Path) -> str:
-    set_param(project, "data", "target", "Outcome (typo)")
+    baking.set_params(project, {"data.target": "Outcome (typo)"})
     return SOURCE
 
 
 def closed_port(project: Path) -> str:
     url = f"http://127.0.0.1:{baking.free_port()}/table.csv"
-    set_param(project, "data", "source", url)
+    baking.set_params(project, {"data.source": url})
     return url
 
 
@@ -221,7 +206,7 @@ def test_bad_input_ends_repro_with_one_clear_line_and_no_outputs(case, project):
 
 def test_url_answering_404_names_the_url_and_the_status(project, server):
     url = f"{server}/no-such-table.csv"
-    set_param(project, "data", "source", url)
+    baking.set_params(project, {"data.source": url})
     done = repro(project)
     assert_one_clear_error(done, url, "404")
     assert_no_outputs(project)
@@ -232,7 +217,7 @@ def test_changed_target_is_refused_once_the_schema_exists(valid_project, tmp_pat
     project = Path(shutil.copytree(valid_project, tmp_path / "copy", symlinks=True))
     baking.run(["dvc", "repro", "ingest"], project, baking.project_env(project))
     assert yaml.safe_load((project / "schema.yaml").read_text(encoding="utf-8"))["target"] == TARGET
-    set_param(project, "data", "target", "Outcome (typo)")
+    baking.set_params(project, {"data.target": "Outcome (typo)"})
     done = repro(project, "validate")
     assert_one_clear_error(done, "Outcome (typo)")
 
@@ -251,7 +236,7 @@ def test_url_sources_train_end_to_end(server, web_root, tmp_path):
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
     assert params["data"]["source"] == csv_url
     assert not (project / "data" / "source").exists()  # nothing copied: read at repro time
-    use_fast_setting(project)
+    baking.set_params(project, {"train.fast": True})
     env = baking.project_env(project)
 
     baking.run(["dvc", "repro", "train"], project, env)
@@ -263,6 +248,6 @@ def test_url_sources_train_end_to_end(server, web_root, tmp_path):
     assert sorted(meta["classes"]) == ["no", "yes"]
 
     # The same table as Parquet over HTTP: ingest reads it to the same raw table.
-    set_param(project, "data", "source", f"{server}/table.parquet")
+    baking.set_params(project, {"data.source": f"{server}/table.parquet"})
     baking.run(["dvc", "repro", "train"], project, env)
     pd.testing.assert_frame_equal(pd.read_parquet(raw), expected, check_dtype=False)

@@ -96,13 +96,6 @@ def same_answer(a: dict, b: dict) -> bool:
     )
 
 
-def use_fast_setting(project: Path) -> None:
-    params = project / "params.yaml"
-    text = params.read_text(encoding="utf-8")
-    assert "  fast: false" in text
-    params.write_text(text.replace("  fast: false", "  fast: true"), encoding="utf-8")
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_bake_train_and_serve(case, bake, tmp_path):
     context, make_data, problem = CASES[case]
@@ -117,7 +110,7 @@ def test_bake_train_and_serve(case, bake, tmp_path):
     baking.run(["ruff", "check", "."], project, env)
     baking.run(["ruff", "format", "--check", "."], project, env)
 
-    use_fast_setting(project)
+    baking.set_params(project, {"train.fast": True})
     baking.run(["dvc", "repro"], project, env)
     metrics = json.loads((project / "reports" / "metrics.json").read_text(encoding="utf-8"))
     assert METRIC_KEYS[problem] <= set(metrics["test"])

@@ -82,21 +82,6 @@ def messy_frame(rows: int = 600, seed: int = 3) -> pd.DataFrame:
     return frame
 
 
-def use_fast_setting(project: Path) -> None:
-    params = project / "params.yaml"
-    text = params.read_text(encoding="utf-8")
-    assert "  fast: false" in text
-    params.write_text(text.replace("  fast: false", "  fast: true", 1), encoding="utf-8")
-
-
-def set_params(project: Path, section: str, **values: object) -> None:
-    """Change params.yaml values of one section (a test edit; comments are not kept)."""
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text(encoding="utf-8"))
-    params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
 def read_yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -121,7 +106,7 @@ def messy_project(tmp_path_factory: pytest.TempPathFactory, source_frame: pd.Dat
         {"project_name": "Messy CRM", "dataset": "custom", "data_source": str(source)}
         | {"target": TARGET},
     )
-    use_fast_setting(project)
+    baking.set_params(project, {"train.fast": True})
     baking.run(["dvc", "repro"], project, baking.project_env(project))
     return project
 
@@ -235,7 +220,7 @@ def test_leaky_column_is_flagged_and_can_fail_validate(project_copy, source_fram
     markdown = project_copy / "reports" / "data_profile" / "data_profile.md"
     assert "Churn code (CRM)" in markdown.read_text(encoding="utf-8")
 
-    set_params(project_copy, "validate", leakage="fail")
+    baking.set_params(project_copy, {"validate.leakage": "fail"})
     done = subprocess.run(
         ["dvc", "repro", "validate"],
         cwd=project_copy,
@@ -253,7 +238,7 @@ def test_leaky_column_is_flagged_and_can_fail_validate(project_copy, source_fram
 
 
 def test_group_split_keeps_each_group_on_one_side(project_copy):
-    set_params(project_copy, "split", strategy="group", group_column="Store")
+    baking.set_params(project_copy, {"split.strategy": "group", "split.group_column": "Store"})
     baking.run(["dvc", "repro", "train"], project_copy, baking.project_env(project_copy))
     train = pd.read_parquet(project_copy / "data" / "processed" / "train.parquet")
     test = pd.read_parquet(project_copy / "data" / "processed" / "test.parquet")
@@ -265,7 +250,7 @@ def test_group_split_keeps_each_group_on_one_side(project_copy):
 
 
 def test_time_split_tests_on_the_latest_rows(project_copy):
-    set_params(project_copy, "split", strategy="time", time_column="Signup Date")
+    baking.set_params(project_copy, {"split.strategy": "time", "split.time_column": "Signup Date"})
     baking.run(["dvc", "repro", "train"], project_copy, baking.project_env(project_copy))
     train = pd.read_parquet(project_copy / "data" / "processed" / "train.parquet")
     test = pd.read_parquet(project_copy / "data" / "processed" / "test.parquet")

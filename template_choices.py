@@ -1,0 +1,37 @@
+"""A Jinja extension that gives the hooks this template's choice lists as data.
+
+The pre-generation hook checks every choice again, because a replay file can hold a
+value cookiecutter.json does not offer. It cannot open cookiecutter.json itself:
+cookiecutter runs hooks inside the new project's folder and passes the template's
+location as typed (`cookiecutter .`, `cookiecutter ../template`), so a relative path
+points nowhere there. This module's own path is absolute: cookiecutter imports it
+from the template folder, which it puts on sys.path for `_extensions`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+COOKIECUTTER_JSON = Path(__file__).resolve().with_name("cookiecutter.json")
+
+
+def choices() -> dict[str, list[str]]:
+    """The choice options of cookiecutter.json, each with its list of allowed values."""
+    declared = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))
+    return {
+        key: value
+        for key, value in declared.items()
+        if isinstance(value, list) and not key.startswith("_")
+    }
+
+
+class TemplateChoices(Extension):
+    """Adds the global `template_choices`: {option: [allowed values]}."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.globals["template_choices"] = choices()
