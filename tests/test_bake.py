@@ -67,6 +67,8 @@ COMMON_FILES = [
     "src/{pkg}/evaluation/figures.py",
     "src/{pkg}/evaluation/importance.py",
     "src/{pkg}/evaluation/metrics.py",
+    "src/{pkg}/evaluation/plot_tables.py",
+    "src/{pkg}/evaluation/report_text.py",
     "src/{pkg}/evaluation/templates/README.md.jinja",
     "src/{pkg}/evaluation/templates/model_card.md.jinja",
     "src/{pkg}/evaluation/templates/report.html.j2",

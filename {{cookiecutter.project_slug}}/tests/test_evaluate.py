@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.evaluation.analysis import analyse, plot_data
+from {{ cookiecutter.package_name }}.evaluation.analysis import analyse
 from {{ cookiecutter.package_name }}.evaluation.curves import bootstrap_interval
 from {{ cookiecutter.package_name }}.evaluation.documents import write_documents
 from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.evaluation.metrics import (
     per_class_metrics,
     regression_metrics,
 )
+from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data
 from {{ cookiecutter.package_name }}.evaluation.wording import fmt
 
 

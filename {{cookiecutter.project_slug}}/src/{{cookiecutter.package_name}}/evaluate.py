@@ -15,9 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from .config import load_params
-from .evaluation.analysis import analyse, plot_data
+from .evaluation.analysis import analyse
 from .evaluation.documents import write_documents
 from .evaluation.figures import draw_figures
+from .evaluation.plot_tables import plot_data
 from .files import write_json, write_text
 from .runner import run
 from .serving.predictor import Predictor
