@@ -65,52 +65,66 @@ def log_training(
 ) -> TrackingInfo:
     """A parent run for this training, a nested run per family; the champion's model logged."""
     import mlflow
-    from mlflow.models import infer_signature
-    from skops.io import dumps, get_untrusted_types
 
     setup_mlflow(experiment)
-    pipeline, meta = champion.pipeline, champion.meta
-    example = champion.features(frame.head(5))
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(_flat(logged))
         with warnings.catch_warnings():  # MLflow's hints on source classes and integer columns
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(
-                frame, source=str(Path(source).resolve()), name="train", targets=meta.target
+                frame,
+                source=str(Path(source).resolve()),
+                name="train",
+                targets=champion.meta.target,
             )
             mlflow.log_input(dataset, context="training")
         board.to_csv(Path(tmp, "leaderboard.csv"), index=False)
         mlflow.log_artifact(str(Path(tmp, "leaderboard.csv")))
-        info, champion_run = None, ""
-        for c in candidates:
-            with mlflow.start_run(run_name=c.family, nested=True) as run:
-                mlflow.log_params(c.config)
-                mlflow.log_metrics({f"cv_{m}": mean for m, (mean, _) in c.cv.items()})
-                mlflow.log_metrics({f"cv_{m}_std": std for m, (_, std) in c.cv.items()})
-                mlflow.log_metrics(
-                    {"fit_seconds": c.fit_seconds, "predict_ms_per_row": c.predict_ms_per_row}
-                )
-                if c.trials is not None:
-                    path = Path(tmp, f"trials_{c.family}.csv")
-                    c.trials.to_csv(path, index=False)
-                    mlflow.log_artifact(str(path))
-                if c.family != meta.champion:
-                    continue
-                champion_run = run.info.run_id
-                mlflow.set_tag("champion", "true")
-                info = mlflow.sklearn.log_model(
-                    pipeline,
-                    name="model",
-                    signature=infer_signature(example, pipeline.predict(example)),
-                    input_example=example,
-                    pip_requirements=pip_requirements(),
-                    skops_trusted_types=get_untrusted_types(data=dumps(pipeline)),
-                )
-    return TrackingInfo(
-        parent_run_id=parent.info.run_id,
-        run_id=champion_run,
-        model_uri=info.model_uri if info else "",
+        tracked = TrackingInfo(parent_run_id=parent.info.run_id)
+        for candidate in candidates:
+            with mlflow.start_run(run_name=candidate.family, nested=True) as run:
+                _log_candidate(candidate, Path(tmp))
+                if candidate.family == champion.meta.champion:
+                    mlflow.set_tag("champion", "true")
+                    tracked.run_id = run.info.run_id
+                    tracked.model_uri = _log_model(champion, frame.head(5))
+    return tracked
+
+
+def _log_candidate(candidate: Candidate, tmp: Path) -> None:
+    """A family's tuned params, CV scores, timings and Optuna trials, in the active run."""
+    import mlflow
+
+    mlflow.log_params(candidate.config)
+    mlflow.log_metrics({f"cv_{m}": mean for m, (mean, _) in candidate.cv.items()})
+    mlflow.log_metrics({f"cv_{m}_std": std for m, (_, std) in candidate.cv.items()})
+    timings = {
+        "fit_seconds": candidate.fit_seconds,
+        "predict_ms_per_row": candidate.predict_ms_per_row,
+    }
+    mlflow.log_metrics(timings)
+    if candidate.trials is not None:
+        path = tmp / f"trials_{candidate.family}.csv"
+        candidate.trials.to_csv(path, index=False)
+        mlflow.log_artifact(str(path))
+
+
+def _log_model(champion: Predictor, rows: pd.DataFrame) -> str:
+    """The champion's pipeline as an MLflow model (skops format) in the active run; its URI."""
+    import mlflow
+    from mlflow.models import infer_signature
+    from skops.io import dumps, get_untrusted_types
+
+    pipeline, example = champion.pipeline, champion.features(rows)
+    info = mlflow.sklearn.log_model(
+        pipeline,
+        name="model",
+        signature=infer_signature(example, pipeline.predict(example)),
+        input_example=example,
+        pip_requirements=pip_requirements(),
+        skops_trusted_types=get_untrusted_types(data=dumps(pipeline)),
     )
+    return info.model_uri
 
 
 def _flat(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:

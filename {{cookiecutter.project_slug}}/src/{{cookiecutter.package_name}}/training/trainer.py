@@ -101,16 +101,16 @@ def compare(setup: Setup, progress: TrainingProgress) -> list[Candidate]:
     return candidates
 
 
-def train(
+def prepare(
     frame: pd.DataFrame,
     schema: Schema,
     cfg: TrainParams,
     data: DataParams,
     split: SplitParams,
     seed: int,
-    project: ProjectParams,
-) -> tuple[Predictor, list[Candidate]]:
-    """Compare the families by CV, refit the champion on the whole training split."""
+) -> tuple[Setup, list[Any] | None]:
+    """What every candidate shares (model inputs, encoded target, folds, weights, metric), and
+    the classes in model order (None for regression)."""
     labels = frame[schema.target]
     features = model_input(frame, schema)
     numeric, categorical = split_kinds(features, schema)
@@ -132,41 +132,62 @@ def train(
         features, y, problem, numeric, categorical, metric, cfg, split.strategy, seed, log_target,
         groups=frame[group].to_numpy() if group else None, weights=weights,
     )  # fmt: skip
+    return setup, classes
+
+
+def decision_threshold(setup: Setup, family: str, cfg: Any) -> float | None:
+    """Binary problems: the configured cut-off, or (auto) the best F1 on out-of-fold answers."""
+    if setup.problem != "binary":
+        return None
+    if setup.cfg.decision_threshold != "auto":
+        return setup.cfg.decision_threshold
+    proba, seen_y = out_of_fold_proba(setup, family, cfg)
+    return best_threshold(proba[:, 1], seen_y)
+
+
+def fitted(setup: Setup, candidate: Candidate) -> Any:
+    """The candidate's pipeline, as tuned, fitted on the whole training split."""
+    cfg = getattr(setup.cfg.models, candidate.family).model_copy(update=candidate.config)
+    pipeline = setup.pipeline(candidate.family, cfg)
+    return pipeline.fit(setup.features, setup.y, **setup.fit_kw(candidate.family))
+
+
+def train(
+    frame: pd.DataFrame,
+    schema: Schema,
+    cfg: TrainParams,
+    data: DataParams,
+    split: SplitParams,
+    seed: int,
+    project: ProjectParams,
+) -> tuple[Predictor, list[Candidate]]:
+    """Compare the families by CV, refit the champion on the whole training split."""
+    setup, classes = prepare(frame, schema, cfg, data, split, seed)
     with TrainingProgress() as progress:
         candidates = compare(setup, progress)
-    best = champion_of(candidates, metric)
+    best = champion_of(candidates, setup.metric)
+    log.info("champion: %s (CV %s %.4f)", best.family, setup.metric, best.cv[setup.metric][0])
     best_cfg = getattr(cfg.models, best.family).model_copy(update=best.config)
-    log.info("champion: %s (CV %s %.4f)", best.family, metric, best.cv[metric][0])
-
-    threshold = None
-    if problem == "binary":
-        threshold = cfg.decision_threshold
-        if threshold == "auto":
-            proba, seen_y = out_of_fold_proba(setup, best.family, best_cfg)
-            threshold = best_threshold(proba[:, 1], seen_y)
+    threshold = decision_threshold(setup, best.family, best_cfg)
     for candidate in candidates:  # refitted as tuned, so evaluation compares like with like
         if candidate is not best:
-            other = getattr(cfg.models, candidate.family)
-            other = other.model_copy(update=candidate.config)
-            candidate.pipeline = setup.pipeline(candidate.family, other)
-            candidate.pipeline.fit(features, y, **setup.fit_kw(candidate.family))
+            candidate.pipeline = fitted(setup, candidate)
     started = time.perf_counter()
-    pipeline = setup.pipeline(best.family, best_cfg)
-    pipeline.fit(features, y, **setup.fit_kw(best.family))
+    pipeline = fitted(setup, best)
     meta = ModelMeta(
         project=ProjectInfo(**project.model_dump()),
         champion=best.family,
-        problem_type=problem,
+        problem_type=setup.problem,
         target=schema.target,
         classes=classes,
         positive_class=classes[-1] if classes and len(classes) == 2 else None,
         threshold=threshold,
-        class_weight="balanced" if weights is not None else "none",
-        target_transform="log" if log_target else "none",
-        primary_metric=metric,
+        class_weight="balanced" if setup.weights is not None else "none",
+        target_transform="log" if setup.log_target else "none",
+        primary_metric=setup.metric,
         cv={m: CvScore(mean=mean, std=std) for m, (mean, std) in best.cv.items()},
         model_params=best.config,
-        features=FeatureLists(numeric=numeric, categorical=categorical),
+        features=FeatureLists(numeric=setup.numeric, categorical=setup.categorical),
         train_rows=len(frame),
         refit_seconds=round(time.perf_counter() - started, 3),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
