@@ -110,3 +110,31 @@ def test_each_stage_declares_every_params_key_it_reads(name):
         key for key in read if not any(key == d or key.startswith(f"{d}.") for d in declared)
     )
     assert not undeclared, f"dvc.yaml: stage {name!r} reads params it does not declare"
+
+
+def _entry_points() -> set[Path]:
+    """The stages' modules, the batch command and the console command: the top floor."""
+    stages = {_stage_module(stage) for stage in STAGES.values()}
+    return stages | {SOURCE / "predict.py", SOURCE / "cli.py"}
+
+
+def test_lower_layers_never_import_an_entry_point():
+    top = _entry_points()
+    offenders = {
+        str(module.relative_to(SOURCE)): sorted(str(p.relative_to(SOURCE)) for p in found & top)
+        for module in SOURCE.rglob("*.py")
+        if module not in top and (found := _imports(module)) & top
+    }
+    assert not offenders
+
+
+def test_modules_import_each_other_without_loops():
+    graph = {module: _imports(module) for module in SOURCE.rglob("*.py")}
+    for start in graph:
+        pending, seen = list(graph[start]), set()
+        while pending:
+            module = pending.pop()
+            assert module != start, f"{start.relative_to(SOURCE)} imports itself through others"
+            if module not in seen:
+                seen.add(module)
+                pending.extend(graph.get(module, ()))
