@@ -196,6 +196,7 @@ def learning_curve(curve: pd.DataFrame, metric: str, title: str, path: Path) -> 
         band.set(color=color)
     _style(ax, title, "Training set size (rows)", metric)
     _thousands(ax.xaxis, curve["train_size"].to_numpy())
+    _thousands(ax.yaxis, folds["validation"])  # an error in the target's unit can be large
     ax.legend(fontsize=8, frameon=False)
     _save(figure, path)
 
