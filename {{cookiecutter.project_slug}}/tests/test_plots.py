@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 
 from {{ cookiecutter.package_name }}.evaluation import charts
@@ -13,12 +14,41 @@ def pixels(path):
     return image.shape[1], image.shape[0]
 
 
+def share(path, color=None):
+    """Share of the pixels clearly inked, or inked in this colour (at any opacity on white)."""
+    ink = 1 - imread(path)[..., :3]  # 0 on white
+    inked = ink.max(axis=-1) > 0.2
+    if color is None:
+        return float(inked.mean())
+    tint = 1 - np.array(to_rgb(color))
+    opacity = ink @ tint / (tint @ tint)
+    return float((inked & (np.abs(ink - opacity[..., None] * tint).max(axis=-1) < 0.03)).mean())
+
+
+def drawn_in_our_colours(path):
+    """Something is drawn, much of it in the champion's colour and none in matplotlib's default
+    blue (a scikit-learn Display's colour when our styling is lost)."""
+    inked, ours, default = share(path), share(path, charts.CHAMPION_COLOR), share(path, "tab:blue")
+    return 0.01 < inked < 0.6 and ours > 0.1 * inked and default < 0.01 * inked
+
+
 def test_confusion_matrix_with_many_long_class_names_stays_a_sane_size(tmp_path):
     classes = [f"a rather long class name number {i}" for i in range(40)]
-    counts = np.random.default_rng(0).integers(0, 50, (40, 40))
-    charts.confusion_matrix(counts, classes, "Confusion matrix", tmp_path / "cm.png")
+    rng = np.random.default_rng(0)
+    actual = rng.integers(0, 40, 2000)
+    predicted = np.where(rng.random(2000) < 0.5, actual, rng.integers(0, 40, 2000))
+    charts.confusion_matrix(actual, predicted, classes, "Confusion matrix", tmp_path / "cm.png")
     width, height = pixels(tmp_path / "cm.png")
     assert width <= 3000 and height <= 1600
+    assert share(tmp_path / "cm.png") > 0.05
+
+
+def test_confusion_matrix_keeps_classes_that_never_occur(tmp_path):
+    actual, predicted = np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0])
+    charts.confusion_matrix(actual, predicted, ["a", "b", "never"], "CM", tmp_path / "cm.png")
+    width, height = pixels(tmp_path / "cm.png")
+    assert width > 1.8 * height  # two panels side by side
+    assert share(tmp_path / "cm.png") > 0.1
 
 
 def test_short_names_keep_their_start_and_mark_the_cut():
@@ -36,7 +66,18 @@ def test_curves_draw_every_model_with_its_area(tmp_path):
         models[name] = curve_points("roc", y, np.column_stack([1 - positive, positive]))
     charts.curves("roc", models, "champion", "ROC curves", tmp_path / "roc.png")
     assert models["champion"]["area"] > models["other"]["area"] > 0.5
-    assert (tmp_path / "roc.png").stat().st_size > 10_000
+    assert drawn_in_our_colours(tmp_path / "roc.png")
+
+
+def test_multiclass_curves_are_micro_averaged_one_vs_rest(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 400)
+    proba = rng.dirichlet([1, 1, 1, 1], 400) + 2 * np.eye(4)[y]
+    proba /= proba.sum(axis=1, keepdims=True)
+    points = curve_points("pr", y, proba)
+    assert len(points["truth"]) == 4 * len(y) and points["prevalence"] == 0.25
+    charts.curves("pr", {"champion": points}, "champion", "PR curves", tmp_path / "pr.png")
+    assert drawn_in_our_colours(tmp_path / "pr.png")
 
 
 def test_multiclass_calibration_uses_the_predicted_class(tmp_path):
@@ -44,7 +85,7 @@ def test_multiclass_calibration_uses_the_predicted_class(tmp_path):
     points = calibration_points(proba.argmax(axis=1), proba)
     assert np.allclose(points["observed"], 1.0)  # every predicted class is right here
     charts.calibration(points, "Confidence", "Share right", "Calibration", tmp_path / "cal.png")
-    assert (tmp_path / "cal.png").is_file()
+    assert drawn_in_our_colours(tmp_path / "cal.png")
 
 
 def test_bars_with_notes_and_a_reference_line(tmp_path):
@@ -71,7 +112,7 @@ def test_regression_plots_take_large_quantities(tmp_path):
     charts.predicted_vs_actual(actual, predicted, "price (USD)", "Predicted", tmp_path / "pa.png")
     charts.residuals(predicted, actual - predicted, "price (USD)", "Residuals", tmp_path / "r.png")
     charts.residual_distribution(actual - predicted, "price (USD)", "Spread", tmp_path / "d.png")
-    assert all((tmp_path / name).stat().st_size > 10_000 for name in ("pa.png", "r.png", "d.png"))
+    assert all(drawn_in_our_colours(tmp_path / name) for name in ("pa.png", "r.png", "d.png"))
 
 
 def test_learning_curve_draws_bands(tmp_path):
@@ -85,4 +126,5 @@ def test_learning_curve_draws_bands(tmp_path):
         }
     )
     charts.learning_curve(curve, "ROC AUC", "Learning curve", tmp_path / "lc.png")
-    assert (tmp_path / "lc.png").stat().st_size > 10_000
+    assert drawn_in_our_colours(tmp_path / "lc.png")
+    assert share(tmp_path / "lc.png", charts.OTHER_COLORS[0]) > 0.001  # the training line

@@ -1,9 +1,10 @@
-"""The evaluation plots as PNG files, drawn with matplotlib's object API.
+"""The evaluation plots as PNG files, drawn by scikit-learn's Displays where it has one.
 
-Each function takes plain numbers and a path and writes one figure. `Figure` objects are
-used directly rather than pyplot, so no global state or display backend is involved (PNG
-files are rendered by Agg). Every plot has a title, axis labels with units, and names
-instead of indices; long names are shortened and long lists cut to the top N.
+Each function takes plain numbers and a path and writes one figure. A Display draws on our
+axes; our titles, labels, colours and reference lines go on top. The threshold sweep, bars
+and residual histogram have no Display. `Figure` objects are used rather than pyplot's, so no
+global state is involved (PNG files are rendered by Agg). Every plot has a title, axis labels
+with units, and names instead of indices; long names are shortened, long lists cut to the top N.
 """
 
 from __future__ import annotations
@@ -15,13 +16,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import AutoLocator, FuncFormatter, PercentFormatter
+from sklearn import metrics as skm
+from sklearn.calibration import CalibrationDisplay
+from sklearn.model_selection import LearningCurveDisplay
 
 CHAMPION_COLOR = "#1f4e79"
 OTHER_COLORS = ["#e07b39", "#4e9a5f", "#8e6bb5", "#c44e52", "#8c8c8c"]
 REFERENCE_COLOR = "#9a9a9a"
+REFERENCE = {"linestyle": "--", "color": REFERENCE_COLOR}  # chance, perfect and zero lines
+SCATTER = {"s": 10, "alpha": 0.45, "color": CHAMPION_COLOR, "edgecolors": "none"}
 DPI = 110
 NAME_WIDTH = 32  # characters of a category or column name shown on an axis
+CURVE_AXES = {  # x and y labels of the ROC and precision-recall plots
+    "roc": ("False positive rate (share of negatives flagged)", "True positive rate (recall)"),
+    "pr": ("Recall (share of positives found)", "Precision (share of flags that are right)"),
+}
 
 
 def short(name: object, width: int = NAME_WIDTH) -> str:
@@ -53,35 +63,35 @@ def _thousands(ax_axis: object, values: np.ndarray) -> None:
         ax_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
-def confusion_matrix(counts: np.ndarray, classes: Sequence[str], title: str, path: Path) -> None:
-    """Counts and shares of each actual class, side by side."""
+def confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], title: str, path: Path
+) -> None:
+    """Counts and shares of each actual class, side by side; classes name the codes 0..k-1."""
     k = len(classes)
     size = min(3.2 + 0.45 * k, 12.0)
     figure, (left, right) = _figure(2 * size + 1.4, size + 0.6, ncols=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = np.nan_to_num(counts / counts.sum(axis=1, keepdims=True))
     names = [short(c, 20) for c in classes]
-    panels = [
-        (left, counts, "Counts (rows)", "{:,.0f}"),
-        (right, shares, "Share of actual class", "{:.0%}"),
-    ]
-    for ax, values, subtitle, pattern in panels:
-        image = ax.imshow(values, cmap="Blues", vmin=0)
-        ax.set_xticks(
-            range(k), names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center"
+    for ax, normalize, subtitle, pattern in (
+        (left, None, "Counts (rows)", ","),
+        (right, "true", "Share of actual class", ".0%"),
+    ):
+        skm.ConfusionMatrixDisplay.from_predictions(
+            y_true,
+            y_pred,
+            labels=np.arange(k),
+            normalize=normalize,
+            display_labels=names,
+            include_values=k <= 15,
+            values_format=pattern,
+            cmap="Blues",
+            ax=ax,
+            im_kw={"vmin": 0},
+            text_kw={"fontsize": 9},
         )
-        ax.set_yticks(range(k), names)
-        ax.set_xlabel("Predicted class")
-        ax.set_ylabel("Actual class")
+        ax.set(xlabel="Predicted class", ylabel="Actual class")
         ax.set_title(subtitle, fontsize=10, loc="left")
-        if k <= 15:
-            top = values.max() or 1
-            for (i, j), value in np.ndenumerate(values):
-                color = "white" if value > top / 2 else "black"
-                ax.text(
-                    j, i, pattern.format(value), ha="center", va="center", color=color, fontsize=9
-                )
-        figure.colorbar(image, ax=ax, shrink=0.8)
+        if k > 4:
+            ax.set_xticks(range(k), names, rotation=45, ha="right")
     figure.suptitle(title, fontsize=11, x=0.01, ha="left")
     _save(figure, path)
 
@@ -93,62 +103,48 @@ def curves(
     title: str,
     path: Path,
 ) -> None:
-    """ROC (kind "roc") or precision-recall ("pr") curves: the champion bold, the others thin."""
+    """ROC (kind "roc") or precision-recall ("pr") curves: the champion bold, the others thin.
+
+    models holds each model's curve_points; its "truth" and "scores" are what is drawn."""
     figure, ax = _figure(6.6, 5.2)
-    x, y = ("fpr", "tpr") if kind == "roc" else ("recall", "precision")
-    others = iter(OTHER_COLORS)
-    for name, points in sorted(models.items(), key=lambda item: item[0] != champion):
-        is_champion = name == champion
-        area = "AUC" if kind == "roc" else "AP"
-        label = f"{name}{' (champion)' if is_champion else ''}: {area} {points['area']:.3f}"
-        ax.plot(
-            points[x],
-            points[y],
-            color=CHAMPION_COLOR if is_champion else next(others),
-            linewidth=2.4 if is_champion else 1.2,
-            label=label,
-            zorder=3 if is_champion else 2,
-            drawstyle="steps-post" if kind == "pr" else "default",
+    roc, others = kind == "roc", iter(OTHER_COLORS)
+    ordered = sorted(models, key=lambda name: name != champion)
+    for name in ordered:
+        truth, bold = models[name]["truth"], name == champion
+        chance = 0.5 if roc else truth.mean()  # a random ranking's area: AUC 0.5, AP prevalence
+        drawn = (skm.RocCurveDisplay if roc else skm.PrecisionRecallDisplay).from_predictions(
+            truth,
+            models[name]["scores"],
+            ax=ax,
+            plot_chance_level=name == ordered[-1],  # drawn once, last in the legend
+            chance_level_kw=REFERENCE | {"label": f"random ranking: {chance:.3f}"},
         )
-    if kind == "roc":
-        ax.plot(
-            [0, 1], [0, 1], linestyle="--", color=REFERENCE_COLOR, label="random ranking: 0.500"
+        # Styled here rather than in the call: scikit-learn 1.7 moved style keywords into
+        # curve_kwargs, so a keyword for one version is an error or a warning in another.
+        area = f"AUC {drawn.roc_auc:.3f}" if roc else f"AP {drawn.average_precision:.3f}"
+        drawn.line_.set(
+            color=CHAMPION_COLOR if bold else next(others),
+            linewidth=2.4 if bold else 1.2,
+            zorder=3 if bold else 2,
+            label=f"{name}{' (champion)' if bold else ''}: {area}",
         )
-        _style(
-            ax,
-            title,
-            "False positive rate (share of negatives flagged)",
-            "True positive rate (recall)",
-        )
-    else:
-        prevalence = next(iter(models.values()))["prevalence"]
-        ax.axhline(
-            prevalence,
-            linestyle="--",
-            color=REFERENCE_COLOR,
-            label=f"random ranking: {prevalence:.3f}",
-        )
-        _style(
-            ax,
-            title,
-            "Recall (share of positives found)",
-            "Precision (share of flags that are right)",
-        )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower right" if kind == "roc" else "upper right", fontsize=8, frameon=False)
+    _style(ax, title, *CURVE_AXES[kind])
+    ax.set(xlim=(0, 1), ylim=(0, 1.02), aspect="auto")
+    ax.legend(loc="lower right" if roc else "upper right", fontsize=8, frameon=False)
     _save(figure, path)
 
 
 def calibration(
     points: Mapping[str, np.ndarray], xlabel: str, ylabel: str, title: str, path: Path
 ) -> None:
-    """Observed frequency against predicted probability, with the spread of predictions below."""
+    """Observed frequency against predicted probability, with the spread of predictions below.
+
+    points are calibration_points; their "hits" (0/1) and "confidence" are what is drawn."""
     figure, (ax, hist) = _figure(6.6, 5.6, nrows=2, height_ratios=[3, 1], sharex=True)
-    ax.plot([0, 1], [0, 1], linestyle="--", color=REFERENCE_COLOR, label="perfectly calibrated")
-    ax.plot(
-        points["predicted"], points["observed"], marker="o", color=CHAMPION_COLOR, label="champion"
-    )
+    ax.plot([0, 1], [0, 1], **REFERENCE, label="perfectly calibrated")
+    CalibrationDisplay.from_predictions(
+        points["hits"], points["confidence"], n_bins=10, strategy="quantile", ax=ax, ref_line=False
+    ).line_.set(marker="o", color=CHAMPION_COLOR, label="champion")
     _style(ax, title, "", ylabel)
     ax.set_ylim(0, 1.02)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
@@ -169,9 +165,7 @@ def thresholds(
         ("f1", CHAMPION_COLOR),
     ):
         ax.plot(sweep["threshold"], sweep[name], color=color, label=name.replace("f1", "F1"))
-    ax.axvline(
-        chosen, linestyle="--", color=REFERENCE_COLOR, label=f"chosen threshold {chosen:.2f}"
-    )
+    ax.axvline(chosen, **REFERENCE, label=f"chosen threshold {chosen:.2f}")
     _style(ax, title, xlabel, "Score (0 to 1)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
@@ -182,15 +176,27 @@ def thresholds(
 def learning_curve(curve: pd.DataFrame, metric: str, title: str, path: Path) -> None:
     """Training and validation scores (mean ± one standard deviation over folds)."""
     figure, ax = _figure()
-    for column, color, label in (
-        ("train", OTHER_COLORS[0], "training rows (fit)"),
-        ("validation", CHAMPION_COLOR, "validation rows (held out)"),
-    ):
-        mean, std = curve[f"{column}_score"], curve[f"{column}_std"]
-        ax.plot(curve["train_size"], mean, marker="o", color=color, label=label)
-        ax.fill_between(curve["train_size"], mean - std, mean + std, color=color, alpha=0.15)
+    # The Display takes scores per fold and draws their mean ± std: two "folds" at mean - std
+    # and mean + std have exactly the mean and (population) std that curve holds.
+    folds = {
+        kind: np.column_stack([curve[f"{kind}_score"] + s * curve[f"{kind}_std"] for s in (-1, 1)])
+        for kind in ("train", "validation")
+    }
+    drawn = LearningCurveDisplay(
+        train_sizes=curve["train_size"].to_numpy(),
+        train_scores=folds["train"],
+        test_scores=folds["validation"],
+    ).plot(ax=ax, line_kw={"marker": "o"}, fill_between_kw={"alpha": 0.15})
+    styles = [
+        (OTHER_COLORS[0], "training rows (fit)"),
+        (CHAMPION_COLOR, "validation rows (held out)"),
+    ]
+    for line, band, (color, label) in zip(drawn.lines_, drawn.fill_between_, styles, strict=True):
+        line.set(color=color, label=label)
+        band.set(color=color)
     _style(ax, title, "Training set size (rows)", metric)
     _thousands(ax.xaxis, curve["train_size"].to_numpy())
+    _thousands(ax.yaxis, folds["validation"])  # an error in the target's unit can be large
     ax.legend(fontsize=8, frameon=False)
     _save(figure, path)
 
@@ -246,18 +252,21 @@ def bars(
 def predicted_vs_actual(
     actual: np.ndarray, predicted: np.ndarray, quantity: str, title: str, path: Path
 ) -> None:
+    """Actual values up against predictions across (scikit-learn's orientation)."""
     figure, ax = _figure(6.0, 5.6)
-    ax.scatter(actual, predicted, s=10, alpha=0.45, color=CHAMPION_COLOR, edgecolors="none")
-    low, high = (
-        np.nanmin([actual.min(), predicted.min()]),
-        np.nanmax([actual.max(), predicted.max()]),
+    skm.PredictionErrorDisplay.from_predictions(
+        actual,
+        predicted,
+        kind="actual_vs_predicted",
+        subsample=None,
+        ax=ax,
+        scatter_kwargs=SCATTER,
+        line_kwargs=REFERENCE | {"label": "actual = prediction"},
     )
-    ax.plot(
-        [low, high], [low, high], linestyle="--", color=REFERENCE_COLOR, label="prediction = actual"
-    )
-    _style(ax, title, f"Actual {quantity}", f"Predicted {quantity}")
-    _thousands(ax.xaxis, actual)
-    _thousands(ax.yaxis, predicted)
+    _style(ax, title, f"Predicted {quantity}", f"Actual {quantity}")
+    for axis, values in ((ax.xaxis, predicted), (ax.yaxis, actual)):
+        axis.set_major_locator(AutoLocator())  # round ticks, not five from min to max
+        _thousands(axis, values)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     _save(figure, path)
 
@@ -267,8 +276,15 @@ def residuals(
 ) -> None:
     """Residuals against predictions, with their median in bins to show a trend."""
     figure, ax = _figure()
-    ax.scatter(predicted, residual, s=10, alpha=0.45, color=CHAMPION_COLOR, edgecolors="none")
-    ax.axhline(0, linestyle="--", color=REFERENCE_COLOR)
+    skm.PredictionErrorDisplay.from_predictions(
+        predicted + residual,
+        predicted,
+        kind="residual_vs_predicted",
+        subsample=None,
+        ax=ax,
+        scatter_kwargs=SCATTER,
+        line_kwargs=REFERENCE,
+    )
     edges = np.unique(np.quantile(predicted, np.linspace(0, 1, 11)))
     ids = np.clip(np.searchsorted(edges[1:-1], predicted), 0, len(edges) - 2)
     centres = [np.median(predicted[ids == i]) for i in range(len(edges) - 1) if np.any(ids == i)]
@@ -284,7 +300,7 @@ def residuals(
 def residual_distribution(residual: np.ndarray, quantity: str, title: str, path: Path) -> None:
     figure, ax = _figure()
     ax.hist(residual, bins=40, color=CHAMPION_COLOR, alpha=0.8)
-    ax.axvline(0, linestyle="--", color=REFERENCE_COLOR)
+    ax.axvline(0, **REFERENCE)
     _style(ax, title, f"Residual of {quantity}: actual minus predicted", "Rows")
     _thousands(ax.xaxis, residual)
     _save(figure, path)

@@ -44,25 +44,33 @@ def baseline_output(
 def curve_points(kind: str, y_true: np.ndarray, proba: np.ndarray) -> dict[str, np.ndarray]:
     """ROC ("roc": fpr, tpr) or precision-recall ("pr": recall, precision) points.
 
-    Binary: the positive class. Multiclass: one-vs-rest, micro-averaged over the classes."""
+    Binary: the positive class. Multiclass: one-vs-rest, micro-averaged over the classes.
+    "truth" (0/1) and "scores" are the labels and scores the curve is drawn from."""
     if proba.shape[1] == 2:
         truth, scores = y_true, proba[:, 1]
     else:
         truth = label_binarize(y_true, classes=np.arange(proba.shape[1])).ravel()
         scores = proba.ravel()
+    given = {"truth": truth, "scores": scores}
     if kind == "roc":
         fpr, tpr, _ = skm.roc_curve(truth, scores)
-        return {"fpr": fpr, "tpr": tpr, "area": skm.auc(fpr, tpr)}
+        return given | {"fpr": fpr, "tpr": tpr, "area": skm.auc(fpr, tpr)}
     precision, recall, _ = skm.precision_recall_curve(truth, scores)
     area = skm.average_precision_score(truth, scores)
-    return {"recall": recall, "precision": precision, "area": area, "prevalence": truth.mean()}
+    return given | {
+        "recall": recall,
+        "precision": precision,
+        "area": area,
+        "prevalence": truth.mean(),
+    }
 
 
 def calibration_points(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> dict:
     """Observed frequency against predicted probability, in quantile bins.
 
     Binary: the positive class. Multiclass: the predicted class (its confidence against how
-    often it is right). `ece` is the expected calibration error: the row-weighted mean gap."""
+    often it is right). `ece` is the expected calibration error: the row-weighted mean gap;
+    `hits` (0/1) and `confidence` are the rows the bins are made of."""
     if proba.shape[1] == 2:
         hits, confidence = y_true, proba[:, 1]
     else:
@@ -74,7 +82,13 @@ def calibration_points(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) ->
     predicted = np.bincount(ids, weights=confidence, minlength=bins)[kept] / counts[kept]
     observed = np.bincount(ids, weights=hits, minlength=bins)[kept] / counts[kept]
     ece = float(np.sum(np.abs(observed - predicted) * counts[kept]) / counts.sum())
-    return {"predicted": predicted, "observed": observed, "ece": ece, "confidence": confidence}
+    return {
+        "predicted": predicted,
+        "observed": observed,
+        "ece": ece,
+        "hits": hits,
+        "confidence": confidence,
+    }
 
 
 def threshold_sweep(y_true: np.ndarray, positive_proba: np.ndarray) -> dict[str, np.ndarray]:

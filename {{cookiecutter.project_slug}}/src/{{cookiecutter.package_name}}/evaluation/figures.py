@@ -35,7 +35,11 @@ def _classification_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     counts = confusion_matrix(result.y, result.y_pred, labels=np.arange(len(classes)))
     suffix = f" (threshold {m['threshold']:.2f})" if binary else ""
     charts.confusion_matrix(
-        counts, classes, f"Confusion matrix, test split{suffix}", folder / "confusion_matrix.png"
+        result.y,
+        result.y_pred,
+        classes,
+        f"Confusion matrix, test split{suffix}",
+        folder / "confusion_matrix.png",
     )
     if binary:
         tp, actual, flagged = counts[1, 1], counts[1].sum(), counts[:, 1].sum()
@@ -138,14 +142,14 @@ def _regression_plots(ev: Evaluation, folder: Path) -> list[Plot]:
         result.y,
         result.output,
         quantity,
-        f"Predicted against actual {target}, test split",
+        f"Actual against predicted {target}, test split",
         folder / "predicted_vs_actual.png",
     )
     caption = (
         f"R² {fmt(m['r2'])}: the predictions explain {max(m['r2'], 0):.0%} of the variance of "
         f"{target}; the typical error (MAE) is {fmt(m['mae'])}{money}."
     )
-    out = [Plot("predicted_vs_actual.png", "Predicted against actual", caption)]
+    out = [Plot("predicted_vs_actual.png", "Actual against predicted", caption)]
 
     charts.residuals(
         result.output,
