@@ -25,6 +25,7 @@ from .curves import (
 )
 from .diagnostics import (
     Scored,
+    SegmentErrors,
     dataset_summary,
     learning,
     one_thread,
@@ -50,7 +51,7 @@ class Evaluation:
     candidates: dict[str, Scored]
     permutation: pd.DataFrame
     model_importance: tuple[pd.DataFrame, str] | None
-    segments: dict[str, Any] | None
+    segments: SegmentErrors | None
     learning: pd.DataFrame
     dataset: dict[str, Any]
     leaderboard: pd.DataFrame

@@ -29,6 +29,16 @@ class Scored:
     y_pred: np.ndarray | None = None  # predicted class indices (classification)
 
 
+@dataclass
+class SegmentErrors:
+    """The champion's error by level of one column (quartiles for a number)."""
+
+    column: str
+    measure: str  # "error rate" (classes) or "mean absolute error"
+    overall: float
+    table: pd.DataFrame  # segment, rows, error; worst first
+
+
 def one_thread(pipeline: Any) -> Any:
     """Set every n_jobs in the pipeline to 1. Evaluation fits and predicts many small models
     in turn; on a small busy machine OpenMP threads waiting for each other stall such fits
@@ -62,7 +72,7 @@ def scored(predictor: Predictor, frame: pd.DataFrame) -> Scored:
 
 def segment_errors(
     predictor: Predictor, test: pd.DataFrame, result: Scored, ranking: pd.DataFrame, top_n: int
-) -> dict[str, Any] | None:
+) -> SegmentErrors | None:
     """Error by level of the most important categorical column (else numeric, in quartiles)."""
     columns = predictor.schema.columns
     ranked = [c for c in ranking["column"] if c in columns]
@@ -93,7 +103,7 @@ def segment_errors(
         .reset_index()
         .sort_values("error", ascending=False, ignore_index=True)
     )
-    return {"column": column, "measure": measure, "overall": float(errors.mean()), "table": table}
+    return SegmentErrors(column, measure, float(errors.mean()), table)
 
 
 def learning(
