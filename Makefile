@@ -9,7 +9,7 @@ export DVC_NO_ANALYTICS := 1
 CHECKED := hooks scripts tests template_choices.py
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test demo bench-train lint format clean
+.PHONY: help bootstrap test quick demo bench-train lint format clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -33,6 +33,12 @@ $(STAMP): requirements-dev.txt
 test: bootstrap ## Run the template tests (hooks, bakes, end-to-end)
 	sh scripts/ensure-chromium.sh
 	pytest
+
+# Everything that bakes without training: options, hooks, prompts, file sets, linters.
+QUICK_TESTS := tests/test_hooks.py tests/test_prompts.py tests/test_baking.py tests/test_bake.py
+quick: bootstrap ## The inner loop (a few minutes): lint, then every test that bakes but trains nothing
+	ruff check $(CHECKED) && ruff format --check $(CHECKED)
+	pytest -q $(QUICK_TESTS)
 
 demo: bootstrap ## Bake the default project into demo/, train it, serve one prediction
 	python scripts/demo.py
