@@ -288,6 +288,8 @@ def test_every_dependency_is_installed_here_and_listed(dataset, baked, churn_csv
     for requirement in requirements:
         name = canonicalize_name(requirement.name)
         assert name in listed, f"{requirement} is missing from requirements-dev.txt"
+        if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+            continue  # another platform's (xgboost on macOS)
         installed = importlib.metadata.version(requirement.name)
         assert requirement.specifier.contains(installed, prereleases=True), (
             f"{requirement.name} {installed} does not satisfy {requirement}"
