@@ -296,6 +296,11 @@ def test_every_dependency_is_installed_here_and_listed(dataset, baked, churn_csv
         )
 
 
+def test_deptry_finds_every_import_declared_and_every_dependency_used(combo, baked_env):
+    _, project = combo
+    baking.run([str(baking.BIN_DIR / "deptry"), "."], project, baked_env(project))
+
+
 def test_local_csv_is_copied_and_tracked_by_dvc(baked, churn_csv):
     project = baked(dataset="custom", data_source=str(churn_csv), target="Kündigt?")
     copied = project / "data" / "source" / churn_csv.name
