@@ -158,7 +158,8 @@ def compile_requirements(folder: Path, upgrade: bool) -> None:
     command = ["uv", "pip", "compile", "requirements-dev.in", "-o", REQUIREMENTS.name]
     command += ["--universal", "--python-version", options()[0][0], "-c", str(constraints)]
     command += ["--custom-compile-command", "make lock", "--no-annotate"]
-    subprocess.run([*command, *(["--upgrade"] if upgrade else [])], cwd=baking.TEMPLATE_DIR, check=True)
+    command += ["--upgrade"] if upgrade else []
+    subprocess.run(command, cwd=baking.TEMPLATE_DIR, check=True)
 
 
 def main() -> None:
