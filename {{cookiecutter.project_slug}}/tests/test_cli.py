@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +63,16 @@ def test_serve_refuses_an_option_it_does_not_know():
     done = run_cli("serve", "--workers", "2")
     assert done.returncode == 2
     assert "serve: unrecognized arguments: --workers 2" in done.stderr
+
+
+def test_nothing_in_the_package_imports_the_cli():
+    """The command sits on top: it dispatches to the stages, never the other way round."""
+    for module in Path(cli.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or node.module == PACKAGE):
+                names = [node.module or "", *(alias.name for alias in node.names)]
+                assert "cli" not in [name.split(".")[-1] for name in names], module
+            elif isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names += [alias.name for alias in node.names]
+                assert not any(name.startswith(f"{PACKAGE}.cli") for name in names), module
