@@ -9,12 +9,12 @@ export DVC_NO_ANALYTICS := 1
 CHECKED := hooks scripts tests template_choices.py
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test quick demo bench-train lint format clean
+.PHONY: help bootstrap test quick demo bench-train lock lint format clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-bootstrap: $(STAMP) ## Create .venv with uv and install requirements-dev.txt
+bootstrap: $(STAMP) ## Create .venv with uv and install the pins in requirements-dev.txt
 
 # uv comes from PATH, or is installed into .venv with pip when absent.
 $(STAMP): requirements-dev.txt
@@ -45,6 +45,10 @@ demo: bootstrap ## Bake the default project into demo/, train it, serve one pred
 
 bench-train: bootstrap ## Train both demos (default params) and compare them with FLAML
 	python scripts/bench_train.py
+
+# uv finds (or downloads) each Python of cookiecutter.json's python_version choices.
+lock: bootstrap ## Refresh the project's uv.lock and requirements-dev.txt (UPGRADE=1: newest versions)
+	python scripts/lock.py $(if $(UPGRADE),--upgrade)
 
 lint: bootstrap ## Check the hooks, scripts and tests with ruff
 	ruff check $(CHECKED) && ruff format --check $(CHECKED)

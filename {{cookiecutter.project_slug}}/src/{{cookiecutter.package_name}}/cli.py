@@ -1,0 +1,105 @@
+"""The project's tasks as one command, without make: `{{ cookiecutter.package_name }} <task>`.
+
+Each task runs what the make target of the same name runs, with this Python, so it works where
+make does not (Windows); the stage tasks run one pipeline stage outside DVC. Arguments after a
+task go to the tool it runs: `{{ cookiecutter.package_name }} predict --help` is batch scoring's
+own help, `{{ cookiecutter.package_name }} test -k api` is `pytest -k api`. Run it in the
+project's folder. Nothing in the package imports this module: it only dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+STAGES = ("ingest", "validate", "split", "train", "export", "evaluate", "register")
+# Task -> one line of help, in the Makefile's order.
+TASKS = {
+    "lint": "ruff check, ruff format --check and deptry",
+    "test": "run the test suite (pytest)",
+    "repro": "run the DVC pipeline, only the stages whose inputs changed (dvc repro)",
+    "serve": "serve predictions with uvicorn (needs a trained model: repro)",
+    "bench-serve": "load-test the service with wrk; writes reports/serving_benchmark.md",
+    "bench-train": "our training vs FLAML AutoML on the same split; reports/train_benchmark.md",
+    "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
+    "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
+    **{stage: f"run the {stage} stage alone (its arguments: see dvc.yaml)" for stage in STAGES},
+}
+# Tasks whose arguments this module reads; the others pass theirs on.
+OWN_ARGUMENTS = ("lint", "serve")
+TRACKING_URI = "sqlite:///mlflow.db"  # the default of tracking/runs.py, as `make mlflow-ui`
+
+
+def commands(task: str, args: Sequence[str]) -> list[list[str]]:
+    """The commands a subcommand runs, in order, given the arguments that follow it."""
+    python = [sys.executable]
+    if task in STAGES:
+        return [[*python, "-m", f"{PACKAGE}.{task}", *args]]
+    match task:
+        case "repro":
+            return [[*python, "-m", "dvc", "repro", *args]]
+        case "predict":
+            return [[*python, "-m", f"{PACKAGE}.predict", *args]]
+        case "bench-serve":
+            return [[*python, _script("bench_serve.py"), *args]]
+        case "bench-train":
+            split = [*python, "-m", "dvc", "repro", "split"]
+            return [split, [*python, _script("bench_train.py"), *args]]
+        case "mlflow-ui":
+            return [[*python, "-m", "mlflow", "ui", "--backend-store-uri", TRACKING_URI, *args]]
+        case "test":
+            return [[*python, "-m", "pytest", *args]]
+        case "lint":
+            return [
+                [*python, "-m", "ruff", "check", "."],
+                [*python, "-m", "ruff", "format", "--check", "."],
+                [*python, "-m", "deptry", "."],
+            ]
+    raise ValueError(f"unknown task {task!r}")
+
+
+def _script(name: str) -> str:
+    path = Path("scripts", name)
+    if not path.is_file():
+        sys.exit(f"error: {path} not found: run this in the project's folder")
+    return str(path)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog=PACKAGE, description=__doc__.splitlines()[0])
+    tasks = top.add_subparsers(dest="task", required=True, metavar="<task>")
+    for task, text in TASKS.items():
+        # The others have no -h of their own: `--help` goes to the tool, which knows its options.
+        sub = tasks.add_parser(task, help=text, add_help=task in OWN_ARGUMENTS)
+        if task == "serve":
+            sub.add_argument("--host", default="127.0.0.1")
+            sub.add_argument("--port", type=int, default=8000)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if args.task in OWN_ARGUMENTS and extra:
+        top.error(f"{args.task}: unrecognized arguments: {' '.join(extra)}")
+    if args.task == "serve":
+        import uvicorn
+
+        uvicorn.run(f"{PACKAGE}.api:app", host=args.host, port=args.port)
+        return 0
+    for command in commands(args.task, extra):
+        try:
+            code = subprocess.call(command)
+        except KeyboardInterrupt:
+            return 130
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
