@@ -22,9 +22,10 @@ from ..serving.artifacts import META_FILE, ModelLoadError
 from ..serving.metadata import ModelMeta
 from ..serving.predictor import Predictor
 from .batching import MicroBatcher
-from .routes import STATIC, build_router
+from .routes import build_router
 from .schemas import batch_model, record_model
 from .settings import Settings
+from .status import STATIC
 
 log = logging.getLogger(__name__)
 

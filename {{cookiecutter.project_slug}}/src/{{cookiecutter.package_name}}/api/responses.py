@@ -1,0 +1,44 @@
+"""What every route answers with: compact JSON, and the documented error responses."""
+
+import math
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.responses import Response
+from pydantic import BaseModel
+from pydantic_core import to_json
+
+
+class Problem(BaseModel):
+    detail: str | list[dict[str, Any]]
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {
+        401: "X-API-Key missing or wrong (only when APP_API_KEY is set)",
+        413: "Body or batch over the configured limit",
+        415: "Wrong Content-Type",
+        422: "Invalid input: each problem names its field",
+        503: "The model is not loaded (see /ready)",
+    }
+    return {code: {"model": Problem, "description": text[code]} for code in codes}
+
+
+def json_answer(content: Any, version: str) -> Response:
+    """Compact UTF-8 JSON, written by pydantic's serializer: several times faster than
+    `json.dumps` for a prediction. Numbers must be finite (see `finite`): JSON has no NaN."""
+    return Response(
+        to_json(content), media_type="application/json", headers={"X-Model-Version": version}
+    )
+
+
+def finite(answer: dict[str, Any]) -> bool:
+    values = [answer["prediction"], *(answer.get("probabilities") or {}).values()]
+    return all(math.isfinite(v) for v in values if isinstance(v, float))
+
+
+def not_scorable(where: str, answer: dict[str, Any]) -> HTTPException:
+    hints = "; ".join(answer["warnings"]) or "no value was flagged"
+    return HTTPException(
+        422, f"{where}: the model's output is not a finite number for these values ({hints})"
+    )
