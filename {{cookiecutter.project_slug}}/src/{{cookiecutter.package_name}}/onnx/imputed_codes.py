@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .encoders import _kept, _one_hot_columns
+from .encoders import _one_hot_columns
 
 
 class ImputedCodes:
@@ -30,7 +30,8 @@ class ImputedCodes:
             return step
         imputer, encoder = step.steps[0][1], step.steps[1][1]
         fills = isinstance(imputer, SimpleImputer) and imputer.strategy == "constant"
-        if not fills or not isinstance(imputer.missing_values, str) or imputer.add_indicator:
+        fills = fills and isinstance(imputer.missing_values, str) and not imputer.add_indicator
+        if not (fills and imputer.keep_empty_features):  # else it drops columns never filled
             return step
         if isinstance(encoder, OrdinalEncoder):
             usable = encoder.handle_unknown == "use_encoded_value"
@@ -70,8 +71,7 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
 
     step = operator.raw_operator
     imputer, encoder = step.imputer, step.encoder
-    kept = _kept(imputer)  # the encoder's columns: those the imputer did not drop
-    width = len(kept)
+    width = len(encoder.categories_)
 
     def constant(key: str, dtype: int, values: list[Any], shape: list[int]) -> str:
         output = scope.get_unique_variable_name(key)
@@ -89,10 +89,6 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
 
     prefixes = [key(i, "").encode("utf-8") for i in range(width)]
     text = concatenate_variables(scope, operator.inputs, container)
-    if width < len(imputer.statistics_):
-        text = node(
-            "Gather", [text, constant("kept", TensorProto.INT64, kept.tolist(), [width])], axis=1
-        )
     keyed = node(
         "StringConcat", [constant("prefix", TensorProto.STRING, prefixes, [1, width]), text]
     )
@@ -103,7 +99,7 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
         for i, levels in enumerate(encoder.categories_):
             column = {key(i, level): float(j) for j, level in enumerate(levels)}
             column[key(i, imputer.missing_values)] = column.get(
-                key(i, imputer.statistics_[kept[i]]), unknown
+                key(i, imputer.statistics_[i]), unknown
             )
             codes |= column
         node(
@@ -125,9 +121,7 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
                 key(i, level): offset + len(frequent) for level in encoder.infrequent_categories_[i]
             }
         unknown = offset + len(frequent) if bucket and encoder.handle_unknown != "ignore" else -1
-        column[key(i, imputer.missing_values)] = column.get(
-            key(i, imputer.statistics_[kept[i]]), unknown
-        )
+        column[key(i, imputer.missing_values)] = column.get(key(i, imputer.statistics_[i]), unknown)
         codes |= column
         buckets.append(unknown)
         offset += len(frequent) + bucket
