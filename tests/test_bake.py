@@ -88,6 +88,7 @@ COMMON_FILES = [
     "src/{pkg}/onnx/encoders.py",
     "src/{pkg}/onnx/imputed_codes.py",
     "src/{pkg}/onnx/lift.py",
+    "src/{pkg}/onnx/nodes.py",
     "src/{pkg}/onnx/parity.py",
     "src/{pkg}/onnx/trees.py",
     "src/{pkg}/predict.py",

@@ -4,7 +4,8 @@
   made to decide as LightGBM does (`_convert_lightgbm`), XGBoost's regressor to add up its
   trees in XGBoost's order (`_convert_xgboost_regressor`);
 - RandomForestRegressor: skl2onnx's converter, averaging in float64 as scikit-learn does;
-- SimpleImputer(add_indicator=True): the imputed columns, then the missing-value flags;
+- SimpleImputer(add_indicator=True): the imputed columns, then the missing-value flags
+  (any SimpleImputer: only with keep_empty_features=True, else it drops columns);
 - OneHotEncoder(handle_unknown="infrequent_if_exist"): unknown levels go to the infrequent
   bucket, as in scikit-learn (skl2onnx refuses them);
 - TransformedTargetRegressor(inverse_func=np.exp): the regressor, then exp;

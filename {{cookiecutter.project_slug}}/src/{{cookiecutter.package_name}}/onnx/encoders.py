@@ -1,5 +1,5 @@
-"""Converters for scikit-learn's SimpleImputer (dropped columns, missing-value flags) and
-OneHotEncoder (unknown levels in the infrequent bucket), as scikit-learn computes them."""
+"""Converters for scikit-learn's SimpleImputer (missing-value flags) and OneHotEncoder
+(unknown levels in the infrequent bucket), as scikit-learn computes them."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ from typing import Any
 
 import numpy as np
 
-
-def _kept(imputer: Any) -> np.ndarray:
-    """The input columns a fitted SimpleImputer keeps: it drops those never seen filled."""
-    empty = [isinstance(value, float) and np.isnan(value) for value in imputer.statistics_]
-    return np.flatnonzero(~np.array(empty, dtype=bool))
+from .nodes import Nodes
 
 
 def _imputer_shape(operator: Any) -> None:
@@ -19,59 +15,50 @@ def _imputer_shape(operator: Any) -> None:
 
     calculate_sklearn_imputer_output_shapes(operator)
     imputer = operator.raw_operator
-    flags = len(imputer.indicator_.features_) if imputer.add_indicator else 0
-    operator.outputs[0].type.shape[1] = len(_kept(imputer)) + flags
+    if imputer.add_indicator:
+        flags = len(imputer.indicator_.features_)
+        operator.outputs[0].type.shape[1] = len(imputer.statistics_) + flags
 
 
 def _convert_imputer(scope: Any, operator: Any, container: Any) -> None:
-    """Numeric SimpleImputer as scikit-learn computes it: without the columns it drops (no
-    value seen in training) and with the add_indicator flags, neither of which skl2onnx does."""
+    """SimpleImputer: skl2onnx's converter, or for add_indicator=True, which it leaves out, the
+    imputed numbers followed by the flags of the columns that had missing values in training.
+
+    Only for keep_empty_features=True (`training.preprocessing` sets it): otherwise scikit-learn
+    drops the columns it never saw filled, and skl2onnx does not.
+    """
     from onnx import TensorProto
     from skl2onnx.common.data_types import StringTensorType
     from skl2onnx.operator_converters.common import concatenate_variables
     from skl2onnx.operator_converters.imputer_op import convert_sklearn_imputer
 
     imputer = operator.raw_operator
-    kept = _kept(imputer)
-    plain = not imputer.add_indicator and len(kept) == len(imputer.statistics_)
-    if isinstance(operator.inputs[0].type, StringTensorType) and not plain:
-        raise NotImplementedError("a text SimpleImputer that drops columns or adds flags")
-    if plain:
+    if not imputer.keep_empty_features:
+        raise NotImplementedError("SimpleImputer(keep_empty_features=False) drops columns")
+    if not imputer.add_indicator:
         convert_sklearn_imputer(scope, operator, container)
         return
     missing = imputer.missing_values
-    if not (isinstance(missing, float) and np.isnan(missing)):
-        raise NotImplementedError("SimpleImputer is converted for missing_values=NaN only")
-
-    def node(op_type: str, inputs: list[str], output: str | None = None, **attrs: Any) -> str:
-        output = output or scope.get_unique_variable_name(op_type.lower())
-        name = scope.get_unique_operator_name(op_type)
-        container.add_node(op_type, inputs, output, name=name, **attrs)
-        return output
-
-    def columns(values: np.ndarray) -> str:
-        output = scope.get_unique_variable_name("columns")
-        container.add_initializer(output, TensorProto.INT64, [len(values)], values.tolist())
-        return output
-
+    text = isinstance(operator.inputs[0].type, StringTensorType)
+    if text or not (isinstance(missing, float) and np.isnan(missing)):
+        raise NotImplementedError("SimpleImputer(add_indicator=True) of numbers with NaN only")
+    nodes = Nodes(scope, container)
     inputs = concatenate_variables(scope, operator.inputs, container)
-    output = operator.outputs[0].full_name
-    selected = inputs
-    if len(kept) < len(imputer.statistics_):
-        selected = node("Gather", [inputs, columns(kept)], axis=1)
-    statistics = imputer.statistics_[kept].astype(np.float32)
-    imputed = node(
+    imputed = nodes.add(
         "Imputer",
-        [selected],
-        None if imputer.add_indicator else output,
+        [inputs],
         op_domain="ai.onnx.ml",
-        imputed_value_floats=statistics,
+        imputed_value_floats=imputer.statistics_.astype(np.float32),
         replaced_value_float=float("nan"),
     )
-    if imputer.add_indicator:
-        flagged = imputer.indicator_.features_.astype(np.int64)
-        flags = node("Gather", [node("IsNaN", [inputs]), columns(flagged)], axis=1)
-        node("Concat", [imputed, node("Cast", [flags], to=TensorProto.FLOAT)], output, axis=1)
+    flagged = imputer.indicator_.features_.tolist()
+    flags = nodes.add(
+        "Gather",
+        [nodes.add("IsNaN", [inputs]), nodes.constant("columns", TensorProto.INT64, flagged)],
+        axis=1,
+    )
+    flags = nodes.add("Cast", [flags], to=TensorProto.FLOAT)
+    nodes.add("Concat", [imputed, flags], operator.outputs[0].full_name, axis=1)
 
 
 def _one_hot_columns(encoder: Any, index: int) -> tuple[list[str], bool]:
@@ -105,42 +92,29 @@ def _convert_one_hot(scope: Any, operator: Any, container: Any) -> None:
         raise NotImplementedError("OneHotEncoder with drop= or handle_unknown='error'")
     if np.issubdtype(encoder.dtype, np.integer):
         raise NotImplementedError("OneHotEncoder with an integer dtype")
+    nodes = Nodes(scope, container)
     inputs = concatenate_variables(scope, operator.inputs, container)
-
-    def constant(key: str, dtype: int, values: list[Any]) -> str:
-        output = scope.get_unique_variable_name(key)
-        container.add_initializer(output, dtype, [len(values)], values)
-        return output
-
-    def node(op_type: str, inputs: list[str], **attrs: Any) -> str:
-        output = scope.get_unique_variable_name(op_type.lower())
-        name = scope.get_unique_operator_name(op_type)
-        container.add_node(op_type, inputs, output, name=name, **attrs)
-        return output
-
     one, middle_axis = (
-        constant("one", TensorProto.FLOAT, [1.0]),
-        constant("axis", TensorProto.INT64, [1]),
+        nodes.constant("one", TensorProto.FLOAT, [1.0]),
+        nodes.constant("axis", TensorProto.INT64, [1]),
     )
-    last_axis = constant("axis", TensorProto.INT64, [-1])
+    last_axis = nodes.constant("axis", TensorProto.INT64, [-1])
     parts = []
     for index in range(len(encoder.categories_)):
         levels, bucket = _one_hot_columns(encoder, index)
-        position = constant("feature", TensorProto.INT64, [index])
-        column = node("Gather", [inputs, position], axis=1)  # [rows, 1]
+        position = nodes.constant("feature", TensorProto.INT64, [index])
+        column = nodes.add("Gather", [inputs, position], axis=1)  # [rows, 1]
         if not levels:  # every level is infrequent: the bucket column is always 1
             ones = helper.make_tensor("value", TensorProto.FLOAT, [1], [1.0])
-            parts.append(node("ConstantOfShape", [node("Shape", [column])], value=ones))
+            parts.append(nodes.add("ConstantOfShape", [nodes.add("Shape", [column])], value=ones))
             continue
-        hot = node("OneHotEncoder", [column], op_domain="ai.onnx.ml", cats_strings=levels, zeros=1)
-        hot = node("Squeeze", [hot, middle_axis])  # [rows, 1, levels] -> [rows, levels]
+        hot = nodes.add(
+            "OneHotEncoder", [column], op_domain="ai.onnx.ml", cats_strings=levels, zeros=1
+        )
+        hot = nodes.add("Squeeze", [hot, middle_axis])  # [rows, 1, levels] -> [rows, levels]
         parts.append(hot)
         if bucket:
-            parts.append(node("Sub", [one, node("ReduceSum", [hot, last_axis], keepdims=1)]))
-    container.add_node(
-        "Concat",
-        parts,
-        operator.outputs[0].full_name,
-        axis=1,
-        name=scope.get_unique_operator_name("Concat"),
-    )
+            parts.append(
+                nodes.add("Sub", [one, nodes.add("ReduceSum", [hot, last_axis], keepdims=1)])
+            )
+    nodes.add("Concat", parts, operator.outputs[0].full_name, axis=1)

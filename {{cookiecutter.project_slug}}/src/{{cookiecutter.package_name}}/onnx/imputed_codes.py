@@ -8,7 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from .encoders import _kept, _one_hot_columns
+from ..serving.text_codes import SEPARATOR
+from .encoders import _one_hot_columns
+from .nodes import Nodes
+
+ML = {"op_domain": "ai.onnx.ml", "op_version": 2}
 
 
 class ImputedCodes:
@@ -30,7 +34,8 @@ class ImputedCodes:
             return step
         imputer, encoder = step.steps[0][1], step.steps[1][1]
         fills = isinstance(imputer, SimpleImputer) and imputer.strategy == "constant"
-        if not fills or not isinstance(imputer.missing_values, str) or imputer.add_indicator:
+        fills = fills and isinstance(imputer.missing_values, str) and not imputer.add_indicator
+        if not (fills and imputer.keep_empty_features):  # else it drops columns never filled
             return step
         if isinstance(encoder, OrdinalEncoder):
             usable = encoder.handle_unknown == "use_encoded_value"
@@ -47,15 +52,11 @@ def _imputed_codes_shape(operator: Any) -> None:
     from skl2onnx.common.data_types import FloatTensorType
     from sklearn.preprocessing import OneHotEncoder
 
-    encoder = operator.raw_operator.encoder
-    width = len(encoder.categories_)
-    if isinstance(encoder, OneHotEncoder):
-        width = sum(
-            len(levels) + bucket
-            for levels, bucket in map(
-                lambda i: _one_hot_columns(encoder, i), range(len(encoder.categories_))
-            )
-        )
+    step = operator.raw_operator
+    if isinstance(step.encoder, OneHotEncoder):
+        width = _one_hot_codes(step)[2]
+    else:
+        width = len(step.encoder.categories_)
     rows = operator.inputs[0].get_first_dimension()
     operator.outputs[0].type = FloatTensorType([rows, width])
 
@@ -64,88 +65,96 @@ def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
     """Every text column in one lookup: each value is prefixed with its column's position
     ("3\x1fYes"), so that one LabelEncoder holds the codes of all columns. Three to six nodes
     in all, however many columns."""
-    from onnx import TensorProto
     from skl2onnx.operator_converters.common import concatenate_variables
     from sklearn.preprocessing import OneHotEncoder
 
-    step = operator.raw_operator
-    imputer, encoder = step.imputer, step.encoder
-    kept = _kept(imputer)  # the encoder's columns: those the imputer did not drop
-    width = len(kept)
-
-    def constant(key: str, dtype: int, values: list[Any], shape: list[int]) -> str:
-        output = scope.get_unique_variable_name(key)
-        container.add_initializer(output, dtype, shape, values)
-        return output
-
-    def node(op_type: str, inputs: list[str], output: str | None = None, **attrs: Any) -> str:
-        output = output or scope.get_unique_variable_name(op_type.lower())
-        name = scope.get_unique_operator_name(op_type)
-        container.add_node(op_type, inputs, output, name=name, **attrs)
-        return output
-
-    def key(i: int, level: Any) -> str:
-        return f"{i}\x1f{level}"
-
-    prefixes = [key(i, "").encode("utf-8") for i in range(width)]
+    step, nodes = operator.raw_operator, Nodes(scope, container)
     text = concatenate_variables(scope, operator.inputs, container)
-    if width < len(imputer.statistics_):
-        text = node(
-            "Gather", [text, constant("kept", TensorProto.INT64, kept.tolist(), [width])], axis=1
-        )
-    keyed = node(
-        "StringConcat", [constant("prefix", TensorProto.STRING, prefixes, [1, width]), text]
-    )
-    ml = {"op_domain": "ai.onnx.ml", "op_version": 2}
+    keyed = _keyed(nodes, text, len(step.encoder.categories_))
     output = operator.outputs[0].full_name
-    if not isinstance(encoder, OneHotEncoder):
-        codes, unknown = {}, float(encoder.unknown_value)
-        for i, levels in enumerate(encoder.categories_):
-            column = {key(i, level): float(j) for j, level in enumerate(levels)}
-            column[key(i, imputer.missing_values)] = column.get(
-                key(i, imputer.statistics_[kept[i]]), unknown
-            )
-            codes |= column
-        node(
-            "LabelEncoder",
-            [keyed],
-            output,
-            keys_strings=list(codes),
-            values_floats=list(codes.values()),
-            default_float=unknown,
-            **ml,
-        )
+    if isinstance(step.encoder, OneHotEncoder):
+        _one_hot(nodes, keyed, step, output)
         return
-    codes, buckets, offset = {}, [], 0
-    for i in range(width):
+    codes, unknown = _ordinal_codes(step)
+    nodes.add(
+        "LabelEncoder",
+        [keyed],
+        output,
+        keys_strings=list(codes),
+        values_floats=list(codes.values()),
+        default_float=unknown,
+        **ML,
+    )
+
+
+def _key(column: int, level: Any) -> str:
+    return f"{column}{SEPARATOR}{level}"
+
+
+def _keyed(nodes: Nodes, text: str, width: int) -> str:
+    """The text values prefixed with their column's position: the lookup's keys."""
+    from onnx import TensorProto
+
+    prefixes = [_key(i, "").encode("utf-8") for i in range(width)]
+    prefix = nodes.constant("prefix", TensorProto.STRING, prefixes, [1, width])
+    return nodes.add("StringConcat", [prefix, text])
+
+
+def _with_missing(
+    step: ImputedCodes, i: int, codes: dict[str, Any], unknown: Any
+) -> dict[str, Any]:
+    """Column i's codes, and for its missing value the code of the imputer's fill value."""
+    fill = _key(i, step.imputer.statistics_[i])
+    return codes | {_key(i, step.imputer.missing_values): codes.get(fill, unknown)}
+
+
+def _ordinal_codes(step: ImputedCodes) -> tuple[dict[str, float], float]:
+    """Each column's levels keyed to their ordinal codes; the code of an unknown level."""
+    codes, unknown = {}, float(step.encoder.unknown_value)
+    for i, levels in enumerate(step.encoder.categories_):
+        column = {_key(i, level): float(j) for j, level in enumerate(levels)}
+        codes |= _with_missing(step, i, column, unknown)
+    return codes, unknown
+
+
+def _one_hot_codes(step: ImputedCodes) -> tuple[dict[str, int], list[int], int]:
+    """Each column's levels keyed to the output column they light (infrequent ones to their
+    column's bucket); per column, the output an unknown level lights (-1: none); the width."""
+    encoder = step.encoder
+    codes, unknowns, width = {}, [], 0
+    for i in range(len(encoder.categories_)):
         frequent, bucket = _one_hot_columns(encoder, i)
-        column = {key(i, level): offset + j for j, level in enumerate(frequent)}
+        column = {_key(i, level): width + j for j, level in enumerate(frequent)}
         if bucket:
-            column |= {
-                key(i, level): offset + len(frequent) for level in encoder.infrequent_categories_[i]
-            }
-        unknown = offset + len(frequent) if bucket and encoder.handle_unknown != "ignore" else -1
-        column[key(i, imputer.missing_values)] = column.get(
-            key(i, imputer.statistics_[kept[i]]), unknown
-        )
-        codes |= column
-        buckets.append(unknown)
-        offset += len(frequent) + bucket
-    index = node(
+            infrequent = encoder.infrequent_categories_[i]
+            column |= {_key(i, level): width + len(frequent) for level in infrequent}
+        unknown = width + len(frequent) if bucket and encoder.handle_unknown != "ignore" else -1
+        codes |= _with_missing(step, i, column, unknown)
+        unknowns.append(unknown)
+        width += len(frequent) + bucket
+    return codes, unknowns, width
+
+
+def _one_hot(nodes: Nodes, keyed: str, step: ImputedCodes, output: str) -> None:
+    """The lookup gives each value the output column it lights; OneHotEncoder lights them."""
+    from onnx import TensorProto
+
+    codes, unknowns, width = _one_hot_codes(step)
+    index = nodes.add(
         "LabelEncoder",
         [keyed],
         keys_strings=list(codes),
         values_int64s=list(codes.values()),
         default_int64=-1,
-        **ml,
+        **ML,
     )
-    if any(bucket >= 0 for bucket in buckets):  # unknown levels go to their column's bucket
-        none = constant("minus_one", TensorProto.INT64, [-1], [1])
-        fallback = constant("buckets", TensorProto.INT64, buckets, [1, width])
-        index = node("Where", [node("Equal", [index, none]), fallback, index])
-    hot = node(
-        "OneHotEncoder", [index], cats_int64s=list(range(offset)), zeros=1, op_domain="ai.onnx.ml"
+    if any(unknown >= 0 for unknown in unknowns):  # unknown levels go to their column's bucket
+        none = nodes.constant("minus_one", TensorProto.INT64, [-1], [1])
+        fallback = nodes.constant("buckets", TensorProto.INT64, unknowns, [1, len(unknowns)])
+        index = nodes.add("Where", [nodes.add("Equal", [index, none]), fallback, index])
+    hot = nodes.add(
+        "OneHotEncoder", [index], cats_int64s=list(range(width)), zeros=1, op_domain="ai.onnx.ml"
     )
-    columns_axis = constant("axis", TensorProto.INT64, [1], [1])
+    columns_axis = nodes.constant("axis", TensorProto.INT64, [1], [1])
     # [rows, columns, width] -> [rows, width]: each column lights its own range of outputs.
-    node("ReduceSum", [hot, columns_axis], output, keepdims=0)
+    nodes.add("ReduceSum", [hot, columns_axis], output, keepdims=0)

@@ -1,5 +1,11 @@
 """Preprocessing per family: scaled numbers and one-hot text for linear models, raw numbers
-and ordinal codes for trees."""
+and ordinal codes for trees.
+
+Every SimpleImputer keeps a column it never saw filled (keep_empty_features=True) as a
+constant (0, or the missing level), which trees never split on and a linear model weighs
+at 0, instead of dropping it: the output columns then match the input columns one for one,
+as the ONNX converters (`onnx.encoders`) and LightGBM's categorical_feature positions expect.
+"""
 
 from __future__ import annotations
 
@@ -22,20 +28,24 @@ from ..data.schema import MISSING_TEXT
 MISSING_LEVEL = "(missing)"
 
 
+def _median(**options: Any) -> SimpleImputer:
+    return SimpleImputer(strategy="median", keep_empty_features=True, **options)
+
+
 def _scaled_numbers(n_bins: int) -> Any:
     """Numbers for a linear model: imputed (with missing-value flags) and standardised, clipped
     to the range seen in training, so that one extreme row cannot get an extrapolated answer;
     with n_bins, also one-hot quantile bins of each column, so the model can bend with them
     (a U-shaped or saturating effect) instead of fitting one slope."""
     scaled = make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True),
+        _median(add_indicator=True),
         MinMaxScaler(clip=True),  # identity on training rows; caps new ones at their range
         StandardScaler(),
     )
     if n_bins < 2:
         return scaled
     bins = make_pipeline(
-        SimpleImputer(strategy="median"),
+        _median(),
         KBinsDiscretizer(n_bins, encode="onehot-dense", strategy="quantile"),
     )
     return FeatureUnion([("scaled", scaled), ("bins", bins)])
@@ -45,7 +55,10 @@ def preprocessor(
     family: str, numeric: list[str], categorical: list[str], n_bins: int = 0
 ) -> ColumnTransformer:
     fill_text = SimpleImputer(
-        missing_values=MISSING_TEXT, strategy="constant", fill_value=MISSING_LEVEL
+        missing_values=MISSING_TEXT,
+        strategy="constant",
+        fill_value=MISSING_LEVEL,
+        keep_empty_features=True,
     )
     if family in SCALED:
         numbers = _scaled_numbers(n_bins)
@@ -57,7 +70,7 @@ def preprocessor(
             ),
         )
     else:
-        numbers = "passthrough" if family in NATIVE_NAN else SimpleImputer(strategy="median")
+        numbers = "passthrough" if family in NATIVE_NAN else _median()
         text = make_pipeline(
             fill_text,
             OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32),
