@@ -21,8 +21,17 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetPydanticSchema,
+    PlainValidator,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
+from pydantic_core import core_schema as cs
 
 from ..data.cleaning import BLANK_TEXT, NUMBER_TEXT, number, to_datetime
 from ..data.schema import ColumnSpec, Schema
@@ -37,7 +46,10 @@ _BLANK = re.compile(BLANK_TEXT)
 # A level that a JSON number or boolean turns into (str(3) is "3", str(True) is "True").
 _NUMBER_LEVEL = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
 _BOOLEAN_LEVELS = {"true", "false"}
-NOT_A_NUMBER = 'Input should be a number, true/false, or text holding a number ("1,234.5", "$12")'
+NOT_A_NUMBER = (
+    "Input should be a number within ±3.4e38 (float32), true/false, or text holding a number "
+    '("1,234.5", "$12", "45%")'
+)
 TOO_LONG = f"Text should have at most {MAX_TEXT} characters"
 NOT_A_DATE = "Input should be a date as text, such as 2024-05-31 or 2024-05-31T14:30"
 
@@ -66,7 +78,8 @@ class BatchPrediction(BaseModel):
 
 
 def _number(value: Any) -> float | None:
-    """A number column's value, cleaned as training cleans it (`cleaning.number`)."""
+    """A number column's value, cleaned as training cleans it (`cleaning.number`); NaN,
+    infinities and numbers beyond float32's range are refused."""
     if type(value) is float:  # the common case first
         found = value
     elif value is None:
@@ -77,16 +90,32 @@ def _number(value: Any) -> float | None:
         except OverflowError:
             found = math.inf
     elif type(value) is str:
-        found = number(value) if len(value) <= MAX_SHORT_TEXT else math.nan
+        if len(value) > MAX_SHORT_TEXT:
+            raise PydanticCustomError("number_value", NOT_A_NUMBER)
+        found = number(value)
         if found != found:
             if _BLANK.fullmatch(value):
                 return None  # "" is a missing value, as in a table
-            raise PydanticCustomError("number_text", NOT_A_NUMBER)
+            raise PydanticCustomError("number_value", NOT_A_NUMBER)
     else:
-        raise PydanticCustomError("number_type", NOT_A_NUMBER)
+        raise PydanticCustomError("number_value", NOT_A_NUMBER)
     if not -FLOAT32_MAX <= found <= FLOAT32_MAX:
-        raise PydanticCustomError("finite_number", "Input should be a finite number within ±3.4e38")
+        raise PydanticCustomError("number_value", NOT_A_NUMBER)
     return found
+
+
+# A JSON number within float32's range is checked without a Python call (most requests: a
+# tenth less validation time); anything else goes through `_number`. Either way a refused
+# value is one error that names its field.
+NUMBER_CORE = cs.union_schema(
+    [
+        cs.float_schema(strict=True, ge=-FLOAT32_MAX, le=FLOAT32_MAX, allow_inf_nan=False),
+        cs.no_info_plain_validator_function(_number),
+    ],
+    mode="left_to_right",
+    custom_error_type="number_value",
+    custom_error_message=NOT_A_NUMBER,
+)
 
 
 def _level(numbers: bool, booleans: bool) -> Callable[[Any], Any]:
@@ -175,7 +204,8 @@ def _describe(spec: ColumnSpec) -> str:
 def _field_type(spec: ColumnSpec) -> Any:
     """The field's type: a validator that takes what cleaning takes, and its JSON Schema."""
     if spec.kind == "numeric":
-        return Annotated[Any, PlainValidator(_number), WithJsonSchema(NUMBER_SCHEMA)]
+        core = GetPydanticSchema(lambda _source, _handler: NUMBER_CORE)
+        return Annotated[Any, core, WithJsonSchema(NUMBER_SCHEMA)]
     if spec.kind == "datetime":
         return Annotated[Any, PlainValidator(_date), WithJsonSchema(DATE_SCHEMA)]
     numbers, booleans = _level_types(spec)

@@ -22,9 +22,10 @@ from .schema import MISSING_TEXT, ColumnSpec, Schema
 # once per distinct value and spread back over their rows.
 DISTINCT_FROM_ROWS = 1_000
 
-# Blanks that Python's and JSON Schema's (ECMA-262) regular expressions agree on, so the
-# pattern below means the same in the API's OpenAPI document as here.
-_SPACE = r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+# Padding: ASCII blanks and the no-break space spreadsheets write. Spelt out, not \s, which
+# means other characters in Python than in JSON Schema (ECMA-262): the pattern below then
+# means the same here and in the API's OpenAPI document.
+_SPACE = r"[\t\n\v\f\r \u00a0]*"
 _DIGITS = (
     r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"  # 1,234 or 1,234.5: thousands grouped
     r"|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # 1234, 12.5, .5, 1e6
