@@ -128,6 +128,7 @@ COMMON_FILES = [
     "tests/test_model.py",
     "tests/test_pipeline.py",
     "tests/test_plots.py",
+    "tests/test_raw_records.py",
     "tests/test_register.py",
     "tests/test_schema.py",
     "tests/test_validate.py",

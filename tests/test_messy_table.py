@@ -185,21 +185,32 @@ def test_trained_model_serves_real_rows(messy_project):
     env = baking.project_env(messy_project)
     record = baking.first_test_record(messy_project, TARGET)
     # The spellings of the raw export, not the cleaned ones: serving cleans them the same way.
-    messy = record | {
+    spelt = {
         "Région / Area": " south ",
         "Paperless (yes/no)": " YES",
         "Plan Type": "basic",
         "Signup Date": "2022-03-01",
         "Last Contact (UTC)": "2022-06-30 14:00",
+        "Is Member?": True,
     }
+    # Numbers as the export wrote them, and as training read them.
+    written = {
+        "Annual Income ($)": "$52,300",
+        "Monthly Spend": "1,234.50",
+        "Fee": "$5",
+        "Discount %": "10%",
+    }
+    read = {"Annual Income ($)": 52300, "Monthly Spend": 1234.5, "Fee": 5, "Discount %": 10}
+    messy = record | spelt | written
     with baking.serve(messy_project, baking.package_name(messy_project), env) as url:
-        for body in (record, messy):
+        for body in (record, record | spelt | read, messy):
             answer = baking.predict(url, body)
             assert answer.status_code == 200, answer.text
             result = answer.json()
             assert result["prediction"] in {"No", "Yes"}
             assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
         assert not [w for w in result["warnings"] if "level" in w], result["warnings"]
+        assert result == baking.predict(url, record | spelt | read).json()
         # Columns the schema dropped (the ID, the constant) are accepted and ignored.
         extra = messy | {"Customer ID": "CUST-99999", "Country": "DE"}
         answer = httpx.post(f"{url}/predict", json=extra, timeout=30)

@@ -144,7 +144,7 @@ def request_bodies(folder: Path) -> tuple[Path, Path]:
     sys.path.insert(0, str(PROJECT / "src"))
     from {{ cookiecutter.package_name }}.data.cleaning import clean_columns
     from {{ cookiecutter.package_name }}.data.schema import Schema
-    from {{ cookiecutter.package_name }}.export import api_rows
+    from {{ cookiecutter.package_name }}.onnx.parity import api_rows
 
     meta = json.loads((PROJECT / "models" / "model.json").read_text(encoding="utf-8"))
     schema = Schema.model_validate(meta["schema"])

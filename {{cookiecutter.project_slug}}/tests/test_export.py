@@ -13,12 +13,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from {{ cookiecutter.package_name }} import predict as batch_command
-from {{ cookiecutter.package_name }}.data.cleaning import coerce_features
 from {{ cookiecutter.package_name }}.files import sha256
 from {{ cookiecutter.package_name }}.onnx.bundle import export
 from {{ cookiecutter.package_name }}.onnx.parity import (
     TOLERANCE,
     ParityError,
+    api_rows,
     check_parity,
     require_parity,
 )
@@ -28,7 +28,7 @@ from {{ cookiecutter.package_name }}.serving.artifacts import (
     SERVING_DIR,
     ModelLoadError,
 )
-from {{ cookiecutter.package_name }}.serving.inputs import typed_columns
+from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 
 
@@ -97,22 +97,27 @@ def test_the_served_graph_reads_codes_not_text(exported, predictor, splits, sche
         assert np.abs(proba - expected_proba).max() <= TOLERANCE
 
 
-def test_long_tables_are_typed_exactly_like_training(splits, schema):
-    """The batch path cleans each distinct text value once; the result must not change."""
+def test_long_tables_are_typed_exactly_like_single_records(splits, schema):
+    """A table's columns are cleaned once per distinct value, a record value by value: the
+    result must be the same, odd spellings and numbers written as text included."""
     rows = pd.concat([splits[1]] * (1200 // len(splits[1]) + 1), ignore_index=True)
-    text = [n for n, s in schema.columns.items() if s.kind == "categorical"]
-    for i, name in enumerate(text):
+    for i, (name, spec) in enumerate(schema.columns.items()):
+        rows[name] = rows[name].astype(object)
         rows.loc[i::7, name] = None
-        rows.loc[i + 3 :: 11, name] = rows[name].astype(object).map(lambda v: f" {v}".upper())
-    expected = coerce_features(rows, schema)
-    got = typed_columns(rows, schema)
-    assert list(got) == list(expected.columns)
-    for name in expected.columns:
-        want, have = expected[name].to_numpy(), got[name]
+        if spec.kind == "categorical":
+            rows.loc[i + 3 :: 11, name] = rows[name].map(lambda v: f" {v}".upper())
+        elif spec.kind == "numeric":
+            rows.loc[i + 3 :: 11, name] = rows[name].map(lambda v: f"${v:,}", na_action="ignore")
+            rows.loc[i + 5 :: 13, name] = rows[name].map(lambda v: f" {v}% ", na_action="ignore")
+    inputs = ModelInput(schema)
+    expected, _ = inputs.typed_rows(api_rows(rows, schema))
+    got = inputs.typed(rows)
+    assert sorted(got) == sorted(expected)  # a mapping: each path keeps its own order
+    for name, want in expected.items():
         if want.dtype.kind == "f":
-            np.testing.assert_array_equal(want, have.astype(float), err_msg=name)
+            np.testing.assert_array_equal(want, got[name].astype(float), err_msg=name)
         else:
-            assert want.tolist() == have.tolist(), name
+            assert want.tolist() == got[name].tolist(), name
 
 
 def test_changed_onnx_file_is_refused(exported, tmp_path):

@@ -2,9 +2,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data.cleaning import as_text, coerce_features
+from {{ cookiecutter.package_name }}.data.cleaning import (
+    DISTINCT_FROM_ROWS,
+    as_text,
+    number,
+    text,
+    to_number,
+)
 from {{ cookiecutter.package_name }}.data.inference import infer_problem_type, infer_schema
 from {{ cookiecutter.package_name }}.errors import StageError
+from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 
 
 def table(n: int = 50) -> pd.DataFrame:
@@ -54,16 +61,16 @@ def test_numbers_stored_as_text_become_numbers():
     frame = table().assign(price=["$1,234.50", " 12 ", "7%", None, "3"] * 10)
     schema = infer_schema(frame, "y")
     assert schema.columns["price"].kind == "numeric"
-    clean = coerce_features(frame, schema)
-    assert clean["price"].head(5).tolist()[:3] == [1234.5, 12.0, 7.0]
-    assert np.isnan(clean["price"].iloc[3])
+    clean = ModelInput(schema).typed(frame)
+    assert clean["price"][:3].tolist() == [1234.5, 12.0, 7.0]
+    assert np.isnan(clean["price"][3])
 
 
 def test_dates_are_expanded_into_parts():
     days = pd.date_range("2024-01-01 08:00", periods=50, freq="37h").strftime("%Y-%m-%d %H:%M")
     schema = infer_schema(table().assign(signed=days), "y")
     assert schema.columns["signed"].kind == "datetime"
-    parts = coerce_features(table().assign(signed=days), schema)
+    parts = ModelInput(schema).typed(table().assign(signed=days))
     assert {"signed__year", "signed__month", "signed__day_of_week", "signed__hour"} <= set(parts)
     assert "signed" not in parts
 
@@ -72,11 +79,34 @@ def test_case_and_padding_variants_are_one_category():
     frame = table().assign(plan=["Basic", " basic", "BASIC ", "Premium", "premium"] * 10)
     schema = infer_schema(frame, "y")
     assert schema.columns["plan"].categories == ["Basic", "Premium"]
-    assert set(coerce_features(frame, schema)["plan"]) == {"Basic", "Premium"}
+    assert set(ModelInput(schema).typed(frame)["plan"]) == {"Basic", "Premium"}
 
 
 def test_booleans_are_numbers():
     frame = table().assign(active=[True, False, None, True, False] * 10)
     schema = infer_schema(frame, "y")
     assert schema.columns["active"].kind == "numeric"
-    assert coerce_features(frame, schema)["active"].head(3).tolist()[:2] == [1.0, 0.0]
+    assert ModelInput(schema).typed(frame)["active"][:2].tolist() == [1.0, 0.0]
+
+
+RAW = ["$1,234.50", " 12 ", "7%", "45 %", "€ 3", "$-5", "1e3", ".5", "1,23", "12 345", "inf",
+       "", " ", "abc", None, np.nan, True, False, 3, 2.5, np.int64(4)]  # fmt: skip
+
+
+def test_each_value_is_read_as_a_number_by_one_rule():
+    """Text as exports write numbers; what holds no number (or is missing) is NaN."""
+    read = [number(v) for v in RAW]
+    expected = [1234.5, 12.0, 7.0, 45.0, 3.0, -5.0, 1000.0, 0.5] + [np.nan] * 8
+    expected += [1.0, 0.0, 3.0, 2.5, 4.0]
+    np.testing.assert_array_equal(read, expected)
+
+
+@pytest.mark.parametrize("rows", [len(RAW), DISTINCT_FROM_ROWS + 5])
+def test_columns_apply_the_value_rules_short_or_long(rows):
+    """Long columns are cleaned once per distinct value: the result is the same."""
+    values = [*(RAW * (rows // len(RAW) + 1))[:rows], 1, True, 1.0, "True"]
+    column = pd.Series(values, dtype=object)
+    np.testing.assert_array_equal(to_number(column), [number(v) for v in values])
+    # 1, True and 1.0 are one value to pandas, but three texts
+    assert as_text(column).tolist() == [text(v) for v in values]
+    assert as_text(column).tolist()[-4:] == ["1", "True", "1.0", "True"]

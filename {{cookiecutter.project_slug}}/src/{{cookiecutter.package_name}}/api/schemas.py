@@ -4,18 +4,54 @@ Field names are `f0, f1, ...` internally; each field's alias is the raw column n
 request uses the table's own names, whatever characters they hold. The levels and ranges seen
 in training are documented in each field's description, not enforced: an unseen level or an
 out-of-range number is scored and flagged in the answer's `warnings`.
+
+A field takes what training's cleaning (`data.cleaning`) reads from the table, so a record can
+be sent as it appears there: a number column takes numbers, true/false and numeric text such
+as "$1,234" or "45%"; a text column also takes numbers and true/false when its levels hold
+such values. What cleaning could only count as missing is refused with a 422 naming the field
+(text that is no number or no date, NaN, infinities, numbers beyond float32): in a table that
+is one cell among many and training warns about it, but a client sending one record most
+likely has a bug, and an answer for a record with a silently dropped value would hide it.
+Send null (or "") for a missing value.
 """
 
-from typing import Any
+import math
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetPydanticSchema,
+    PlainValidator,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_core import core_schema as cs
 
+from ..data.cleaning import BLANK_TEXT, NUMBER_TEXT, number, to_datetime
 from ..data.schema import ColumnSpec, Schema
 
 Label = bool | int | float | str
 # Numbers travel to the model as float32: anything larger would arrive as infinity.
 FLOAT32_MAX = 3.4028234663852886e38
 LISTED_LEVELS = 30
+MAX_TEXT = 1000  # characters of a level
+MAX_SHORT_TEXT = 100  # characters of a number or a date written as text
+_BLANK = re.compile(BLANK_TEXT)
+# A level that a JSON number or boolean turns into (str(3) is "3", str(True) is "True").
+_NUMBER_LEVEL = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
+_BOOLEAN_LEVELS = {"true", "false"}
+NOT_A_NUMBER = (
+    "Input should be a number within ±3.4e38 (float32), true/false, or text holding a number "
+    '("1,234.5", "$12", "45%")'
+)
+TOO_LONG = f"Text should have at most {MAX_TEXT} characters"
+NOT_A_DATE = "Input should be a date as text, such as 2024-05-31 or 2024-05-31T14:30"
 
 
 class Prediction(BaseModel):
@@ -41,18 +77,146 @@ class BatchPrediction(BaseModel):
     model_version: str
 
 
+def _number(value: Any) -> float | None:
+    """A number column's value, cleaned as training cleans it (`cleaning.number`); NaN,
+    infinities and numbers beyond float32's range are refused."""
+    if type(value) is float:  # the common case first
+        found = value
+    elif value is None:
+        return None
+    elif type(value) is int or type(value) is bool:
+        try:
+            found = float(value)
+        except OverflowError:
+            found = math.inf
+    elif type(value) is str:
+        if len(value) > MAX_SHORT_TEXT:
+            raise PydanticCustomError("number_value", NOT_A_NUMBER)
+        found = number(value)
+        if found != found:
+            if _BLANK.fullmatch(value):
+                return None  # "" is a missing value, as in a table
+            raise PydanticCustomError("number_value", NOT_A_NUMBER)
+    else:
+        raise PydanticCustomError("number_value", NOT_A_NUMBER)
+    if not -FLOAT32_MAX <= found <= FLOAT32_MAX:
+        raise PydanticCustomError("number_value", NOT_A_NUMBER)
+    return found
+
+
+# A JSON number within float32's range is checked without a Python call (most requests: a
+# tenth less validation time); anything else goes through `_number`. Either way a refused
+# value is one error that names its field.
+NUMBER_CORE = cs.union_schema(
+    [
+        cs.float_schema(strict=True, ge=-FLOAT32_MAX, le=FLOAT32_MAX, allow_inf_nan=False),
+        cs.no_info_plain_validator_function(_number),
+    ],
+    mode="left_to_right",
+    custom_error_type="number_value",
+    custom_error_message=NOT_A_NUMBER,
+)
+
+
+def _level(numbers: bool, booleans: bool) -> Callable[[Any], Any]:
+    """A text column's value: text, and numbers or booleans when its levels hold such text
+    (cleaning turns them into their text: 3 is "3", true is "True")."""
+    expected = "Input should be text" + (", a number" if numbers else "")
+    expected += ", true or false" if booleans else ""
+
+    def level(value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            if len(value) > MAX_TEXT:
+                raise PydanticCustomError("level_text", TOO_LONG)
+            return value
+        if value is None or (booleans and kind is bool):
+            return value
+        if numbers and (kind is int or (kind is float and math.isfinite(value))):
+            return value
+        raise PydanticCustomError("level_type", expected)
+
+    return level
+
+
+def _date(value: Any) -> str | None:
+    """A date column's value: text that training's cleaning reads as a date."""
+    if value is None:
+        return None
+    if type(value) is not str or len(value) > MAX_SHORT_TEXT:
+        raise PydanticCustomError("date_type", NOT_A_DATE)
+    if _BLANK.fullmatch(value):
+        return None
+    if pd.isna(to_datetime(pd.Series([value], dtype=object)).iloc[0]):
+        raise PydanticCustomError("date_text", NOT_A_DATE)
+    return value
+
+
+NUMBER_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": -FLOAT32_MAX, "maximum": FLOAT32_MAX},
+        {"type": "boolean"},
+        {
+            "type": "string",
+            "pattern": f"^(?:{NUMBER_TEXT}|{BLANK_TEXT})$",
+            "maxLength": MAX_SHORT_TEXT,
+        },
+        {"type": "null"},
+    ]
+}
+DATE_SCHEMA = {"anyOf": [{"type": "string", "maxLength": MAX_SHORT_TEXT}, {"type": "null"}]}
+
+
+def _level_types(spec: ColumnSpec) -> tuple[bool, bool]:
+    """(numbers, booleans): whether the levels seen in training hold such values as text."""
+    levels = spec.categories or []
+    numbers = any(_NUMBER_LEVEL.fullmatch(level.casefold()) for level in levels)
+    booleans = any(level.casefold() in _BOOLEAN_LEVELS for level in levels)
+    return numbers, booleans
+
+
 def _describe(spec: ColumnSpec) -> str:
     if spec.kind == "numeric":
-        seen = f"seen in training from {spec.min:g} to {spec.max:g}" if spec.min is not None else ""
-        return f"Number; {seen}. null if missing."
+        seen = ""
+        if spec.min is not None and spec.max is not None:
+            seen = f" Seen in training from {spec.min:g} to {spec.max:g}."
+        return (
+            f"Number.{seen} Also as exported tables write it: true/false (1/0), or text holding "
+            'a number such as "1,234.5", "$12" or "45%" (read as 45). null or "" if missing; '
+            "other text is refused (422)."
+        )
     if spec.kind == "datetime":
-        return "Date or date-time, ISO 8601 (2024-05-31 or 2024-05-31T14:30). null if missing."
+        return (
+            "Date or date-time as text: ISO 8601 (2024-05-31 or 2024-05-31T14:30) or another "
+            'common form. null or "" if missing; text that is not a date is refused (422).'
+        )
     levels = spec.categories or []
     shown = ", ".join(levels[:LISTED_LEVELS]) + (" ..." if len(levels) > LISTED_LEVELS else "")
+    numbers, booleans = _level_types(spec)
+    also = " or ".join([*(["numbers"] if numbers else []), *(["true/false"] if booleans else [])])
+    read = f" {also.capitalize()} are read as their text, as in training." if also else ""
     return (
         f"Category; levels seen in training: {shown}. Other values are scored as an unknown "
-        "level and flagged in `warnings`. null if missing."
+        f"level and flagged in `warnings`.{read} null if missing."
     )
+
+
+def _field_type(spec: ColumnSpec) -> Any:
+    """The field's type: a validator that takes what cleaning takes, and its JSON Schema."""
+    if spec.kind == "numeric":
+        core = GetPydanticSchema(lambda _source, _handler: NUMBER_CORE)
+        return Annotated[Any, core, WithJsonSchema(NUMBER_SCHEMA)]
+    if spec.kind == "datetime":
+        return Annotated[Any, PlainValidator(_date), WithJsonSchema(DATE_SCHEMA)]
+    numbers, booleans = _level_types(spec)
+    if not (numbers or booleans):
+        # strict: text only (a number here is most likely a client's mistake)
+        return Annotated[str | None, Field(max_length=MAX_TEXT, strict=True)]
+    types: list[dict[str, Any]] = [{"type": "string", "maxLength": MAX_TEXT}]
+    types += [{"type": "number"}] if numbers else []
+    types += [{"type": "boolean"}] if booleans else []
+    schema = {"anyOf": [*types, {"type": "null"}]}
+    return Annotated[Any, PlainValidator(_level(numbers, booleans)), WithJsonSchema(schema)]
 
 
 def record_model(schema: Schema, example: dict[str, Any] | None = None) -> type[BaseModel]:
@@ -63,14 +227,9 @@ def record_model(schema: Schema, example: dict[str, Any] | None = None) -> type[
     fields: dict[str, Any] = {}
     for i, (name, spec) in enumerate(schema.columns.items()):
         info: dict[str, Any] = {"alias": name, "description": _describe(spec)}
-        # strict: a number must be a JSON number and text a JSON string (no true for 1.0).
-        if spec.kind == "numeric":
-            bounds = {"ge": -FLOAT32_MAX, "le": FLOAT32_MAX, "allow_inf_nan": False}
-            fields[f"f{i}"] = (float | None, Field(**info, **bounds, strict=True))
-        else:
-            if spec.categories:
-                info["examples"] = spec.categories[:5]
-            fields[f"f{i}"] = (str | None, Field(**info, max_length=1000, strict=True))
+        if spec.kind == "categorical" and spec.categories:
+            info["examples"] = spec.categories[:5]
+        fields[f"f{i}"] = (_field_type(spec), Field(**info))
     for j, (name, reason) in enumerate(schema.dropped.items()):
         fields[f"d{j}"] = (
             Any,

@@ -1,15 +1,77 @@
-"""Raw values to clean, typed ones: numbers from text such as "$1,234", dates, canonical
-text levels ("" for missing)."""
+"""Raw values to clean, typed ones. Each rule is written once, for one value: `number` (from a
+number, a boolean or text such as "$1,234" or "45%"), `text` (trimmed, "" for missing),
+`level_rule` (a listed level as training spelt it) and `to_datetime`. A single record (the
+API) applies them value by value; a column applies the same rules, once per distinct value
+on long columns (`per_distinct`), or as one numpy cast where its dtype is already numeric.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import StageError
-from .schema import _GROUPED_THOUSANDS, _UNIT_AFFIXES, DATE_PARTS, MISSING_TEXT, ColumnSpec, Schema
+from .schema import MISSING_TEXT, ColumnSpec, Schema
+
+# Columns at least this long are cleaned (and their text looked up, `serving.text_codes`)
+# once per distinct value and spread back over their rows.
+DISTINCT_FROM_ROWS = 1_000
+
+# Padding: ASCII blanks and the no-break space spreadsheets write. Spelt out, not \s, which
+# means other characters in Python than in JSON Schema (ECMA-262): the pattern below then
+# means the same here and in the API's OpenAPI document.
+_SPACE = r"[\t\n\v\f\r \u00a0]*"
+_DIGITS = (
+    r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"  # 1,234 or 1,234.5: thousands grouped
+    r"|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # 1234, 12.5, .5, 1e6
+)
+# Text that holds a number, as exported tables write it: padded, with a currency sign before
+# or after it, or a per cent sign after it ("45%" is 45). Group 1 is the number.
+NUMBER_TEXT = rf"{_SPACE}(?:[$€£¥]{_SPACE})?([-+]?(?:{_DIGITS})){_SPACE}(?:[$€£¥%]{_SPACE})?"
+_NUMBER_TEXT = re.compile(NUMBER_TEXT)
+BLANK_TEXT = _SPACE
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, NaT or pd.NA: each way a table cell says it holds no value."""
+    return value is None or value is pd.NA or (not isinstance(value, str) and value != value)
+
+
+def number(value: Any) -> float:
+    """A float from a number, a boolean (1.0, 0.0) or text holding a number (NUMBER_TEXT);
+    NaN for a missing value and for anything else (text that holds no number)."""
+    if isinstance(value, str):
+        found = _NUMBER_TEXT.fullmatch(value)
+        return float(found[1].replace(",", "")) if found else math.nan
+    if isinstance(value, bool | int | float | np.integer | np.floating | np.bool_):
+        return float(value)
+    return math.nan if value is None else number(str(value))
+
+
+def text(value: Any) -> str:
+    """Any value as trimmed text; every kind of missing value as "" (MISSING_TEXT)."""
+    if isinstance(value, str):
+        return value.strip()
+    return MISSING_TEXT if is_missing(value) else str(value).strip()
+
+
+def level_rule(spec: ColumnSpec) -> Callable[[Any], str]:
+    """`text` for a categorical column, with case variants of a listed level spelt as that
+    level ("  basic" is "Basic"), as training saw it."""
+    spelling = {level.casefold(): level for level in spec.categories or []}
+    if not spelling:
+        return text
+
+    def level(value: Any) -> str:
+        found = text(value)
+        return spelling.get(found.casefold(), found)
+
+    return level
 
 
 def is_text(series: pd.Series) -> bool:
@@ -17,24 +79,45 @@ def is_text(series: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
 
 
+def per_distinct(series: pd.Series, clean: Callable[[pd.Series], Any]) -> np.ndarray:
+    """clean(values) for a column whose rules work value by value: on a long column it runs
+    on the distinct values only (missing ones as None) and the result is spread back.
+
+    pandas takes 1, 1.0 and True for one distinct value; their text differs, so a long
+    column mixing such values outside strings is cleaned whole instead."""
+    if len(series) >= DISTINCT_FROM_ROWS:
+        codes, distinct = pd.factorize(series, use_na_sentinel=True)
+        distinct = np.asarray(distinct, dtype=object)
+        if series.dtype != object or all(isinstance(v, str) for v in distinct):
+            done = np.asarray(clean(pd.Series([*distinct, None], dtype=object)))
+            return done[codes]  # code -1, a missing value: the last one
+    return np.asarray(clean(series))
+
+
+def _each(rule: Callable[[Any], Any], dtype: Any) -> Callable[[pd.Series], np.ndarray]:
+    return lambda values: np.array([rule(v) for v in values.tolist()], dtype=dtype)
+
+
 def to_number(series: pd.Series) -> pd.Series:
-    """Floats from numbers, booleans or text such as " 1,234.5 ", "$12", "45%"; else NaN."""
+    """`number` for each value: a numpy cast when the column is already numbers or booleans."""
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         return series.astype("float64")
-    values = series.astype(object)
-    flags = values.map(lambda v: float(v) if isinstance(v, bool | np.bool_) else v)
-    text = flags.where(flags.notna(), None).map(lambda v: v if v is None else str(v).strip())
-    text = text.str.replace(_UNIT_AFFIXES, "", regex=True)
-    grouped = text.str.fullmatch(_GROUPED_THOUSANDS).fillna(False).astype(bool)
-    text = text.where(~grouped, text.str.replace(",", "", regex=False))
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    return pd.Series(per_distinct(series, _each(number, "float64")), index=series.index)
 
 
-def to_datetime(series: pd.Series) -> pd.Series:
-    """Timestamps from ISO 8601 or other common date text; NaT where a value does not parse."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series.dt.tz_localize(None) if series.dt.tz is not None else series
-    text = as_text(series).replace(MISSING_TEXT, None)
+def as_text(series: pd.Series) -> pd.Series:
+    """`text` for each value: trimmed strings, every kind of missing value as ""."""
+    return pd.Series(per_distinct(series, _each(text, object)), index=series.index)
+
+
+def to_levels(series: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """`level_rule(spec)` for each value of a categorical column."""
+    cleaned = per_distinct(series, _each(level_rule(spec), object))
+    return pd.Series(cleaned, index=series.index, dtype=object)
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    text = as_text(values).replace(MISSING_TEXT, None)
     parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
     if parsed.notna().sum() < text.notna().sum():
         mixed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
@@ -42,28 +125,12 @@ def to_datetime(series: pd.Series) -> pd.Series:
     return parsed.dt.tz_localize(None)
 
 
-def _per_distinct(series: pd.Series, clean: Any) -> pd.Series:
-    """Apply clean(value) -> str once per distinct value; missing values become ""."""
-    codes, distinct = pd.factorize(series.astype(object), use_na_sentinel=True)
-    cleaned = np.array([clean(v) for v in distinct] + [MISSING_TEXT], dtype=object)
-    return pd.Series(cleaned[codes], index=series.index, dtype=object)  # code -1: missing
-
-
-def as_text(series: pd.Series) -> pd.Series:
-    """Categorical values as trimmed strings, with every kind of missing value as ""."""
-    return _per_distinct(series, lambda v: (v if isinstance(v, str) else str(v)).strip())
-
-
-def _canonical_text(series: pd.Series, spec: ColumnSpec) -> pd.Series:
-    if not spec.categories:
-        return as_text(series)
-    spelling = {level.casefold(): level for level in spec.categories}
-
-    def clean(value: Any) -> str:
-        text = (value if isinstance(value, str) else str(value)).strip()
-        return spelling.get(text.casefold(), text)
-
-    return _per_distinct(series, clean)
+def to_datetime(series: pd.Series) -> pd.Series:
+    """Timestamps (naive, UTC) from ISO 8601 or other common date text, value by value; NaT
+    where a value does not parse."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.tz_localize(None) if series.dt.tz is not None else series
+    return pd.Series(per_distinct(series, _parse_dates), index=series.index)
 
 
 def date_parts(name: str, dates: pd.Series, parts: list[str]) -> dict[str, pd.Series]:
@@ -71,29 +138,23 @@ def date_parts(name: str, dates: pd.Series, parts: list[str]) -> dict[str, pd.Se
     return {f"{name}__{part}": getattr(dates.dt, part).astype("float64") for part in parts}
 
 
-def clean_columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """The schema's columns with clean types: floats, canonical text ("" if missing), dates."""
+def clean_column(series: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """One column with its clean type: floats, canonical text ("" if missing) or dates."""
+    if spec.kind == "numeric":
+        return to_number(series)
+    if spec.kind == "datetime":
+        return to_datetime(series)
+    return to_levels(series, spec)
+
+
+def require_columns(frame: pd.DataFrame, schema: Schema) -> None:
     missing = [name for name in schema.columns if name not in frame.columns]
     if missing:
         raise StageError(f"columns missing from the input: {', '.join(missing)}")
-    out = {}
-    for name, spec in schema.columns.items():
-        if spec.kind == "numeric":
-            out[name] = to_number(frame[name])
-        elif spec.kind == "datetime":
-            out[name] = to_datetime(frame[name])
-        else:
-            out[name] = _canonical_text(frame[name], spec)
-    return pd.DataFrame(out, index=frame.index)
 
 
-def coerce_features(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Model-ready columns: clean_columns, with each date expanded into its numeric parts."""
-    clean = clean_columns(frame, schema)
-    out: dict[str, pd.Series] = {}
-    for name, spec in schema.columns.items():
-        if spec.kind == "datetime":
-            out |= date_parts(name, clean[name], spec.parts or list(DATE_PARTS))
-        else:
-            out[name] = clean[name]
+def clean_columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The schema's columns with clean types: floats, canonical text ("" if missing), dates."""
+    require_columns(frame, schema)
+    out = {name: clean_column(frame[name], spec) for name, spec in schema.columns.items()}
     return pd.DataFrame(out, index=frame.index)

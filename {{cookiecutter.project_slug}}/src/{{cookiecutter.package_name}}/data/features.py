@@ -1,13 +1,14 @@
 """Row-wise feature engineering: the one place to add domain features.
 
 `add_features` runs on typed columns (numbers as floats with NaN, text with "" for missing)
-before the fitted pipeline, in training, evaluation, batch scoring and the API alike, so a
-feature added here is served exactly as it was trained. Keep it vectorised and row-wise: a
+before the fitted pipeline, in training, evaluation, batch scoring and the API alike (all of
+them call it through `serving.inputs.ModelInput`), so a feature added here is served exactly
+as it was trained. Keep it vectorised and row-wise: a
 feature that learns from the data (a mean, a vocabulary) belongs in the fitted pipeline
 (`models.py`), where it is fitted on training rows only.
 
-It receives a mapping of column name to values: pandas Series in training, plain numpy
-arrays when serving (faster for single records). Write it with arithmetic and numpy
+It receives a mapping of column name to values: plain numpy arrays (fast for single records
+too), or pandas Series. Write it with arithmetic and numpy
 functions (`np.where`, `np.log1p`, ...), which work on both, not with pandas methods.
 New numeric columns are imputed and scaled like the others; new text columns are encoded
 as categories.

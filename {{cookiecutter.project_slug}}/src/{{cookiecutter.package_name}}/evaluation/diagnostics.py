@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
 
-from ..data.cleaning import as_text, coerce_features
+from ..data.cleaning import as_text
 from ..data.schema import MISSING_TEXT
 from ..serving.predictor import Predictor
 from .metrics import cv_scorers, from_cv_score
@@ -83,7 +83,7 @@ def segment_errors(
         groups = as_text(test[column]).replace(MISSING_TEXT, "(missing)")
     elif numeric:
         column = numeric[0]
-        values = coerce_features(test, predictor.schema)[column]
+        values = pd.Series(predictor.inputs.typed(test)[column], index=test.index)
         bins = pd.qcut(values, 4, duplicates="drop")
         groups = bins.map(lambda b: f"{b.left:,.4g} to {b.right:,.4g}").astype(object)
         groups = groups.where(values.notna(), "(missing)")
@@ -148,7 +148,7 @@ def learning(
 
 def dataset_summary(predictor: Predictor, train: pd.DataFrame, test: pd.DataFrame) -> dict:
     schema = predictor.schema
-    typed = coerce_features(pd.concat([train, test]), schema)
+    typed = pd.DataFrame(predictor.inputs.typed(pd.concat([train, test])))
     missing = typed.isna() | typed.eq(MISSING_TEXT)
     target = pd.concat([train, test])[schema.target]
     summary: dict[str, Any] = {

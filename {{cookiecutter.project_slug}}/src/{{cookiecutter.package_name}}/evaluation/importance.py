@@ -8,8 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.cleaning import coerce_features
-from ..data.features import add_features
 from ..serving.predictor import Predictor
 from .diagnostics import truth
 from .metrics import LOWER_IS_BETTER, score
@@ -24,14 +22,14 @@ def permutation_importance(
     shuffling the raw one. Engineered features are computed after the shuffle, so they count
     toward the columns they are made from."""
     problem, y = predictor.meta.problem_type, truth(predictor, test)
-    typed = coerce_features(test, predictor.schema)
+    inputs = predictor.inputs
+    typed = pd.DataFrame(inputs.typed(test), index=test.index)
 
     def metric_of(frame: pd.DataFrame) -> float:
-        features = pd.DataFrame(add_features(frame), index=frame.index)
+        output = predictor.score(inputs.features(frame))
         if predictor.classes is None:
-            return score(problem, metric, y, predictor.pipeline.predict(features))
-        proba = predictor.pipeline.predict_proba(features)
-        return score(problem, metric, y, proba, predictor.decide(proba))
+            return score(problem, metric, y, output)
+        return score(problem, metric, y, output, predictor.decide(output))
 
     base = metric_of(typed)
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0

@@ -1,5 +1,7 @@
 """The parity check: the graph must answer like the scikit-learn pipeline, raw row in, answer
-out, on the test split, a perturbed copy and through the API's record path."""
+out, on the test split, a perturbed copy and through the API's record path. Every path runs
+`serving.inputs.ModelInput`: `frame` for the pipeline as trained, `columns` (tables) and
+`typed_rows` (records) for the served graph."""
 
 from __future__ import annotations
 
@@ -8,10 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.cleaning import clean_columns
+from ..data.cleaning import clean_columns, is_missing
 from ..data.schema import Schema
 from ..errors import StageError
-from ..serving.inputs import model_input
 from ..serving.predictor import Predictor
 
 TOLERANCE = 1e-5
@@ -24,16 +25,34 @@ class ParityError(StageError):
     """The ONNX graph does not answer like the scikit-learn pipeline."""
 
 
+# Numbers as exported tables write them ("$1,234.50", " 1,234.5 ", "45%"), which training
+# reads as numbers; 0 and 1 also as booleans.
+EXPORTED = ("${:,.2f}", " {:,} ", "{:g}%")
+
+
+def _as_exported(value: Any, k: int) -> Any:
+    if is_missing(value):
+        return value
+    if value in (0.0, 1.0) and k % 2:
+        return bool(value)
+    return EXPORTED[k % len(EXPORTED)].format(float(value))
+
+
 def perturbed(clean: pd.DataFrame, schema: Schema, seed: int) -> pd.DataFrame:
-    """Clean rows with gaps, unseen and oddly cased categories, and out-of-range numbers."""
+    """Clean rows with gaps, unseen and oddly cased categories, out-of-range numbers, and
+    numbers written as raw exports write them (text with separators and units, booleans)."""
     rng = np.random.default_rng(seed)
     out = clean.copy()
     rows = len(out)
     for name, spec in schema.columns.items():
         values = out[name].astype(object).to_numpy(copy=True)
-        if spec.kind == "numeric" and spec.min is not None and spec.max is not None:
-            beyond = rng.random(rows) < PERTURBED_SHARE
-            values[beyond] = spec.max + (spec.max - spec.min + 1.0) * rng.random(beyond.sum())
+        if spec.kind == "numeric":
+            if spec.min is not None and spec.max is not None:
+                beyond = rng.random(rows) < PERTURBED_SHARE
+                values[beyond] = spec.max + (spec.max - spec.min + 1.0) * rng.random(beyond.sum())
+            written = np.flatnonzero(rng.random(rows) < PERTURBED_SHARE)
+            for k, i in enumerate(written):  # one by one: numpy would make True a "True"
+                values[i] = _as_exported(values[i], k)
         elif spec.kind == "categorical":
             unseen = rng.random(rows) < PERTURBED_SHARE
             values[unseen] = [f"never seen {k}" for k in range(int(unseen.sum()))]
@@ -45,17 +64,21 @@ def perturbed(clean: pd.DataFrame, schema: Schema, seed: int) -> pd.DataFrame:
 
 
 def api_rows(frame: pd.DataFrame, schema: Schema) -> list[tuple[Any, ...]]:
-    """Rows as the API hands them over after validation: float, str or None per column."""
+    """A table's rows as a client sends them: the table's own values (numbers, booleans,
+    numeric text, levels in any spelling), None where missing, dates as ISO 8601 text."""
     columns = []
     for name, spec in schema.columns.items():
-        values = frame[name].astype(object)
-        if spec.kind == "numeric":
-            columns.append([None if pd.isna(v) else float(v) for v in values])
-        elif spec.kind == "datetime":
-            columns.append([None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values])
+        values = frame[name].astype(object).tolist()
+        if spec.kind == "datetime":
+            columns.append([None if is_missing(v) else pd.Timestamp(v).isoformat() for v in values])
         else:
-            columns.append([None if pd.isna(v) else str(v) for v in values])
+            columns.append([None if is_missing(v) else _plain(v) for v in values])
     return list(zip(*columns, strict=True))
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value JSON would carry."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _output(labels: list[Any], proba: np.ndarray | None) -> np.ndarray:
@@ -63,8 +86,8 @@ def _output(labels: list[Any], proba: np.ndarray | None) -> np.ndarray:
 
 
 def training_path(reference: Predictor, frame: pd.DataFrame) -> tuple[list[Any], Any]:
-    """Labels and probabilities exactly as training computed its inputs (`model_input`)."""
-    features = model_input(frame, reference.schema)
+    """Labels and probabilities exactly as training computed its inputs (`ModelInput.frame`)."""
+    features = reference.inputs.frame(frame)
     pipeline = reference.pipeline
     classification = reference.classes is not None
     return reference.decode(

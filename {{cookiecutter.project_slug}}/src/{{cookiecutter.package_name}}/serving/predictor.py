@@ -1,10 +1,11 @@
 """The trained model as one object: raw records in, labels and probabilities out.
 
 Training writes it; evaluation, the `export` check, batch scoring and the API load it. All of
-them go through the same feature path: schema coercion, then `features.add_features`, then the
-fitted pipeline, run either by ONNX Runtime (models/serving/model.onnx, written and
-parity-checked by `export`; what the service runs) or by scikit-learn (models/model.joblib:
-training, evaluation, and the fallback for a model that could not be converted).
+them go through the same feature path, `inputs.ModelInput` (the schema's cleaning, then
+`features.add_features`), then the fitted pipeline, run either by ONNX Runtime
+(models/serving/model.onnx, written and parity-checked by `export`; what the service runs) or
+by scikit-learn (models/model.joblib: training, evaluation, and the fallback for a model that
+could not be converted).
 
 Serving imports neither MLflow nor the training stack: joblib and scikit-learn are imported
 only when the scikit-learn runtime is asked for, and onnxruntime only for the ONNX one.
@@ -22,7 +23,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..data.features import add_features
 from ..data.schema import Schema
 from ..files import atomic_write
 from .artifacts import (
@@ -34,7 +34,7 @@ from .artifacts import (
     sha256,
     verify,
 )
-from .inputs import RowEncoder, model_input, typed_columns
+from .inputs import ModelInput
 from .metadata import ModelMeta, ServingManifest, read_manifest
 from .runtimes import Scorer, onnx_scorer, sklearn_scorer
 
@@ -112,9 +112,14 @@ class Predictor:
         pipeline = joblib.load(folder / MODEL_FILE)
         return cls(pipeline, meta, manifest)
 
+    @cached_property
+    def inputs(self) -> ModelInput:
+        """Raw tables and records to model input, from the model's schema."""
+        return ModelInput(self.schema)
+
     def features(self, raw: pd.DataFrame) -> pd.DataFrame:
-        """Raw columns (original names) to the frame the fitted pipeline expects."""
-        return model_input(raw, self.schema)
+        """Raw columns (original names) to the frame the fitted pipeline is trained on."""
+        return self.inputs.frame(raw)
 
     def score(self, columns: Mapping[str, Any]) -> np.ndarray:
         """Model output for feature columns: class probabilities, or predicted values."""
@@ -137,7 +142,7 @@ class Predictor:
 
     def predict_frame(self, raw: pd.DataFrame) -> tuple[list[Any], np.ndarray | None]:
         """Predicted labels (or values) and, for classification, class probabilities."""
-        return self.decode(self.score(add_features(typed_columns(raw, self.schema))))
+        return self.decode(self.score(self.inputs.columns(raw)))
 
     @cached_property
     def class_names(self) -> list[str]:
@@ -174,26 +179,17 @@ class Predictor:
         return out
 
     def predict_records(self, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """One answer per record (a mapping keyed by raw column names; None means missing)."""
-        raw = pd.DataFrame.from_records(
-            [{name: record.get(name) for name in self.schema.features} for record in records],
-            columns=self.schema.features,
-        )
-        return self.answers(*self.predict_frame(raw))
-
-    @cached_property
-    def encoder(self) -> RowEncoder:
-        return RowEncoder(self.schema)
+        """One answer per record (a mapping keyed by raw column names; None means missing),
+        with its warnings: `predict_rows` on the records' values."""
+        names = self.schema.features
+        return self.predict_rows([[record.get(name) for name in names] for record in records])
 
     def predict_rows(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-        """The API's fast path: rows of validated values in schema column order (numbers as
-        float or None, text and dates as str or None), answered with their input warnings.
-
-        It cleans values exactly as `schema.coerce_features` does, without building a
-        DataFrame; `export` checks that both paths give the same answers.
-        """
-        columns, warnings = self.encoder.encode(rows)
-        answers = self.answers(*self.decode(self.score(add_features(columns))))
+        """The API's path: records as value sequences in schema column order, as a client
+        sends them (validated by the API's request model), answered with their warnings."""
+        inputs = self.inputs
+        typed, warnings = inputs.typed_rows(rows)
+        answers = self.answers(*self.decode(self.score(inputs.features(typed))))
         for answer, found in zip(answers, warnings, strict=True):
             answer["warnings"] = found
         return answers

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from . import text_codes
+from .inputs import pipeline_frame
 
 if TYPE_CHECKING:
     from .metadata import ServingManifest
@@ -63,11 +63,12 @@ def onnx_scorer(path: Path, manifest: ServingManifest, threads: int = 1) -> Scor
 
 
 def sklearn_scorer(pipeline: Any, classification: bool) -> Scorer:
-    """Feature columns -> model output through the fitted scikit-learn pipeline."""
+    """Feature columns -> model output through the fitted scikit-learn pipeline, which reads
+    numbers at float32 precision as in training and in the ONNX graph (`pipeline_frame`)."""
     order = list(getattr(pipeline, "feature_names_in_", []))
 
     def score(columns: Mapping[str, Any]) -> np.ndarray:
-        frame = pd.DataFrame({name: columns[name] for name in order or columns})
+        frame = pipeline_frame({name: columns[name] for name in order or columns})
         return pipeline.predict_proba(frame) if classification else pipeline.predict(frame)
 
     return score

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..data.cleaning import DISTINCT_FROM_ROWS  # cleaned once per distinct value too
+
 if TYPE_CHECKING:
     from .metadata import TextCodes
 
 SEPARATOR = "\x1f"  # between a column's position and its level in the lookup's keys
-# Columns at least this long are cleaned (`inputs.typed_columns`) and looked up (`encode`)
-# once per distinct value.
-DISTINCT_FROM_ROWS = 1_000
 
 
 def encode(columns: Mapping[str, Any], names: Sequence[str], spec: TextCodes) -> list[Any]:

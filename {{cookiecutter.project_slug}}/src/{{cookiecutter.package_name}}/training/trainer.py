@@ -17,7 +17,7 @@ from ..data.schema import MISSING_TEXT, Schema
 from ..errors import StageError
 from ..evaluation.metrics import primary_metric
 from ..files import atomic_write
-from ..serving.inputs import model_input
+from ..serving.inputs import ModelInput
 from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
 from ..tracking.runs import git_commit
@@ -112,7 +112,7 @@ def prepare(
     """What every candidate shares (model inputs, encoded target, folds, weights, metric), and
     the classes in model order (None for regression)."""
     labels = frame[schema.target]
-    features = model_input(frame, schema)
+    features = ModelInput(schema).frame(frame)
     numeric, categorical = split_kinds(features, schema)
     problem = schema.problem_type
     try:
