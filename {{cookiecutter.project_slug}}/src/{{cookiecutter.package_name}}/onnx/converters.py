@@ -1,8 +1,8 @@
 """ONNX converters for the pipeline steps skl2onnx does not convert, or converts slowly.
 
 - LightGBM and XGBoost models: onnxmltools' converters, registered with skl2onnx; LightGBM's
-  made to decide as LightGBM does (`_convert_lightgbm`), XGBoost's regressor to add up its
-  trees in XGBoost's order (`_convert_xgboost_regressor`);
+  made to decide as LightGBM does (`convert_lightgbm`), XGBoost's regressor to add up its
+  trees in XGBoost's order (`convert_xgboost_regressor`);
 - RandomForestRegressor: skl2onnx's converter, averaging in float64 as scikit-learn does;
 - SimpleImputer(add_indicator=True): the imputed columns, then the missing-value flags
   (any SimpleImputer: only with keep_empty_features=True, else it drops columns);
@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .encoders import _convert_imputer, _convert_one_hot, _imputer_shape, _one_hot_shape
-from .imputed_codes import ImputedCodes, _convert_imputed_codes, _imputed_codes_shape
-from .trees import _convert_forest_regressor, _convert_lightgbm, _convert_xgboost_regressor
+from .encoders import convert_imputer, convert_one_hot, imputer_shape, one_hot_shape
+from .imputed_codes import ImputedCodes, convert_imputed_codes, imputed_codes_shape
+from .trees import convert_forest_regressor, convert_lightgbm, convert_xgboost_regressor
 
 
 def register_converters() -> None:
@@ -44,7 +44,7 @@ def register_converters() -> None:
 
     classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
     for model, alias, convert in [
-        (LGBMClassifier, "LightGbmLGBMClassifier", _convert_lightgbm),
+        (LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
         (XGBClassifier, "XGBoostXGBClassifier", convert_xgboost),
     ]:
         update_registered_converter(
@@ -55,25 +55,25 @@ def register_converters() -> None:
             options=classifier_options,
         )
     for model, alias, convert in [
-        (LGBMRegressor, "LightGbmLGBMRegressor", _convert_lightgbm),
-        (XGBRegressor, "XGBoostXGBRegressor", _convert_xgboost_regressor),
+        (LGBMRegressor, "LightGbmLGBMRegressor", convert_lightgbm),
+        (XGBRegressor, "XGBoostXGBRegressor", convert_xgboost_regressor),
     ]:
         update_registered_converter(model, alias, calculate_linear_regressor_output_shapes, convert)
     update_registered_converter(
         RandomForestRegressor,
         "SklearnRandomForestRegressor",
         calculate_linear_regressor_output_shapes,
-        _convert_forest_regressor,
+        convert_forest_regressor,
         options={"decision_path": [True, False], "decision_leaf": [True, False]},
     )
     update_registered_converter(
-        SimpleImputer, "SklearnSimpleImputer", _imputer_shape, _convert_imputer
+        SimpleImputer, "SklearnSimpleImputer", imputer_shape, convert_imputer
     )
     update_registered_converter(
-        OneHotEncoder, "SklearnOneHotEncoder", _one_hot_shape, _convert_one_hot
+        OneHotEncoder, "SklearnOneHotEncoder", one_hot_shape, convert_one_hot
     )
     update_registered_converter(
-        ImputedCodes, "ImputedCodes", _imputed_codes_shape, _convert_imputed_codes
+        ImputedCodes, "ImputedCodes", imputed_codes_shape, convert_imputed_codes
     )
     update_registered_converter(
         TransformedTargetRegressor,

@@ -10,7 +10,7 @@ import numpy as np
 from .nodes import Nodes
 
 
-def _imputer_shape(operator: Any) -> None:
+def imputer_shape(operator: Any) -> None:
     from skl2onnx.shape_calculators.imputer import calculate_sklearn_imputer_output_shapes
 
     calculate_sklearn_imputer_output_shapes(operator)
@@ -20,7 +20,7 @@ def _imputer_shape(operator: Any) -> None:
         operator.outputs[0].type.shape[1] = len(imputer.statistics_) + flags
 
 
-def _convert_imputer(scope: Any, operator: Any, container: Any) -> None:
+def convert_imputer(scope: Any, operator: Any, container: Any) -> None:
     """SimpleImputer: skl2onnx's converter, or for add_indicator=True, which it leaves out, the
     imputed numbers followed by the flags of the columns that had missing values in training.
 
@@ -61,26 +61,26 @@ def _convert_imputer(scope: Any, operator: Any, container: Any) -> None:
     nodes.add("Concat", [imputed, flags], operator.outputs[0].full_name, axis=1)
 
 
-def _one_hot_columns(encoder: Any, index: int) -> tuple[list[str], bool]:
+def one_hot_columns(encoder: Any, index: int) -> tuple[list[str], bool]:
     """A feature's output columns: its frequent levels, and whether an infrequent bucket follows."""
     levels = [str(level) for level in encoder._compute_transformed_categories(index)]
     bucket = bool(encoder._infrequent_enabled) and levels[-1:] == ["infrequent_sklearn"]
     return (levels[:-1] if bucket else levels), bucket
 
 
-def _one_hot_shape(operator: Any) -> None:
+def one_hot_shape(operator: Any) -> None:
     from skl2onnx.common.data_types import FloatTensorType
 
     encoder = operator.raw_operator
     width = 0
     for index in range(len(encoder.categories_)):
-        levels, bucket = _one_hot_columns(encoder, index)
+        levels, bucket = one_hot_columns(encoder, index)
         width += len(levels) + bucket
     rows = operator.inputs[0].get_first_dimension()
     operator.outputs[0].type = FloatTensorType([rows, width])
 
 
-def _convert_one_hot(scope: Any, operator: Any, container: Any) -> None:
+def convert_one_hot(scope: Any, operator: Any, container: Any) -> None:
     """OneHotEncoder on text, as scikit-learn answers with handle_unknown="infrequent_if_exist":
     an unknown level counts as infrequent where the feature has that bucket, else as all zeros
     (skl2onnx's own converter refuses unknown levels in this mode)."""
@@ -101,7 +101,7 @@ def _convert_one_hot(scope: Any, operator: Any, container: Any) -> None:
     last_axis = nodes.constant("axis", TensorProto.INT64, [-1])
     parts = []
     for index in range(len(encoder.categories_)):
-        levels, bucket = _one_hot_columns(encoder, index)
+        levels, bucket = one_hot_columns(encoder, index)
         position = nodes.constant("feature", TensorProto.INT64, [index])
         column = nodes.add("Gather", [inputs, position], axis=1)  # [rows, 1]
         if not levels:  # every level is infrequent: the bucket column is always 1

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..serving.text_codes import SEPARATOR
-from .encoders import _one_hot_columns
+from .encoders import one_hot_columns
 from .nodes import Nodes
 
 ML = {"op_domain": "ai.onnx.ml", "op_version": 2}
@@ -48,7 +48,7 @@ class ImputedCodes:
         return cls(imputer, encoder) if usable else step
 
 
-def _imputed_codes_shape(operator: Any) -> None:
+def imputed_codes_shape(operator: Any) -> None:
     from skl2onnx.common.data_types import FloatTensorType
     from sklearn.preprocessing import OneHotEncoder
 
@@ -61,7 +61,7 @@ def _imputed_codes_shape(operator: Any) -> None:
     operator.outputs[0].type = FloatTensorType([rows, width])
 
 
-def _convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
+def convert_imputed_codes(scope: Any, operator: Any, container: Any) -> None:
     """Every text column in one lookup: each value is prefixed with its column's position
     ("3\x1fYes"), so that one LabelEncoder holds the codes of all columns. Three to six nodes
     in all, however many columns."""
@@ -123,7 +123,7 @@ def _one_hot_codes(step: ImputedCodes) -> tuple[dict[str, int], list[int], int]:
     encoder = step.encoder
     codes, unknowns, width = {}, [], 0
     for i in range(len(encoder.categories_)):
-        frequent, bucket = _one_hot_columns(encoder, i)
+        frequent, bucket = one_hot_columns(encoder, i)
         column = {_key(i, level): width + j for j, level in enumerate(frequent)}
         if bucket:
             infrequent = encoder.infrequent_categories_[i]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 
-def _convert_lightgbm(scope: Any, operator: Any, container: Any) -> None:
+def convert_lightgbm(scope: Any, operator: Any, container: Any) -> None:
     """onnxmltools' LightGBM converter, corrected where the graph would answer otherwise.
 
     LightGBM compares float64 values with float64 split points and adds its trees up in
@@ -19,13 +19,15 @@ def _convert_lightgbm(scope: Any, operator: Any, container: Any) -> None:
     in training reads a gap as 0.0 in LightGBM, while the converted tree would follow the
     node's default branch: the graph turns those gaps into 0.0 first.
     """
-    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import (
+        convert_lightgbm as onnxmltools_lightgbm,
+    )
 
     gapless = _gapless_features(operator.raw_operator.booster_)
-    convert_lightgbm(scope, operator, _Float64Trees(scope, container, gapless))
+    onnxmltools_lightgbm(scope, operator, _Float64Trees(scope, container, gapless))
 
 
-def _convert_forest_regressor(scope: Any, operator: Any, container: Any) -> None:
+def convert_forest_regressor(scope: Any, operator: Any, container: Any) -> None:
     """skl2onnx's random forest regressor, averaging its trees in float64 as scikit-learn
     does (in float32, a log price drifted by 8e-6 over 300 trees)."""
     from skl2onnx.operator_converters.random_forest import (
@@ -35,7 +37,7 @@ def _convert_forest_regressor(scope: Any, operator: Any, container: Any) -> None
     convert(scope, operator, _Float64Trees(scope, container))
 
 
-def _convert_xgboost_regressor(scope: Any, operator: Any, container: Any) -> None:
+def convert_xgboost_regressor(scope: Any, operator: Any, container: Any) -> None:
     """onnxmltools' XGBoost converter, adding the trees up in XGBoost's order.
 
     XGBoost adds its trees to the base score one by one in float32; the converted ensemble
