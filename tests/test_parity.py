@@ -25,14 +25,12 @@ from {package}.serving.predictor import Predictor
 champion = Predictor.load(Path("models"))
 classification = champion.classes is not None
 meta, test = champion.meta, pd.read_parquet("data/processed/test.parquet")
-features = meta["features"]
+features = meta.features
 found = {{}}
 candidates = {{path.stem: path for path in Path("models/candidates").glob("*.joblib")}}
-for family, path in sorted(candidates.items()) + [(meta["champion"], Path("models/model.joblib"))]:
+for family, path in sorted(candidates.items()) + [(meta.champion, Path("models/model.joblib"))]:
     reference = Predictor(joblib.load(path), meta)
-    converted = to_onnx(
-        reference.pipeline, features["numeric"], features["categorical"], classification
-    )
+    converted = to_onnx(reference.pipeline, features.numeric, features.categorical, classification)
     with tempfile.TemporaryDirectory() as folder:
         served = graph_predictor(meta, *converted, Path(folder) / "model.onnx")
         found[family] = check_parity(reference, served, test, seed=1)
