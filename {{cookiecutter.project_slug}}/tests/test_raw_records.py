@@ -196,3 +196,16 @@ def test_a_text_column_takes_numbers_or_booleans_when_its_levels_are_such():
         with pytest.raises(ValidationError) as refused:
             record.model_validate({"code": "x", "flag": "True", "plan": "Basic"} | bad)
         assert [error["loc"] for error in refused.value.errors()] == [tuple(bad)]
+
+
+def test_a_date_column_takes_date_text_and_refuses_other_text():
+    columns = {"signed": ColumnSpec(kind="datetime", parts=["year", "month"])}
+    schema = Schema(target="y", problem_type="binary", classes=["a", "b"], columns=columns)
+    record = record_model(schema)
+    for value, year in (("2024-05-31T14:30", 2024.0), ("31 May 2024", 2024.0), ("", np.nan)):
+        body = record.model_validate({"signed": value})
+        typed, _ = ModelInput(schema).typed_rows([tuple(body.__dict__.values())])
+        np.testing.assert_array_equal(typed["signed__year"], [year])
+    for bad in ("not a date", 20240531, True):
+        with pytest.raises(ValidationError):
+            record.model_validate({"signed": bad})

@@ -105,7 +105,7 @@ def _number(value: Any) -> float | None:
 
 
 # A JSON number within float32's range is checked without a Python call (most requests: a
-# tenth less validation time); anything else goes through `_number`. Either way a refused
+# fifth less validation time); anything else goes through `_number`. Either way a refused
 # value is one error that names its field.
 NUMBER_CORE = cs.union_schema(
     [
