@@ -14,15 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.api import create_app
+from {{ cookiecutter.package_name }}.api.schemas import record_model
 from {{ cookiecutter.package_name }}.api.settings import Settings
 from {{ cookiecutter.package_name }}.data.contract import clean
 from {{ cookiecutter.package_name }}.data.inference import infer_schema
+from {{ cookiecutter.package_name }}.data.schema import ColumnSpec, Schema
 from {{ cookiecutter.package_name }}.data.splitting import split
 from {{ cookiecutter.package_name }}.onnx.bundle import export
 from {{ cookiecutter.package_name }}.onnx.parity import TOLERANCE
 from {{ cookiecutter.package_name }}.serving.artifacts import SERVING_DIR
+from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 from {{ cookiecutter.package_name }}.training.trainer import train
 
@@ -173,3 +177,35 @@ def test_openapi_says_what_a_number_field_takes(client, written):
     for text in ("five", "1,23", "12 345", "$", "NaN"):
         assert not pattern.search(text), text
     assert "45%" in field["description"]
+
+
+def test_a_text_column_takes_numbers_or_booleans_when_its_levels_are_such():
+    """Cleaning reads 3 as "3" and True as "True": taken where training saw such levels."""
+    levels = {
+        "code": ColumnSpec(kind="categorical", categories=["1", "2", "x"], closed=True),
+        "flag": ColumnSpec(kind="categorical", categories=["False", "True"], closed=True),
+        "plan": ColumnSpec(kind="categorical", categories=["Basic", "Plus"], closed=True),
+    }
+    schema = Schema(target="y", problem_type="binary", classes=["a", "b"], columns=levels)
+    record = record_model(schema)
+    body = record.model_validate({"code": 2, "flag": True, "plan": "plus"})
+    typed, warnings = ModelInput(schema).typed_rows([tuple(body.__dict__.values())])
+    assert [typed[name].tolist() for name in levels] == [["2"], ["True"], ["Plus"]]
+    assert warnings == [[]]
+    for bad in ({"code": True}, {"flag": 1}, {"plan": 3}, {"code": 10**5000}, {"code": [1]}):
+        with pytest.raises(ValidationError) as refused:
+            record.model_validate({"code": "x", "flag": "True", "plan": "Basic"} | bad)
+        assert [error["loc"] for error in refused.value.errors()] == [tuple(bad)]
+
+
+def test_a_date_column_takes_date_text_and_refuses_other_text():
+    columns = {"signed": ColumnSpec(kind="datetime", parts=["year", "month"])}
+    schema = Schema(target="y", problem_type="binary", classes=["a", "b"], columns=columns)
+    record = record_model(schema)
+    for value, year in (("2024-05-31T14:30", 2024.0), ("31 May 2024", 2024.0), ("", np.nan)):
+        body = record.model_validate({"signed": value})
+        typed, _ = ModelInput(schema).typed_rows([tuple(body.__dict__.values())])
+        np.testing.assert_array_equal(typed["signed__year"], [year])
+    for bad in ("not a date", 20240531, True):
+        with pytest.raises(ValidationError):
+            record.model_validate({"signed": bad})
