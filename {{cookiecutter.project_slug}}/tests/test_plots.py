@@ -5,7 +5,7 @@ import pandas as pd
 from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 
-from {{ cookiecutter.package_name }}.evaluation import charts
+from {{ cookiecutter.package_name }}.evaluation import canvas, charts, error_charts
 from {{ cookiecutter.package_name }}.evaluation.curves import calibration_points, curve_points
 
 
@@ -28,7 +28,7 @@ def share(path, color=None):
 def drawn_in_our_colours(path):
     """Something is drawn, much of it in the champion's colour and none in matplotlib's default
     blue (a scikit-learn Display's colour when our styling is lost)."""
-    inked, ours, default = share(path), share(path, charts.CHAMPION_COLOR), share(path, "tab:blue")
+    inked, ours, default = share(path), share(path, canvas.CHAMPION_COLOR), share(path, "tab:blue")
     return 0.01 < inked < 0.6 and ours > 0.1 * inked and default < 0.01 * inked
 
 
@@ -52,8 +52,8 @@ def test_confusion_matrix_keeps_classes_that_never_occur(tmp_path):
 
 
 def test_short_names_keep_their_start_and_mark_the_cut():
-    assert charts.short("x" * 50, 10) == "x" * 9 + "…"
-    assert charts.short("tenure") == "tenure"
+    assert canvas.short("x" * 50, 10) == "x" * 9 + "…"
+    assert canvas.short("tenure") == "tenure"
 
 
 def test_curves_draw_every_model_with_its_area(tmp_path):
@@ -109,9 +109,10 @@ def test_regression_plots_take_large_quantities(tmp_path):
     rng = np.random.default_rng(0)
     actual = rng.gamma(4, 50_000, 300)
     predicted = actual * rng.normal(1, 0.1, 300)
-    charts.predicted_vs_actual(actual, predicted, "price (USD)", "Predicted", tmp_path / "pa.png")
-    charts.residuals(predicted, actual - predicted, "price (USD)", "Residuals", tmp_path / "r.png")
-    charts.residual_distribution(actual - predicted, "price (USD)", "Spread", tmp_path / "d.png")
+    unit, residual = "price (USD)", actual - predicted
+    error_charts.predicted_vs_actual(actual, predicted, unit, "Predicted", tmp_path / "pa.png")
+    error_charts.residuals(predicted, residual, unit, "Residuals", tmp_path / "r.png")
+    error_charts.residual_distribution(residual, unit, "Spread", tmp_path / "d.png")
     assert all(drawn_in_our_colours(tmp_path / name) for name in ("pa.png", "r.png", "d.png"))
 
 
@@ -127,4 +128,4 @@ def test_learning_curve_draws_bands(tmp_path):
     )
     charts.learning_curve(curve, "ROC AUC", "Learning curve", tmp_path / "lc.png")
     assert drawn_in_our_colours(tmp_path / "lc.png")
-    assert share(tmp_path / "lc.png", charts.OTHER_COLORS[0]) > 0.001  # the training line
+    assert share(tmp_path / "lc.png", canvas.OTHER_COLORS[0]) > 0.001  # the training line

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from ..files import write_text
 from .analysis import Evaluation
-from .figures import Plot
+from .canvas import Plot
 from .report_text import context
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .analysis import Evaluation
-from .figures import Plot
+from .canvas import Plot
 from .metrics import LOWER_IS_BETTER
 from .wording import compare, fmt, in_text, label
 
