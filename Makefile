@@ -30,15 +30,18 @@ $(STAMP): requirements-dev.txt
 	$$uv pip install --python $(VENV)/bin/python -r requirements-dev.txt
 	@touch $@
 
+# On every core; tests that share a trained or baked project stay on one worker (tests/conftest.py).
+PARALLEL := -n auto --dist loadgroup --no-loadscope-reorder
+
 test: bootstrap ## Run the template tests (hooks, bakes, end-to-end)
 	sh scripts/ensure-chromium.sh
-	pytest
+	pytest $(PARALLEL)
 
 # Everything that bakes without training: options, hooks, prompts, file sets, linters.
 QUICK_TESTS := tests/test_hooks.py tests/test_prompts.py tests/test_baking.py tests/test_bake.py
 quick: bootstrap ## The inner loop (a few minutes): lint, then every test that bakes but trains nothing
 	ruff check $(CHECKED) && ruff format --check $(CHECKED)
-	pytest -q $(QUICK_TESTS)
+	pytest -q $(PARALLEL) $(QUICK_TESTS)
 
 demo: bootstrap ## Bake the default project into demo/, train it, serve one prediction
 	python scripts/demo.py

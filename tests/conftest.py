@@ -1,4 +1,11 @@
-"""Fixtures for the template tests: bakes and trained projects (scripts/baking.py), data files."""
+"""Fixtures for the template tests: bakes and trained projects (scripts/baking.py), data files.
+
+`make test` runs the tests on every core with pytest-xdist (`--dist loadgroup`). A fixture
+shared by several tests is built once per worker, so the tests that share one are kept on one
+worker: those of a trained demo project by the hook below, those of a module-scoped project by
+the module's own `xdist_group` mark. The heaviest groups are put first, so that the quick tests
+fill the gaps at the end.
+"""
 
 from __future__ import annotations
 
@@ -125,3 +132,31 @@ def trained_telco(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def trained_ames(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An Ames house prices project trained once per session (fast setting). Read only."""
     return _train_demo(tmp_path_factory, "ames_housing")
+
+
+TRAINED = ("trained_telco", "trained_ames")
+# Modules whose tests start with the heaviest work: a trained demo, end to end, a training.
+HEAVY_FIRST = ("test_e2e.py", "test_messy_table.py", "test_data_inputs.py")
+
+
+def trained_fixture(item: pytest.Item) -> str | None:
+    """The trained demo the test uses, by name or as a parameter naming it."""
+    callspec = getattr(item, "callspec", None)
+    used = set(item.fixturenames) | {str(v) for v in (callspec.params if callspec else {}).values()}
+    return next((name for name in TRAINED if name in used), None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixture = trained_fixture(item)
+        if fixture and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(fixture))
+
+    def weight(item: pytest.Item) -> int:
+        group = item.get_closest_marker("xdist_group")
+        if group is not None and group.args and group.args[0] in TRAINED:
+            return 0
+        name = item.path.name
+        return 1 + HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST) + 1
+
+    items.sort(key=weight)

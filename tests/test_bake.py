@@ -18,6 +18,9 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+# One worker runs this module: its tests share a module or session fixture (conftest.py).
+pytestmark = pytest.mark.xdist_group("bakes")
+
 # What the initial commit of every baked project holds (`git ls-files`), with {pkg}
 # standing for package_name. Update it when the template gains or loses a file.
 COMMON_FILES = [

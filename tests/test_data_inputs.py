@@ -24,6 +24,9 @@ import pandas as pd
 import pytest
 import yaml
 
+# One worker runs this module: its tests share a module or session fixture (conftest.py).
+pytestmark = pytest.mark.xdist_group("data_inputs")
+
 TARGET = "Outcome"
 SOURCE = "data/source/table.csv"  # where the post-gen hook copies table.csv
 

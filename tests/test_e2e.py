@@ -1,7 +1,9 @@
 """End to end: bake a project, run its own checks, train it with `dvc repro`, serve it.
 
 Every case runs the real tools (cookiecutter hooks, pytest, ruff, DVC, MLflow on SQLite,
-uvicorn) with the template's .venv, on the fast setting of params.yaml.
+uvicorn) with the template's .venv, on the fast setting of params.yaml. The custom tables are
+baked and checked here, before training; the two demos are the session's trained projects
+(conftest.py), shared with the other tests, and their own checks run after training.
 """
 
 from __future__ import annotations
@@ -84,6 +86,37 @@ CASES = {
         "regression",
     ),
 }
+TRAINED_DEMOS = {"telco_churn": "trained_telco", "ames_housing": "trained_ames"}
+# A demo's case runs on the worker that holds its trained project (conftest.py).
+PARAMS = [
+    pytest.param(case, marks=pytest.mark.xdist_group(TRAINED_DEMOS[case]))
+    if case in TRAINED_DEMOS
+    else case
+    for case in CASES
+]
+
+
+def check_project(project: Path, env: dict[str, str]) -> None:
+    """The project's own tests and linters pass (nothing written into it: no caches)."""
+    baking.run(["pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    baking.run(["ruff", "check", "--no-cache", "."], project, env)
+    baking.run(["ruff", "format", "--no-cache", "--check", "."], project, env)
+
+
+def trained_project(case: str, request: pytest.FixtureRequest, folder: Path) -> Path:
+    """The case's project, checked and trained with `dvc repro` on the fast setting."""
+    if case in TRAINED_DEMOS:
+        project = request.getfixturevalue(TRAINED_DEMOS[case])
+        check_project(project, baking.project_env(project))
+        return project
+    context, make_data, _ = CASES[case]
+    context = context | {"data_source": str(make_data(folder))}
+    project = baking.bake(folder / "out", {"project_name": f"E2E {case}", **context})
+    env = baking.project_env(project)
+    check_project(project, env)  # the generated project starts green
+    baking.set_params(project, {"train.fast": True})
+    baking.run(["dvc", "repro"], project, env)
+    return project
 
 
 def same_answer(a: dict, b: dict) -> bool:
@@ -96,22 +129,13 @@ def same_answer(a: dict, b: dict) -> bool:
     )
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_bake_train_and_serve(case, bake, tmp_path):
-    context, make_data, problem = CASES[case]
-    if make_data is not None:
-        context = context | {"data_source": str(make_data(tmp_path))}
-    project = bake(project_name=f"E2E {case}", **context)
+@pytest.mark.parametrize("case", PARAMS)
+def test_bake_train_and_serve(case, request, tmp_path):
+    problem = CASES[case][2]
+    project = trained_project(case, request, tmp_path)
     env = baking.project_env(project)
     package = baking.package_name(project)
 
-    # The generated project starts green: its own tests and linters pass.
-    baking.run(["pytest", "-q", "-p", "no:cacheprovider"], project, env)
-    baking.run(["ruff", "check", "."], project, env)
-    baking.run(["ruff", "format", "--check", "."], project, env)
-
-    baking.set_params(project, {"train.fast": True})
-    baking.run(["dvc", "repro"], project, env)
     metrics = json.loads((project / "reports" / "metrics.json").read_text(encoding="utf-8"))
     assert METRIC_KEYS[problem] <= set(metrics["test"])
     assert metrics["champion"] in {"linear", "random_forest", "xgboost", "lightgbm"}

@@ -15,6 +15,9 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
+# One worker runs this module: its tests share a module or session fixture (conftest.py).
+pytestmark = pytest.mark.xdist_group("hooks")
+
 
 def refused(tmp_path: Path, capfd: pytest.CaptureFixture[str], **context) -> str:
     """Bake with context, expect the pre-gen hook to refuse it; return its one error line."""

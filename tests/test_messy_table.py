@@ -18,6 +18,9 @@ import pandas as pd
 import pytest
 import yaml
 
+# One worker runs this module: its tests share a module or session fixture (conftest.py).
+pytestmark = pytest.mark.xdist_group("messy_table")
+
 TARGET = "Churned?"
 SOURCE_NAME = "crm export (2024).csv"
 REGIONS = ["East", "North", "South", "West"]
