@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-PACKAGE = "{{ cookiecutter.package_name }}"
 PROJECT = Path(__file__).resolve().parents[1]
 TRAIN = PROJECT / "data" / "processed" / "train.parquet"
 TEST = PROJECT / "data" / "processed" / "test.parquet"
@@ -120,9 +119,8 @@ def encoded(labels: pd.Series, classes: list[Any]) -> np.ndarray:
 
 def score(problem: str, y_test: pd.Series, output: np.ndarray, y_pred: Any) -> dict[str, float]:
     """The project's own test metrics; regressions also on the log scale where defined."""
-    from importlib import import_module
+    from {{ cookiecutter.package_name }}.evaluation import metrics
 
-    metrics = import_module(f"{PACKAGE}.metrics")
     if problem == "regression":
         return metrics.regression_metrics(y_test.to_numpy(dtype=float), output, log_scale=True)
     return metrics.classification_metrics(problem, y_test.to_numpy(), output, y_pred)
@@ -139,24 +137,26 @@ def installed_estimators(problem: str) -> list[str]:
 
 
 def run_flaml(
-    train: pd.DataFrame, test: pd.DataFrame, meta: dict[str, Any], params: dict[str, Any],
+    train: pd.DataFrame, test: pd.DataFrame, meta: Any, params: dict[str, Any],
     budget: float,
 ) -> dict[str, Any]:  # fmt: skip
-    """FLAML AutoML on the same rows and columns; its test scores and wall time."""
+    """FLAML AutoML on the same rows and columns; its test scores and wall time.
+
+    meta is the trained model's ModelMeta (serving/metadata.py)."""
     try:
         from flaml import AutoML
     except ImportError:
         sys.exit('FLAML is not installed: pip install -e ".[train,bench]"')
-    problem, target = meta["problem_type"], meta["target"]
-    columns = list(meta["schema"]["columns"])
+    problem, target = meta.problem_type, meta.target
+    columns = list(meta.table_schema.columns)
     x_train, x_test = train[columns], test[columns]
-    log_target = meta.get("target_transform") == "log"
+    log_target = meta.target_transform == "log"
     if problem == "regression":
         y_train = train[target].to_numpy(dtype=float)
         y_train = np.log(y_train) if log_target else y_train
     else:
-        y_train = encoded(train[target], meta["classes"])  # our positive class is 1
-    metric = FLAML_METRICS[meta["primary_metric"]]
+        y_train = encoded(train[target], meta.classes)  # our positive class is 1
+    metric = FLAML_METRICS[meta.primary_metric]
     if problem == "multiclass" and metric == "roc_auc":
         metric = "roc_auc_ovr"
     split = params["split"]
@@ -179,16 +179,15 @@ def run_flaml(
         scores = score(problem, test[target], np.asarray(output, dtype=float), None)
     else:
         proba = automl.predict_proba(x_test)  # columns in label order 0..k-1
-        scores = score(problem, pd.Series(encoded(test[target], meta["classes"])), proba,
+        scores = score(problem, pd.Series(encoded(test[target], meta.classes)), proba,
                        proba.argmax(axis=1))  # fmt: skip
     return {"scores": scores, "seconds": seconds, "best": automl.best_estimator}
 
 
 def run_benchmark() -> dict[str, Any]:
     sys.path.insert(0, str(PROJECT / "src"))
-    from importlib import import_module
+    from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 
-    predictor_module = import_module(f"{PACKAGE}.serving.predictor")
     params = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
     for path in (TRAIN, TEST):
         if not path.is_file():
@@ -197,26 +196,26 @@ def run_benchmark() -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         model_dir, our_seconds = run_ours(Path(tmp), params["mlflow"]["experiment"])
-        predictor = predictor_module.Predictor.load(model_dir, runtime="sklearn")
-    meta = predictor.meta.model_dump(by_alias=True)
-    problem, target = meta["problem_type"], meta["target"]
+        predictor = Predictor.load(model_dir, runtime="sklearn")
+    meta = predictor.meta
+    problem, target = meta.problem_type, meta.target
     labels, proba = predictor.predict_frame(test)
     if proba is None:
         ours = score(problem, test[target], np.asarray(labels, dtype=float), None)
     else:
-        truth = pd.Series(encoded(test[target], meta["classes"]))
+        truth = pd.Series(encoded(test[target], meta.classes))
         ours = score(problem, truth, proba, predictor.decide(proba))
     print(f"ours: {our_seconds:.1f} s; FLAML gets the same budget", flush=True)
     flaml = run_flaml(train, test, meta, params, our_seconds)
     return {
         "project": params["project"]["name"],
         "problem_type": problem,
-        "primary_metric": meta["primary_metric"],
+        "primary_metric": meta.primary_metric,
         "split": split_note(params, problem, len(train), len(test)),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {load()}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": [
-            {"model": f"ours ({meta['champion']})", "seconds": our_seconds, "scores": ours},
+            {"model": f"ours ({meta.champion})", "seconds": our_seconds, "scores": ours},
             {
                 "model": f"FLAML ({flaml['best']})",
                 "seconds": flaml["seconds"],
