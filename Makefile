@@ -34,7 +34,7 @@ $(STAMP): requirements-dev.txt
 PARALLEL := -n auto --dist loadgroup --no-loadscope-reorder
 
 test: bootstrap ## Run the template tests (hooks, bakes, end-to-end)
-	sh scripts/ensure-chromium.sh
+	sh scripts/ensure-system-tools.sh
 	pytest $(PARALLEL)
 
 # Everything that bakes without training: options, hooks, prompts, file sets, linters.

@@ -28,7 +28,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 BIN_DIR = Path(sys.executable).parent
 
 
-# Debian's Chromium (scripts/ensure-chromium.sh), headless, for the browser tests. The network
+# Debian's Chromium (scripts/ensure-system-tools.sh), headless, for the browser tests. The network
 # flags stop its background calls, which this machine's closed network would refuse.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -47,7 +47,7 @@ def chromium(**options: Any) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).is_file():
-        raise CommandFailed(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
+        raise CommandFailed(f"{CHROMIUM} is missing: run scripts/ensure-system-tools.sh")
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
         browser = pw.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS, **options

@@ -1,6 +1,6 @@
 """The baked service's web page, driven in headless Chromium like a visitor would use it.
 
-Debian's chromium (`scripts/ensure-chromium.sh`, run by `make test`) is driven by playwright;
+Debian's chromium (`scripts/ensure-system-tools.sh`, run by `make test`) is driven by playwright;
 the page is served by uvicorn from the session's trained Telco project.
 """
 

@@ -186,10 +186,10 @@ def compare(url: str, scripts: dict[str, Path], seconds: float, rounds: int) -> 
     return summary
 
 
-def batch_command(folder: Path) -> dict[str, float]:
-    """End-to-end rows/s of the batch command on CLI_ROWS rows, CSV and Parquet."""
+def batch_command(folder: Path, rows: int) -> dict[str, float]:
+    """End-to-end rows/s of the batch command on `rows` rows, CSV and Parquet."""
     test = pd.read_parquet(PROJECT / "data" / "processed" / "test.parquet")
-    table = test.sample(CLI_ROWS, replace=True, random_state=0)
+    table = test.sample(rows, replace=True, random_state=0)
     rates = {}
     for suffix in ("csv", "parquet"):
         source, target = folder / f"rows.{suffix}", folder / f"scored.{suffix}"
@@ -201,7 +201,7 @@ def batch_command(folder: Path) -> dict[str, float]:
         done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"the batch command failed:\n{done.stderr}")
-        rates[suffix] = CLI_ROWS / (time.perf_counter() - started)
+        rates[suffix] = rows / (time.perf_counter() - started)
         scored = re.search(r"\((\d+) rows/s", done.stderr)
         rates[f"{suffix}_scoring"] = float(scored.group(1)) if scored else float("nan")
     return rates
@@ -247,7 +247,7 @@ def report(run: dict) -> str:
          str(steady["p99"] < GOALS["steady_p99_ms"] and steady["errors"] == 0)],
         ["cold start to ready", f"< {GOALS['cold_start_s']:g} s", f"{run['cold_start']:.2f} s",
          str(run["cold_start"] < GOALS["cold_start_s"])],
-        [f"batch command, {CLI_ROWS:,} rows", f"> {GOALS['cli_rows']:,.0f} rows/s",
+        [f"batch command, {run['cli_rows']:,} rows", f"> {GOALS['cli_rows']:,.0f} rows/s",
          f"CSV {cli['csv']:,.0f}, Parquet {cli['parquet']:,.0f} rows/s end to end",
          str(min(cli["csv"], cli["parquet"]) > GOALS["cli_rows"])],
         [f"/predict/batch, {BATCH_ROWS:,} records each", f"> {GOALS['batch_rows']:,.0f} rows/s",
@@ -264,9 +264,9 @@ Another process on the machine changes absolute numbers: read the ratios.
 
 {table(rows)}
 
-Batch scoring: the command read, scored and wrote {CLI_ROWS:,} rows at {cli["csv"]:,.0f} rows/s
-from CSV and {cli["parquet"]:,.0f} rows/s from Parquet, process start included (scoring alone:
-{cli["csv_scoring"]:,.0f} rows/s).
+Batch scoring: the command read, scored and wrote {run["cli_rows"]:,} rows at
+{cli["csv"]:,.0f} rows/s from CSV and {cli["parquet"]:,.0f} rows/s from Parquet, process start
+included (scoring alone: {cli["csv_scoring"]:,.0f} rows/s).
 
 {table(goals)}
 """
@@ -277,11 +277,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--steady-seconds", type=float, default=60)
-    parser.add_argument("--quick", action="store_true", help="2 s runs, one round, 10 s steady")
+    parser.add_argument("--cli-rows", type=int, default=CLI_ROWS, help="rows for the batch command")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 s runs, one round, 10 s steady, 100,000 rows"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT / "reports" / "serving_benchmark.md")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.rounds, args.steady_seconds = 2, 1, 10
+        args.seconds, args.rounds, args.steady_seconds, args.cli_rows = 2, 1, 10, 100_000
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
     if not (PROJECT / "models" / "serving" / "manifest.json").is_file():
@@ -294,7 +297,7 @@ def main() -> None:
                    ("/bench/framework", "/bench/fastpath", "/predict")}  # fmt: skip
         batch_script = lua(folder, "batch", batched)
         run: dict = {"seconds": args.seconds, "rounds": args.rounds}
-        run["steady_seconds"] = args.steady_seconds
+        run["steady_seconds"], run["cli_rows"] = args.steady_seconds, args.cli_rows
         with server(folder) as (url, cold_start):
             run["cold_start"] = cold_start
             ready = json.loads(urllib.request.urlopen(f"{url}/ready").read())
@@ -312,11 +315,12 @@ def main() -> None:
             run["sklearn"] = compare(url, {"/predict": scripts["/predict"]}, args.seconds / 2, 1)
             batch = wrk(f"{url}/predict/batch", batch_script, 1, args.seconds / 2)
             run["batch_rows_sklearn"] = batch["rps"] * BATCH_ROWS
-        print(f"batch command on {CLI_ROWS:,} rows...")
-        run["cli"] = batch_command(folder)
+        print(f"batch command on {args.cli_rows:,} rows...")
+        run["cli"] = batch_command(folder, args.cli_rows)
 
-    meta = json.loads((PROJECT / "models" / "model.json").read_text(encoding="utf-8"))
-    run["model"] = meta["champion"]
+    from {{ cookiecutter.package_name }}.serving.metadata import ModelMeta
+
+    run["model"] = ModelMeta.read(PROJECT / "models" / "model.json").champion
     run["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     run["machine"] = (
         f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}"
