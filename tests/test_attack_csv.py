@@ -163,8 +163,11 @@ def test_a_wide_header_is_refused_at_once(server, columns):
 def test_a_ragged_row_is_a_422_naming_its_line(server, table):
     """Before: a row with two fields too many was scored on shifted values, with a 200."""
     header, first, second = lines(table)
-    for row, says in [([*second, "x", "y"], "line 3: 21 fields"), (second[:-1], "line 3: 18")]:
-        watched = server.post(as_csv(header, first, row))
+    for rows, says in [
+        ([[*first, "x", "y"]], "line 2: 21 fields, but the header has 19 columns"),
+        ([first, second[:-1]], "line 3: 18 fields"),
+    ]:
+        watched = server.post(as_csv(header, *rows))
         assert watched.status == 422 and says in watched.text, watched.text
         assert watched.size < 500
 
