@@ -127,8 +127,8 @@ def table(trained_telco: Path) -> pd.DataFrame:
 def rows_of(table: pd.DataFrame, count: int, extra: int = 0) -> bytes:
     """`count` rows of the table (repeated as needed), with `extra` columns the model ignores."""
     frame = pd.concat([table] * (count // len(table) + 1), ignore_index=True).head(count)
-    extras = {f"extra_{i}": (frame.index * (i + 1)) % 997 for i in range(extra)}
-    return frame.assign(**extras).to_csv(index=False).encode()
+    extras = pd.DataFrame({f"extra_{i}": (frame.index * (i + 1)) % 997 for i in range(extra)})
+    return pd.concat([frame, extras], axis=1).to_csv(index=False).encode()
 
 
 def lines(table: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
