@@ -35,7 +35,7 @@ from .schemas import number_value
 
 CHUNK_ROWS = 256
 MAX_PROBLEMS = 20
-# pandas.read_csv's default missing-value markers (a test checks them against pandas').
+# pandas.read_csv's default missing-value markers (a test checks that pandas reads each so).
 MISSING_TEXT = frozenset(
     ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
      "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]

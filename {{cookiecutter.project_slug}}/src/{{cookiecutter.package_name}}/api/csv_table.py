@@ -74,8 +74,8 @@ class _Lines:
             what = "the header" if self.row_line == 1 else "a row"
             raise HTTPException(
                 413,
-                f"line {self.row_line}: {what} longer than {self.max_row_bytes} bytes, the "
-                f"limit ({BYTES_PER_COLUMN} per column allowed)",
+                f"line {self.row_line}: {what} of over {self.max_row_bytes} bytes, the limit "
+                f"({BYTES_PER_COLUMN} bytes per column allowed)",
             )
         self.line += 1
         self.pos = end
