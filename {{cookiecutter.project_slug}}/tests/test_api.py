@@ -170,7 +170,7 @@ def test_csv_upload_comes_back_with_predictions(client, splits, predictor):
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     lines = response.text.splitlines()
-    assert len(lines) == 31 and "prediction" in lines[0]
+    assert len(lines) == 31 and "prediction" in lines[0] and lines[0].endswith(",warnings")
     missing = post_raw(client, "/predict/csv", "only,two\n1,2\n", "text/csv")
     assert missing.status_code == 422 and "columns missing" in missing.json()["detail"]
 

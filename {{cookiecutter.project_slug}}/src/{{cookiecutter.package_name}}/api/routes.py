@@ -23,7 +23,7 @@ def build_router(record: type[BaseModel], settings: Settings) -> APIRouter:
     # The prediction routes read and validate their own bodies (see `bodies.py`).
     scoring = APIRouter(route_class=OwnBodyRoute)
     add_record_routes(scoring, record, settings, auth, locked)
-    add_csv_route(scoring, settings, auth, locked)
+    add_csv_route(scoring, record, settings, auth, locked)
     if settings.benchmark:
         _add_benchmark_routes(router, scoring, record, settings)
     router.include_router(scoring)

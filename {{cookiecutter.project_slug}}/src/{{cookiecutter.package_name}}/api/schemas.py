@@ -77,7 +77,7 @@ class BatchPrediction(BaseModel):
     model_version: str
 
 
-def _number(value: Any) -> float | None:
+def number_value(value: Any) -> float | None:
     """A number column's value, cleaned as training cleans it (`cleaning.number`); NaN,
     infinities and numbers beyond float32's range are refused."""
     if type(value) is float:  # the common case first
@@ -105,12 +105,12 @@ def _number(value: Any) -> float | None:
 
 
 # A JSON number within float32's range is checked without a Python call (most requests: a
-# fifth less validation time); anything else goes through `_number`. Either way a refused
+# fifth less validation time); anything else goes through `number_value`. Either way a refused
 # value is one error that names its field.
 NUMBER_CORE = cs.union_schema(
     [
         cs.float_schema(strict=True, ge=-FLOAT32_MAX, le=FLOAT32_MAX, allow_inf_nan=False),
-        cs.no_info_plain_validator_function(_number),
+        cs.no_info_plain_validator_function(number_value),
     ],
     mode="left_to_right",
     custom_error_type="number_value",

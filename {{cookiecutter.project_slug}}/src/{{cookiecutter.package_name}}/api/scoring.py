@@ -1,35 +1,26 @@
 """The prediction routes: one record, a batch of records, a CSV table. They read and validate
 their own bodies (`bodies.py`) and are called without FastAPI's per-request machinery."""
 
-import io
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, TypeAdapter
 
-from ..serving.predictor import Predictor
 from .bodies import media_type, openapi_body, read_body, read_json
+from .csv_scoring import score_table
+from .csv_table import CsvLimits
 from .deps import loaded_model
 from .responses import errors, finite, json_answer, not_scorable
 from .schemas import BatchPrediction, Prediction, batch_model
 from .settings import Settings
 
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
-
-
-def _csv_answer(model: Predictor, body: bytes, limit: int) -> str:
-    try:
-        frame = pd.read_csv(io.BytesIO(body), encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise HTTPException(422, f"body: not a readable CSV table: {exc}") from None
-    missing = [name for name in model.schema.features if name not in frame.columns]
-    if missing:
-        raise HTTPException(422, f"columns missing from the CSV: {', '.join(missing)}")
-    if len(frame) > limit:
-        raise HTTPException(413, f"body: {len(frame)} rows, the limit is {limit}")
-    return model.with_predictions(frame).to_csv(index=False)
+CSV_THREADS = 1  # tables scored at once; others wait their turn (each is bounded: csv_table)
 
 
 def add_record_routes(
@@ -83,9 +74,16 @@ def add_record_routes(
 
 
 def add_csv_route(
-    scoring: APIRouter, settings: Settings, auth: list[Any], locked: tuple[int, ...]
+    scoring: APIRouter,
+    record: type[BaseModel],
+    settings: Settings,
+    auth: list[Any],
+    locked: tuple[int, ...],
 ) -> None:
-    """/predict/csv: a table in, the table with prediction columns out."""
+    """/predict/csv: a table in, the table with prediction and warnings columns out. The table
+    is read, validated and scored in a worker thread (`csv_scoring`)."""
+    rows = TypeAdapter(list[record])
+    threads = ThreadPoolExecutor(CSV_THREADS, thread_name_prefix="csv")
 
     @scoring.post(
         "/predict/csv",
@@ -103,13 +101,25 @@ def add_csv_route(
         },
     )
     async def predict_csv(request: Request) -> Response:
-        """Upload a CSV table (one column per feature); get it back with prediction columns."""
+        """Upload a CSV table (one column per feature, others kept); get it back with
+        prediction, probability and warnings columns."""
         model = loaded_model(request)
         media = media_type(request)
         if media not in CSV_TYPES:
             raise HTTPException(415, f"Content-Type: expected text/csv, got {media!r}")
         body = await read_body(request, settings.max_batch_body_bytes)
-        text = _csv_answer(model, body, settings.max_batch_records)
+        schema = model.schema
+        columns = max(settings.max_csv_columns, len(schema.columns) + len(schema.dropped))
+        limits = CsvLimits(columns, settings.max_batch_records)
+        escape = settings.csv_escape_formulas
+        stop = threading.Event()  # set if this wait is cancelled: the thread stops early
+        work = partial(score_table, body, model, rows, limits, escape, stop)
+        try:
+            text = await asyncio.get_running_loop().run_in_executor(threads, work)
+        finally:
+            stop.set()
+        if isinstance(text, JSONResponse):
+            return text
         headers = {
             "Content-Disposition": 'attachment; filename="predictions.csv"',
             "X-Model-Version": model.version,

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1, description="/predict request body limit")
     max_batch_body_bytes: int = Field(32 << 20, ge=1, description="/predict/batch and /csv")
     max_batch_records: int = Field(10_000, ge=1)
+    # /predict/csv: the columns a table may have (at least the model's own), and whether a cell
+    # that a spreadsheet would run as a formula (=, +, -, @) is written with a leading '.
+    max_csv_columns: int = Field(1000, ge=1)
+    csv_escape_formulas: bool = True
     # Origins allowed to call the API from a browser, comma-separated ("*" for any).
     cors_origins: Annotated[list[str], NoDecode] = []
     # Adds /bench/* constant-answer endpoints for `make bench-serve`; keep it off otherwise.
