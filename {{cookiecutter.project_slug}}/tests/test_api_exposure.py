@@ -211,6 +211,14 @@ def test_an_unreadable_model_json_still_starts_the_service(
         assert broken.get("/").status_code == 200 and broken.get("/docs").status_code == 200
 
 
+def test_an_unreadable_report_is_left_out_of_metadata(served_dir, tmp_path):
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text('{"test": ', encoding="utf-8")
+    with app_for(served_dir, metrics_file=metrics) as started:
+        assert started.get("/ready").status_code == 200
+        assert started.get("/metadata").json()["test_metrics"] is None
+
+
 def test_start_up_warns_when_no_api_key_is_set(served_dir, caplog):
     with caplog.at_level(logging.WARNING):
         create_app(Settings(model_dir=served_dir))

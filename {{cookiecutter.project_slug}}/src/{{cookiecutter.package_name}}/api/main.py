@@ -33,7 +33,15 @@ log = logging.getLogger(__name__)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    """A report /metadata shows; None when it is missing, or unreadable (with a warning)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("%s: not shown by /metadata: %s", path, exc)
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _read_meta(settings: Settings) -> ModelMeta:
@@ -122,35 +130,32 @@ def _openapi(app: FastAPI, bodies: list[type[BaseModel]]) -> Callable[[], dict[s
     return openapi
 
 
-def _unready_record() -> type[BaseModel]:
-    """The request model when model.json cannot be read: the prediction routes exist (and
-    answer 503 with the reason, before reading a body) but their records are unknown."""
-    return create_model("Record", __config__=ConfigDict(extra="allow"))
+def _described(settings: Settings) -> tuple[type[BaseModel], str, str]:
+    """(request model, title, description) from model.json. When it cannot be read the app
+    is made all the same (/health 200, /ready 503 with the reason, from `_load`): its
+    prediction routes answer 503 before reading a body, so their records stay open."""
+    try:
+        meta = _read_meta(settings)
+    except ModelLoadError:
+        record = create_model("Record", __config__=ConfigDict(extra="allow"))
+        return record, "Prediction service", "No model is loaded: see [/ready](/ready)."
+    schema = meta.table_schema
+    description = (
+        f"{meta.project.description}\n\nPredicts `{schema.target}` ({schema.problem_type}) "
+        f"with the trained champion, {meta.champion}. Try it at [/](/)."
+    )
+    record = record_model(schema, meta.example, public=settings.public_schema)
+    return record, meta.project.name, description
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    try:
-        meta: ModelMeta | None = _read_meta(settings)
-    except ModelLoadError:  # served all the same: /health 200, /ready 503 and why (`_load`)
-        meta = None
+    record, title, description = _described(settings)
     if settings.api_key is None:
         log.warning(
             "APP_API_KEY is not set: every route, /predict and /metadata included, answers "
             "anyone who can reach this port"
         )
-    if meta is not None:
-        schema = meta.table_schema
-        record = record_model(schema, meta.example, public=settings.public_schema)
-        title = meta.project.name
-        description = (
-            f"{meta.project.description}\n\nPredicts `{schema.target}` "
-            f"({schema.problem_type}) with the trained champion, {meta.champion}. "
-            "Try it at [/](/)."
-        )
-    else:
-        record, title = _unready_record(), "Prediction service"
-        description = "No model is loaded: see [/ready](/ready) for the reason."
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

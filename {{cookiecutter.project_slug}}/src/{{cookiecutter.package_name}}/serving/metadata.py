@@ -20,6 +20,13 @@ from .artifacts import MANIFEST_FILE, SERVING_DIR, ModelLoadError
 Record = TypeVar("Record", bound="_Record")
 
 
+def _problem(error: Any) -> str:
+    """One validation error as `key.path: message` (no key: the whole file)."""
+    where = ".".join(map(str, error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     sparse: ClassVar[bool] = False  # leave out unset (None) keys when written
@@ -38,10 +45,7 @@ class _Record(BaseModel):
         except OSError as exc:  # a folder, no permission, a failing disk
             raise ModelLoadError(f"{path}: cannot be read: {exc.strerror or exc}") from None
         except ValidationError as exc:
-            problems = "; ".join(
-                ".".join(map(str, e["loc"])) + ": " * bool(e["loc"]) + e["msg"]
-                for e in exc.errors()[:5]
-            )
+            problems = "; ".join(_problem(error) for error in exc.errors()[:5])
             raise ModelLoadError(f"{path}: not a valid {cls.__name__}: {problems}") from None
 
 
