@@ -6,16 +6,16 @@ The files come from the fastapi-offline package, which ships Swagger UI's releas
 script are ours (`static/docs.html`, `static/docs.js`). ReDoc is not served.
 """
 
-from importlib.resources import files
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .status import STATIC
 
-SWAGGER_UI = Path(str(files("fastapi_offline") / "static"))
+SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 
 
 def add_docs(app: FastAPI) -> None:
