@@ -8,8 +8,10 @@ inline script) are made to work with. Inline styles stay allowed, as Swagger UI 
 send this service's URLs to other sites.
 
 The middleware wraps the whole app, outside Starlette's error handling, so even a 500 carries
-the headers. It appends a fixed list of header pairs to the response start: no per-request
-work beyond that (the /predict hot path measured the same with and without it).
+the headers. It appends a fixed list of header pairs to the response start and does nothing
+else: about 2 µs an answer, and /predict's throughput measured the same with and without it
+(wrk, alternating rounds: 0.99 to 1.01). Answers uvicorn writes itself, before the app sees a
+request (a malformed request's 400), do not pass through it.
 """
 
 from collections.abc import Callable
