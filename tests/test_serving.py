@@ -168,7 +168,7 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_a_healthcheck(trained_telc
     assert len(stages) >= 2 and all("-slim" in stage for stage in stages)
     users = [args for name, args in instructions if name == "USER"]
     assert users and users[-1] not in ("root", "0")
-    assert any(name == "HEALTHCHECK" and "/health" in args for name, args in instructions)
+    assert any(name == "HEALTHCHECK" and "/ready" in args for name, args in instructions)
     ignored = (trained_telco / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert "*" in ignored  # everything is left out unless listed
 

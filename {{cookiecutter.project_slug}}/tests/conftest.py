@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from {{ cookiecutter.package_name }}.data.contract import clean
 from {{ cookiecutter.package_name }}.data.inference import infer_schema
 from {{ cookiecutter.package_name }}.data.schema import Schema
 from {{ cookiecutter.package_name }}.data.splitting import split
+from {{ cookiecutter.package_name }}.onnx.bundle import export
+from {{ cookiecutter.package_name }}.serving.artifacts import SERVING_DIR
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 from {{ cookiecutter.package_name }}.training.trainer import save_candidates, train
 
@@ -84,6 +87,15 @@ def model_dir(tmp_path_factory, splits, schema, params) -> Path:
     folder = tmp_path_factory.mktemp("models")
     predictor.save(folder)
     save_candidates(candidates, folder / "candidates")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def served_dir(model_dir: Path, splits, tmp_path_factory) -> Path:
+    """A copy of the fixture model, exported to ONNX as `dvc repro` does (read it only)."""
+    folder = tmp_path_factory.mktemp("served")
+    shutil.copytree(model_dir, folder, dirs_exist_ok=True)
+    export(folder, splits[1], folder / SERVING_DIR)
     return folder
 
 

@@ -11,18 +11,8 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.api import create_app
 from {{ cookiecutter.package_name }}.api.settings import Settings
-from {{ cookiecutter.package_name }}.onnx.bundle import export
 from {{ cookiecutter.package_name }}.onnx.parity import TOLERANCE
 from {{ cookiecutter.package_name }}.serving.artifacts import ONNX_FILE, SERVING_DIR
-
-
-@pytest.fixture(scope="module")
-def served_dir(model_dir, splits, tmp_path_factory):
-    """A copy of the fixture model, exported to ONNX as `dvc repro` does."""
-    folder = tmp_path_factory.mktemp("served")
-    shutil.copytree(model_dir, folder, dirs_exist_ok=True)
-    export(folder, splits[1], folder / SERVING_DIR)
-    return folder
 
 
 def make_client(folder, **settings):

@@ -15,13 +15,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ..__init__ import __version__
 from ..serving.artifacts import META_FILE, ModelLoadError
 from ..serving.metadata import ModelMeta
 from ..serving.predictor import Predictor
 from .batching import MicroBatcher
+from .docs import add_docs
+from .headers import add_security_headers
 from .routes import build_router
 from .schemas import batch_model, record_model
 from .settings import Settings
@@ -31,7 +33,15 @@ log = logging.getLogger(__name__)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    """A report /metadata shows; None when it is missing, or unreadable (with a warning)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("%s: not shown by /metadata: %s", path, exc)
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _read_meta(settings: Settings) -> ModelMeta:
@@ -51,20 +61,18 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 def _load(app: FastAPI, settings: Settings, record: type[BaseModel]) -> None:
-    """Load and verify the model; on failure stay up, not ready, with the reason in /ready."""
+    """Load and verify the model; on any failure stay up, not ready, with the reason in /ready."""
     started = time.perf_counter()
     try:
-        predictor = Predictor.load(settings.model_dir, runtime=settings.runtime)
+        predictor = _loaded(settings, record)
     except ModelLoadError as exc:
         app.state.load_error = str(exc)
         log.error("not ready: %s", exc)
         return
-    example = predictor.meta.example
-    if example:  # the first call allocates ONNX Runtime's buffers: not on a user's request
-        try:
-            predictor.predict_rows([tuple(record.model_validate(example).__dict__.values())])
-        except ValidationError:
-            log.warning("the example record in %s does not fit the schema", META_FILE)
+    except Exception as exc:  # a failure nobody foresaw: still up, its reason in /ready
+        app.state.load_error = f"the model could not be loaded: {type(exc).__name__}: {exc}"
+        log.exception("not ready: %s", app.state.load_error)
+        return
     app.state.predictor = predictor
     app.state.batcher = MicroBatcher(predictor.predict_rows)
     # Everything loaded so far lives as long as the process: keep it out of the garbage
@@ -79,6 +87,28 @@ def _load(app: FastAPI, settings: Settings, record: type[BaseModel]) -> None:
         predictor.runtime,
         predictor.version,
     )
+
+
+def _loaded(settings: Settings, record: type[BaseModel]) -> Predictor:
+    """The verified model, having answered the example record once (the first call allocates
+    ONNX Runtime's buffers: not on a user's request). A model that cannot answer it is not
+    ready: ModelLoadError."""
+    predictor = Predictor.load(settings.model_dir, runtime=settings.runtime)
+    example = predictor.meta.example
+    if example:
+        try:
+            row = tuple(record.model_validate(example).__dict__.values())
+        except ValidationError:
+            log.warning("the example record in %s does not fit the schema", META_FILE)
+            return predictor
+        try:
+            predictor.predict_rows([row])
+        except Exception as exc:
+            raise ModelLoadError(
+                f"{settings.model_dir}: the model fails on the example record in {META_FILE}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    return predictor
 
 
 def _openapi(app: FastAPI, bodies: list[type[BaseModel]]) -> Callable[[], dict[str, Any]]:
@@ -100,11 +130,32 @@ def _openapi(app: FastAPI, bodies: list[type[BaseModel]]) -> Callable[[], dict[s
     return openapi
 
 
+def _described(settings: Settings) -> tuple[type[BaseModel], str, str]:
+    """(request model, title, description) from model.json. When it cannot be read the app
+    is made all the same (/health 200, /ready 503 with the reason, from `_load`): its
+    prediction routes answer 503 before reading a body, so their records stay open."""
+    try:
+        meta = _read_meta(settings)
+    except ModelLoadError:
+        record = create_model("Record", __config__=ConfigDict(extra="allow"))
+        return record, "Prediction service", "No model is loaded: see [/ready](/ready)."
+    schema = meta.table_schema
+    description = (
+        f"{meta.project.description}\n\nPredicts `{schema.target}` ({schema.problem_type}) "
+        f"with the trained champion, {meta.champion}. Try it at [/](/)."
+    )
+    record = record_model(schema, meta.example, public=settings.public_schema)
+    return record, meta.project.name, description
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    meta = _read_meta(settings)
-    schema = meta.table_schema
-    record = record_model(schema, meta.example)
+    record, title, description = _described(settings)
+    if settings.api_key is None:
+        log.warning(
+            "APP_API_KEY is not set: every route, /predict and /metadata included, answers "
+            "anyone who can reach this port"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,12 +164,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.predictor = None
 
     app = FastAPI(
-        title=meta.project.name,
-        description=f"{meta.project.description}\n\nPredicts `{schema.target}` "
-        f"({schema.problem_type}) with the trained champion, {meta.champion}. "
-        "Try it at [/](/).",
+        title=title,
+        description=description,
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served by `add_docs`, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.predictor = None
@@ -136,6 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(build_router(record, settings))
+    add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_security_headers(app)
     app.openapi = _openapi(app, [record, batch_model(record)])
     return app

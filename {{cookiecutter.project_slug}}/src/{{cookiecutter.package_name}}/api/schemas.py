@@ -2,8 +2,9 @@
 
 Field names are `f0, f1, ...` internally; each field's alias is the raw column name, so a
 request uses the table's own names, whatever characters they hold. The levels and ranges seen
-in training are documented in each field's description, not enforced: an unseen level or an
-out-of-range number is scored and flagged in the answer's `warnings`.
+in training are not enforced: an unseen level or an out-of-range number is scored and flagged
+in the answer's `warnings`. They are training values, so the public OpenAPI document shows
+them only when APP_PUBLIC_SCHEMA says the API is public (/metadata shows them behind the key).
 
 A field takes what training's cleaning (`data.cleaning`) reads from the table, so a record can
 be sent as it appears there: a number column takes numbers, true/false and numeric text such
@@ -176,10 +177,11 @@ def _level_types(spec: ColumnSpec) -> tuple[bool, bool]:
     return numbers, booleans
 
 
-def _describe(spec: ColumnSpec) -> str:
+def _describe(spec: ColumnSpec, public: bool) -> str:
+    """What the field takes; with `public`, also the range or levels seen in training."""
     if spec.kind == "numeric":
         seen = ""
-        if spec.min is not None and spec.max is not None:
+        if public and spec.min is not None and spec.max is not None:
             seen = f" Seen in training from {spec.min:g} to {spec.max:g}."
         return (
             f"Number.{seen} Also as exported tables write it: true/false (1/0), or text holding "
@@ -196,9 +198,10 @@ def _describe(spec: ColumnSpec) -> str:
     numbers, booleans = _level_types(spec)
     also = " or ".join([*(["numbers"] if numbers else []), *(["true/false"] if booleans else [])])
     read = f" {also.capitalize()} are read as their text, as in training." if also else ""
+    seen = f"; levels seen in training: {shown}" if public else " (its levels: GET /metadata)"
     return (
-        f"Category; levels seen in training: {shown}. Other values are scored as an unknown "
-        f"level and flagged in `warnings`.{read} null if missing."
+        f"Category{seen}. Other values are scored as an unknown level and flagged in "
+        f"`warnings`.{read} null if missing."
     )
 
 
@@ -220,15 +223,19 @@ def _field_type(spec: ColumnSpec) -> Any:
     return Annotated[Any, PlainValidator(_level(numbers, booleans)), WithJsonSchema(schema)]
 
 
-def record_model(schema: Schema, example: dict[str, Any] | None = None) -> type[BaseModel]:
+def record_model(
+    schema: Schema, example: dict[str, Any] | None = None, public: bool = False
+) -> type[BaseModel]:
     """One record: every feature column is required (null allowed); unknown keys are refused.
 
-    Columns the pipeline drops (IDs, constants) are accepted and ignored.
+    Columns the pipeline drops (IDs, constants) are accepted and ignored. `example` is the
+    documents' example body (typical values, see `data.typical`); `public` adds the ranges and
+    levels seen in training to the field descriptions. Neither changes what is accepted.
     """
     fields: dict[str, Any] = {}
     for i, (name, spec) in enumerate(schema.columns.items()):
-        info: dict[str, Any] = {"alias": name, "description": _describe(spec)}
-        if spec.kind == "categorical" and spec.categories:
+        info: dict[str, Any] = {"alias": name, "description": _describe(spec, public)}
+        if public and spec.kind == "categorical" and spec.categories:
             info["examples"] = spec.categories[:5]
         fields[f"f{i}"] = (_field_type(spec), Field(**info))
     for j, (name, reason) in enumerate(schema.dropped.items()):

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     csv_escape_formulas: bool = True
     # Origins allowed to call the API from a browser, comma-separated ("*" for any).
     cors_origins: Annotated[list[str], NoDecode] = []
+    # The OpenAPI document (/docs) shows no training values unless this says the API is public:
+    # with it, each column's training range and levels too. /metadata shows them behind the key.
+    public_schema: bool = False
     # Adds /bench/* constant-answer endpoints for `make bench-serve`; keep it off otherwise.
     benchmark: bool = False
 

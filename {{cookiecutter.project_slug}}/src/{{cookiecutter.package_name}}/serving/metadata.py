@@ -11,13 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..data.schema import Label, Problem, Schema
 from ..files import write_json
 from .artifacts import MANIFEST_FILE, SERVING_DIR, ModelLoadError
 
 Record = TypeVar("Record", bound="_Record")
+
+
+def _problem(error: Any) -> str:
+    """One validation error as `key.path: message` (no key: the whole file)."""
+    where = ".".join(map(str, error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 class _Record(BaseModel):
@@ -35,10 +42,10 @@ class _Record(BaseModel):
             return cls.model_validate_json(path.read_bytes())
         except FileNotFoundError as exc:
             raise ModelLoadError(f"{path}: missing (run `dvc repro`)") from exc
+        except OSError as exc:  # a folder, no permission, a failing disk
+            raise ModelLoadError(f"{path}: cannot be read: {exc.strerror or exc}") from None
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()[:5]
-            )
+            problems = "; ".join(_problem(error) for error in exc.errors()[:5])
             raise ModelLoadError(f"{path}: not a valid {cls.__name__}: {problems}") from None
 
 
@@ -89,7 +96,8 @@ class ModelMeta(_Record):
     git_commit: str | None = None
     # "schema" would shadow a BaseModel attribute: the field is table_schema in Python.
     table_schema: Schema = Field(alias="schema")
-    example: dict[str, Any] | None = None  # a record as the API takes it, for the docs
+    # A record as the API takes it, for the docs: typical values, not a row (data.typical).
+    example: dict[str, Any] | None = None
     mlflow: TrackingInfo = TrackingInfo()
     sha256: str | None = None  # of model.joblib, set when it is saved
 
@@ -126,6 +134,18 @@ class ServingManifest(_Record):
     opsets: dict[str, int] | None = None
     versions: dict[str, str] | None = None
     parity: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> ServingManifest:
+        """A graph needs its file (a name in the serving folder), checksum, inputs, output."""
+        if self.format == "onnx":
+            needed = ("file", "sha256", "inputs", "output")
+            missing = [key for key in needed if not getattr(self, key)]
+            if missing:
+                raise ValueError(f"format onnx needs {', '.join(missing)}")
+            if Path(self.file).name != self.file or self.file in (".", ".."):
+                raise ValueError(f"file {self.file!r} must be a file name in the serving folder")
+        return self
 
 
 def read_manifest(folder: Path) -> ServingManifest | None:

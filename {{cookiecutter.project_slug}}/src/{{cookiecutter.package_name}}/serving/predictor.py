@@ -43,6 +43,18 @@ log = logging.getLogger(__name__)
 Runtime = Literal["auto", "onnx", "sklearn"]
 
 
+def _unpickled(path: Path) -> Any:
+    """The fitted pipeline in `path`; ModelLoadError when it cannot be loaded here."""
+    try:
+        import joblib
+
+        return joblib.load(path)
+    except ImportError as exc:
+        raise ModelLoadError(f"{path}: needs {exc.name or exc} (install `.[sklearn]`)") from None
+    except Exception as exc:  # a pickle from other library versions, or no pickle at all
+        raise ModelLoadError(f"{path}: not a loadable pipeline: {exc!r}"[:500]) from None
+
+
 @dataclass
 class Predictor:
     pipeline: Any  # the fitted scikit-learn Pipeline; None when only the ONNX graph is loaded
@@ -106,11 +118,8 @@ class Predictor:
             if runtime == "onnx":
                 raise ModelLoadError(f"{folder}: no ONNX model: {reason}")
             log.warning("serving the scikit-learn pipeline, not ONNX: %s", reason)
-        import joblib
-
         verify(folder / MODEL_FILE, meta.sha256, META_FILE)
-        pipeline = joblib.load(folder / MODEL_FILE)
-        return cls(pipeline, meta, manifest)
+        return cls(_unpickled(folder / MODEL_FILE), meta, manifest)
 
     @cached_property
     def inputs(self) -> ModelInput:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import text_codes
+from .artifacts import ModelLoadError
 from .inputs import pipeline_frame
 
 if TYPE_CHECKING:
@@ -34,10 +35,15 @@ def onnx_scorer(path: Path, manifest: ServingManifest, threads: int = 1) -> Scor
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ONNX Runtime's own errors (InvalidProtobuf, Fail, ...)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"{path}: not a graph ONNX Runtime can load: {reason}") from None
     numeric, categorical = manifest.inputs.numeric, manifest.inputs.categorical
     codes = manifest.text_codes
     output = [manifest.output]
+    _check_names(path, session, feeds(manifest), manifest.output)
 
     def block(values: list[Any], dtype: Any) -> np.ndarray:
         # One (features, rows) array, transposed: np.stack costs several times more.
@@ -60,6 +66,28 @@ def onnx_scorer(path: Path, manifest: ServingManifest, threads: int = 1) -> Scor
         return session.run(output, feeds)[0].astype(np.float64)
 
     return score
+
+
+def feeds(manifest: ServingManifest) -> set[str]:
+    """The graph inputs `onnx_scorer` feeds, as the manifest describes them."""
+    codes, inputs = manifest.text_codes, manifest.inputs
+    if codes is not None and codes.joined:
+        return {codes.joined}
+    names = {"numeric"} if inputs.numeric else set()
+    if codes is not None:
+        return names | {codes.input}
+    return names | ({"categorical"} if inputs.categorical else set())
+
+
+def _check_names(path: Path, session: Any, fed: set[str], output: str) -> None:
+    """Refuse a graph whose inputs or outputs are not the ones its manifest describes."""
+    inputs = {node.name for node in session.get_inputs()}
+    outputs = {node.name for node in session.get_outputs()}
+    if fed != inputs or output not in outputs:
+        raise ModelLoadError(
+            f"{path}: the graph reads {sorted(inputs)} and writes {sorted(outputs)}, "
+            f"but its manifest feeds {sorted(fed)} and reads {output!r}; run `dvc repro export`"
+        )
 
 
 def sklearn_scorer(pipeline: Any, classification: bool) -> Scorer:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import DataParams, ProjectParams, SplitParams, TrainParams
-from ..data.schema import MISSING_TEXT, Schema
+from ..data.schema import Schema
+from ..data.typical import typical_record
 from ..errors import StageError
 from ..evaluation.metrics import primary_metric
 from ..files import atomic_write
@@ -66,22 +67,6 @@ def wants_log_target(y: np.ndarray, setting: str) -> bool:
     if setting != "auto":
         return setting == "log"
     return bool(y.min() > 0 and pd.Series(y).skew() > 0.75)
-
-
-def example_record(frame: pd.DataFrame, schema: Schema) -> dict[str, Any]:
-    """A real training row as an API request body (None for missing values)."""
-    row = frame.iloc[0]
-    example: dict[str, Any] = {}
-    for name, spec in schema.columns.items():
-        value = row[name]
-        if pd.isna(value) or value == MISSING_TEXT:
-            example[name] = None
-        elif spec.kind == "numeric":
-            number = float(value)
-            example[name] = int(number) if number.is_integer() else number
-        else:
-            example[name] = value.isoformat() if spec.kind == "datetime" else str(value)
-    return example
 
 
 def compare(setup: Setup, progress: TrainingProgress) -> list[Candidate]:
@@ -193,7 +178,7 @@ def train(
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         git_commit=git_commit(),
         table_schema=schema,
-        example=example_record(frame, schema),
+        example=typical_record(frame, schema),
     )
     return Predictor(pipeline=pipeline, meta=meta), candidates
 

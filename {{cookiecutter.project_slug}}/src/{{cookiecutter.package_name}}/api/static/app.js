@@ -1,5 +1,6 @@
-// The page's form is built from the model's own schema (GET metadata), pre-filled with a
-// real training row, and posts to the same endpoints any client uses. No build step.
+// The page's form is built from the model's own schema (GET metadata, with the API key when
+// one is set), pre-filled with its example of typical values, and posts to the same endpoints
+// any client uses. No build step; no inline script (the Content-Security-Policy allows none).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
