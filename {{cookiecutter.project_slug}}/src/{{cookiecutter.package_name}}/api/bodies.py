@@ -2,7 +2,9 @@
 
 The prediction routes read their body themselves instead of declaring a body parameter:
 pydantic validates the raw bytes straight into the request model (no intermediate Python
-objects from `json.loads`), and an oversized body is refused before it is read whole. The
+objects from `json.loads`), and an oversized body is refused before it is read whole. A
+batch body is parsed first instead, to count and bound it (`batches.py`); bad input gets the
+bounded 422 of `problems.py`. The
 OpenAPI description of those bodies is added by `openapi_body`, and `OwnBodyRoute` calls
 such a handler without FastAPI's per-request parameter machinery, which it does not use.
 """
@@ -11,10 +13,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+
+from .problems import MAX_PROBLEMS, Problems, model_keys
 
 
 def media_type(request: Request) -> str:
@@ -31,27 +36,50 @@ async def read_body(request: Request, limit: int) -> bytes:
     if announced is not None and announced.isdigit() and int(announced) > limit:
         raise HTTPException(413, f"body: {announced} bytes, the limit is {limit}")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"body: over {limit} bytes, the limit")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"body: over {limit} bytes, the limit")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by the server's body timeout (protocol.py)
+        raise HTTPException(408, "body: the client stopped sending it") from None
     return b"".join(chunks)
 
 
-async def read_json(request: Request, limit: int, model: type[BaseModel]) -> BaseModel:
-    """The body validated as `model`: 415 if it is not JSON, 422 naming every bad field."""
+async def read_json_body(request: Request, limit: int) -> bytes:
+    """The body of a JSON request, unparsed; 415 if it is not JSON."""
     media = media_type(request)
     if not is_json(media):
         raise HTTPException(415, f"Content-Type: expected application/json, got {media!r}")
-    body = await read_body(request, limit)
+    return await read_body(request, limit)
+
+
+async def read_json(request: Request, limit: int, model: type[BaseModel]) -> BaseModel:
+    """The body validated as `model`: 415 if it is not JSON, 422 naming the bad fields (the
+    first MAX_PROBLEMS, and their count: `problems.py`)."""
+    body = await read_json_body(request, limit)
+    keys = model_keys(model)
+    if body.count(b":") > len(keys) + MAX_PROBLEMS:  # perhaps an object with very many keys
+        _check_keys(body, keys)
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False, include_context=False)
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in errors]
-        ) from None
+        found = Problems()
+        found.add_pydantic(exc)
+    raise found.error()
+
+
+def _check_keys(body: bytes, keys: frozenset[str]) -> None:
+    """A JSON object with more keys than `keys` plus MAX_PROBLEMS is answered from its keys,
+    before pydantic sees it."""
+    try:
+        data = from_json(body)
+    except ValueError:
+        return  # not JSON: pydantic says where
+    found = Problems()
+    found.add_unknown_keys(data, keys, ("body",))
+    found.raise_if_any()
 
 
 def openapi_body(schema_name: str, media: str = "application/json") -> dict[str, Any]:

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from ..serving.predictor import Predictor
-from .bodies import media_type, openapi_body, read_body, read_json
+from .batches import BatchReader
+from .bodies import media_type, openapi_body, read_body, read_json, read_json_body
 from .deps import loaded_model
 from .responses import errors, finite, json_answer, not_scorable
 from .schemas import BatchPrediction, Prediction, batch_model
@@ -40,7 +41,7 @@ def add_record_routes(
     locked: tuple[int, ...],
 ) -> None:
     """/predict (one record) and /predict/batch (many), as JSON."""
-    batch = batch_model(record)
+    reader = BatchReader(record, batch_model(record), settings.max_batch_records)
 
     @scoring.post(
         "/predict",
@@ -70,16 +71,18 @@ def add_record_routes(
     async def predict_batch(request: Request) -> Response:
         """Predict many records at once: {"records": [...]}, answered in the same order."""
         model = loaded_model(request)
-        body = await read_json(request, settings.max_batch_body_bytes, batch)
-        limit = settings.max_batch_records
-        if len(body.records) > limit:
-            raise HTTPException(413, f"records: {len(body.records)} records, the limit is {limit}")
-        rows = [tuple(item.__dict__.values()) for item in body.records]
-        answers = model.predict_rows(rows) if rows else []
-        for i, answer in enumerate(answers):
-            if not finite(answer):
-                raise not_scorable(f"records.{i}", answer)
-        return json_answer({"predictions": answers, "model_version": model.version}, model.version)
+        body = await read_json_body(request, settings.max_batch_body_bytes)
+        return await request.app.state.workers.run(_batch_answer, model, reader, body)
+
+
+def _batch_answer(model: Predictor, reader: BatchReader, body: bytes) -> Response:
+    """A batch body's answer: read, validated, scored and written (in a worker thread)."""
+    rows = reader.rows(body)
+    answers = model.predict_rows(rows) if rows else []
+    for i, answer in enumerate(answers):
+        if not finite(answer):
+            raise not_scorable(f"records.{i}", answer)
+    return json_answer({"predictions": answers, "model_version": model.version}, model.version)
 
 
 def add_csv_route(
