@@ -206,6 +206,19 @@ def serve(
 ) -> Iterator[str]:
     """Serve as `make serve` does (`python -m <package>.api.server`: uvicorn with the service's
     limits) on 127.0.0.1; yield its base URL once /health is 200."""
+    with serving(project_dir, package, env, port, timeout) as (url, _server):
+        yield url
+
+
+@contextmanager
+def serving(
+    project_dir: Path,
+    package: str,
+    env: Mapping[str, str],
+    port: int | None = None,
+    timeout: float = 60,
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`serve`, yielding the base URL and the server process (to watch its memory, say)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", f"{package}.api.server"]
@@ -216,7 +229,7 @@ def serve(
         )
         try:
             wait_for_health(url, server, log, timeout)
-            yield url
+            yield url, server
         finally:
             server.terminate()
             try:

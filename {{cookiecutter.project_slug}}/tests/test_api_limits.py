@@ -167,3 +167,12 @@ def test_keep_alive_requests_are_served_one_after_another(server):
             time.sleep(0.6)
     finally:
         connection.close()
+
+
+def test_the_launcher_names_a_bad_setting_in_one_line():
+    env = os.environ | {"APP_MAX_HEADERS": "many"}
+    command = [sys.executable, "-m", f"{PACKAGE}.api.server"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: APP_MAX_HEADERS: Input should be a valid integer")

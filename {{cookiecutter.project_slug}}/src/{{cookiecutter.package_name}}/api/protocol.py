@@ -82,7 +82,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         was_in_head = self.in_head
         super().data_received(data)
-        if was_in_head and self.in_head and self.refusal is None:
+        if was_in_head and self.in_head and not self.transport.is_closing():
             self.head_bytes += len(data)
             if self.head_bytes > self.limits.max_header_bytes:
                 self.refuse(431, "request header fields too large")

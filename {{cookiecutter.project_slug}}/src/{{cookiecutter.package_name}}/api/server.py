@@ -22,9 +22,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
 from uvicorn.main import main as uvicorn_command
 
-from .settings import ServerLimits
+from .settings import ServerLimits, Settings
 
 APP = f"{__package__}:app"
 PROTOCOL = f"{__package__}.protocol:LimitedHttpToolsProtocol"
@@ -42,8 +43,22 @@ def defaults() -> dict[str, Any]:
     }
 
 
+def settings_error() -> str | None:
+    """What is wrong with the APP_* variables, in one line; None if nothing."""
+    for settings in (Settings, ServerLimits):
+        try:
+            settings()
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            return f"APP_{str(error['loc'][0]).upper()}: {error['msg']}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run uvicorn's command line on `argv` (default: this process's arguments)."""
+    problem = settings_error()
+    if problem:
+        sys.exit(f"error: {problem}")
     args = list(sys.argv[1:] if argv is None else argv)
     uvicorn_command.main(args=args, prog_name=f"python -m {__name__}", default_map=defaults())
 
