@@ -21,6 +21,9 @@ from starlette.responses import Response
 
 from .problems import MAX_PROBLEMS, Problems, model_keys
 
+# A model's keys plus MAX_PROBLEMS: the most keys an object is validated with (problems.py).
+_MOST_KEYS: dict[type[BaseModel], int] = {}
+
 
 def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -47,21 +50,23 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_json_body(request: Request, limit: int) -> bytes:
-    """The body of a JSON request, unparsed; 415 if it is not JSON."""
+def require_json(request: Request) -> None:
+    """415 unless the request says its body is JSON."""
     media = media_type(request)
     if not is_json(media):
         raise HTTPException(415, f"Content-Type: expected application/json, got {media!r}")
-    return await read_body(request, limit)
 
 
 async def read_json(request: Request, limit: int, model: type[BaseModel]) -> BaseModel:
     """The body validated as `model`: 415 if it is not JSON, 422 naming the bad fields (the
     first MAX_PROBLEMS, and their count: `problems.py`)."""
-    body = await read_json_body(request, limit)
-    keys = model_keys(model)
-    if body.count(b":") > len(keys) + MAX_PROBLEMS:  # perhaps an object with very many keys
-        _check_keys(body, keys)
+    require_json(request)
+    body = await read_body(request, limit)
+    most = _MOST_KEYS.get(model)
+    if most is None:
+        most = _MOST_KEYS[model] = len(model_keys(model)) + MAX_PROBLEMS
+    if body.count(b":") > most:  # perhaps an object with very many keys (a colon per key)
+        _check_keys(body, model_keys(model))
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:

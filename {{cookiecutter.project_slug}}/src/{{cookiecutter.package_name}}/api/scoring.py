@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..serving.predictor import Predictor
 from .batches import BatchReader
-from .bodies import media_type, openapi_body, read_body, read_json, read_json_body
+from .bodies import media_type, openapi_body, read_body, read_json, require_json
 from .deps import loaded_model
 from .responses import errors, finite, json_answer, not_scorable
 from .schemas import BatchPrediction, Prediction, batch_model
@@ -71,7 +71,8 @@ def add_record_routes(
     async def predict_batch(request: Request) -> Response:
         """Predict many records at once: {"records": [...]}, answered in the same order."""
         model = loaded_model(request)
-        body = await read_json_body(request, settings.max_batch_body_bytes)
+        require_json(request)
+        body = await read_body(request, settings.max_batch_body_bytes)
         return await request.app.state.workers.run(_batch_answer, model, reader, body)
 
 
