@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import json
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,34 +44,47 @@ class Server:
         latencies meanwhile."""
         Path(f"/proc/{self.pid}/clear_refs").write_text("5", encoding="ascii")  # reset the peak
         before, _ = self.memory()
-        with Health(self.url) as health:
+        with Health(self.port) as health:
             result = send()
         _, peak = self.memory()
         assert httpx.get(f"{self.url}/health", timeout=5).status_code == 200
         return result, peak - before, health.latencies
 
 
-class Health(threading.Thread):
-    """Asks /health every 20 ms, on a new connection each time; keeps the latencies."""
+# Asks /health every 20 ms, each time on a new connection, until its stdin closes; prints the
+# latencies. A process of its own: the attack's client does not delay it.
+PROBE = """
+import http.client, json, sys, threading, time
+port, done, latencies = int(sys.argv[1]), threading.Event(), []
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+while not done.is_set():
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/health")
+    assert connection.getresponse().read() == b'{"status":"ok"}'
+    connection.close()
+    latencies.append(time.perf_counter() - started)
+    done.wait(0.02)
+print(json.dumps(latencies))
+"""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.latencies, self.done = url, [], threading.Event()
 
-    def run(self) -> None:
-        while not self.done.is_set():
-            started = time.perf_counter()
-            httpx.get(f"{self.url}/health", timeout=30).raise_for_status()
-            self.latencies.append(time.perf_counter() - started)
-            self.done.wait(0.02)
+class Health:
+    """/health's latencies while the `with` block runs (from a probe process)."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.latencies = port, []
 
     def __enter__(self) -> Health:
-        self.start()
+        command = [sys.executable, "-c", PROBE, str(self.port)]
+        self.probe = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        time.sleep(0.2)  # its first answers: the server's quiet latency
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        self.join()
+        out, _ = self.probe.communicate(b"", timeout=120)
+        assert self.probe.returncode == 0
+        self.latencies = sorted(json.loads(out))
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +96,14 @@ def server(trained_telco: Path) -> Iterator[Server]:
     meta = json.loads((trained_telco / "models" / "model.json").read_text(encoding="utf-8"))
     with baking.serving(trained_telco, package, env) as (url, process):
         yield Server(url, process.pid, record, len(meta["schema"]["columns"]))
+
+
+def assert_responsive(latencies: list[float]) -> None:
+    """/health answered within milliseconds, bar the odd pause of a busy machine (before
+    these fixes: stalls of 1 to 60 s). The bounds leave room for other jobs on 2 cores."""
+    assert latencies, "no /health answer during the attack"
+    assert latencies[int(len(latencies) * 0.9)] < 0.1, latencies[-5:]
+    assert latencies[-1] < 1.5, latencies[-5:]
 
 
 def post(server: Server, path: str, body: bytes) -> httpx.Response:
@@ -100,7 +122,7 @@ def test_ten_thousand_empty_records_get_a_small_422_with_a_count(server):
     assert answer.json()["count"] == 10_000 * server.columns
     assert len(answer.json()["detail"]) == 20 and len(answer.content) < 10_000
     assert grown < 100 * MB
-    assert max(latencies) < 0.5
+    assert_responsive(latencies)
 
 
 def test_a_hundred_thousand_empty_records_are_refused_before_they_are_parsed(server):
@@ -119,7 +141,7 @@ def test_a_full_body_of_valid_records_is_refused_before_it_is_validated(server):
     answer, grown, latencies = server.attack(lambda: post(server, "/predict/batch", body))
     assert answer.status_code == 413
     assert time.perf_counter() - started < 3 and grown < 150 * MB
-    assert max(latencies) < 0.5
+    assert_responsive(latencies)
 
 
 @pytest.mark.parametrize("with_fields", [True, False])
@@ -129,7 +151,7 @@ def test_a_hundred_thousand_unknown_keys_get_a_small_422(server, with_fields):
     answer, grown, latencies = server.attack(lambda: post(server, "/predict", body.encode()))
     assert answer.status_code == 422 and answer.json()["count"] == 100_000
     assert len(answer.content) < 10_000 and grown < 100 * MB
-    assert max(latencies) < 0.5
+    assert_responsive(latencies)
 
 
 def exchange(server: Server, data: bytes, wait: float = 10) -> str:
@@ -220,6 +242,5 @@ def test_health_answers_in_milliseconds_during_200_concurrent_big_batches(server
 
     statuses, grown, latencies = server.attack(lambda: asyncio.run(batches()))
     assert statuses == [200] * 200
-    latencies.sort()
-    assert latencies[len(latencies) // 2] < 0.05 and latencies[-1] < 0.25, latencies[-5:]
+    assert_responsive(latencies)
     assert grown < 300 * MB

@@ -66,7 +66,11 @@ async def read_json(request: Request, limit: int, model: type[BaseModel]) -> Bas
     if most is None:
         most = _MOST_KEYS[model] = len(model_keys(model)) + MAX_PROBLEMS
     if body.count(b":") > most:  # perhaps an object with very many keys (a colon per key)
-        _check_keys(body, model_keys(model))
+        return await request.app.state.workers.run(_keys_then_validate, body, model)
+    return validate_json(body, model)
+
+
+def validate_json(body: bytes, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
@@ -75,16 +79,17 @@ async def read_json(request: Request, limit: int, model: type[BaseModel]) -> Bas
     raise found.error()
 
 
-def _check_keys(body: bytes, keys: frozenset[str]) -> None:
-    """A JSON object with more keys than `keys` plus MAX_PROBLEMS is answered from its keys,
-    before pydantic sees it."""
+def _keys_then_validate(body: bytes, model: type[BaseModel]) -> BaseModel:
+    """A JSON object with more keys than `model` takes plus MAX_PROBLEMS is answered from its
+    keys before pydantic sees it; any other body is validated (in a worker thread)."""
     try:
         data = from_json(body)
     except ValueError:
-        return  # not JSON: pydantic says where
+        data = None  # not JSON: pydantic says where
     found = Problems()
-    found.add_unknown_keys(data, keys, ("body",))
+    found.add_unknown_keys(data, model_keys(model), ("body",))
     found.raise_if_any()
+    return validate_json(body, model)
 
 
 def openapi_body(schema_name: str, media: str = "application/json") -> dict[str, Any]:

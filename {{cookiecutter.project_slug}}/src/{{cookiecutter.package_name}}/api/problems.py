@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 MAX_PROBLEMS = 20
 MAX_TEXT = 200  # characters of a location part, message or type shown
 Loc = Sequence[str | int]
+EXTRA = "Extra inputs are not permitted"  # pydantic's words for an unknown key
 
 
 def problem(loc: Loc, msg: str, kind: str) -> dict[str, Any]:
@@ -79,9 +80,10 @@ class Problems:
         plus MAX_PROBLEMS (so with more unknown keys than are shown); else False."""
         if not isinstance(data, dict) or len(data) <= len(allowed) + MAX_PROBLEMS:
             return False
-        for key in data:
-            if key not in allowed:
-                self.add((*loc, key), "Extra inputs are not permitted", "extra_forbidden")
+        unknown = [key for key in data if key not in allowed]
+        for key in unknown[: MAX_PROBLEMS - len(self.shown)]:
+            self.shown.append(problem((*loc, key), EXTRA, "extra_forbidden"))
+        self.count += len(unknown)
         return True
 
     def error(self) -> InputProblems:

@@ -40,11 +40,13 @@ class HeadTooLarge(Exception):
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limits = server_limits()
+        limits = server_limits()
+        self.max_head, self.max_headers = limits.max_header_bytes, limits.max_headers
+        self.max_url = limits.max_url_bytes
+        self.header_timeout, self.body_timeout = limits.header_timeout, limits.body_timeout
         self.in_head = True  # waiting for a request line and headers
         self.head_bytes = 0  # their bytes received so far, in reads that ended in the head
-        self.head_size = 0  # the size of the request line and headers parsed so far
-        self.header_count = 0
+        self.head_size = 0  # the size of the headers parsed so far
         self.deadline: float | None = None  # when the part being waited for is late
         self.refusal: tuple[int, str] | None = None
         self.watch: Any = None  # the connection's one timer
@@ -52,8 +54,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # The connection: one timer, checking the deadline of the part being received.
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.deadline = self.loop.time() + self.limits.header_timeout
-        self.watch = self.loop.call_later(self.limits.header_timeout, self.check_deadline)
+        self.deadline = self.loop.time() + self.header_timeout
+        self.watch = self.loop.call_later(self.header_timeout, self.check_deadline)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.watch is not None:
@@ -72,7 +74,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             else:
                 self.transport.close()
             return
-        wait = self.limits.header_timeout if self.deadline is None else self.deadline - now
+        wait = self.header_timeout if self.deadline is None else self.deadline - now
         self.watch = self.loop.call_later(wait, self.check_deadline)
 
     # Bytes in. The parser reports a header once it is whole, so a read that starts and ends
@@ -84,35 +86,33 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().data_received(data)
         if was_in_head and self.in_head and not self.transport.is_closing():
             self.head_bytes += len(data)
-            if self.head_bytes > self.limits.max_header_bytes:
+            if self.head_bytes > self.max_head:
                 self.refuse(431, "request header fields too large")
 
     # Parser callbacks.
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.in_head = True
-        self.head_bytes = self.head_size = self.header_count = 0
+        self.head_bytes = self.head_size = 0
         if self.deadline is None:  # a later request on this connection: from its first byte
-            self.deadline = self.loop.time() + self.limits.header_timeout
+            self.deadline = self.loop.time() + self.header_timeout
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
-        self.head_size += len(url)
-        if len(self.url) > self.limits.max_url_bytes:
+        if len(self.url) > self.max_url:
             self.stop(414, "request target too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         super().on_header(name, value)
-        self.header_count += 1
         self.head_size += len(name) + len(value) + 4  # name: value CRLF
-        if self.header_count > self.limits.max_headers:
+        if len(self.headers) > self.max_headers:
             self.stop(431, "too many header fields")
-        if self.head_size > self.limits.max_header_bytes:
+        if self.head_size + len(self.url) > self.max_head:
             self.stop(431, "request header fields too large")
 
     def on_headers_complete(self) -> None:
         self.in_head = False
-        self.deadline = self.loop.time() + self.limits.body_timeout
+        self.deadline = self.loop.time() + self.body_timeout
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:

@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     # auto: the ONNX graph written by `dvc repro export`, else the scikit-learn pipeline.
     runtime: Literal["auto", "onnx", "sklearn"] = "auto"
     # Threads that validate and score /predict/batch bodies, off the event loop (workers.py).
-    scoring_threads: int = Field(2, ge=1)
+    scoring_threads: int = Field(1, ge=1)
     # When set, /predict*, /metadata need the header X-API-Key with this value.
     api_key: SecretStr | None = None
     max_body_bytes: int = Field(1 << 20, ge=1, description="/predict request body limit")

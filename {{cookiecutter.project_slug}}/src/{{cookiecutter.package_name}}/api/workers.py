@@ -2,11 +2,14 @@
 
 One uvicorn worker answers every request on one event loop: a handler that validates and
 scores a thousand records holds it for tens of milliseconds, and two hundred such requests
-held /health for seconds. Such work (a batch body's parsing, validation, scoring and answer)
-runs here instead, in `threads` threads (APP_SCORING_THREADS); requests beyond that wait
-their turn without blocking the loop. The loop keeps the GIL for short turns only, so /health
-answers within milliseconds under that load. Single-record /predict stays on the loop: its
-work is shorter than a hand-off to a thread (`batching.py` shares model calls instead).
+held /health for up to 10 s. Such work (a batch body's parsing, validation, scoring and
+answer) runs here instead, in `threads` threads (APP_SCORING_THREADS); requests beyond that
+wait their turn without blocking the loop, which needs the GIL only for short turns. One
+thread by default: each more thread competes with the loop for the GIL (200 concurrent
+1,000-row batches, /health's 99th percentile: 40-60 ms with one, 180-220 ms with two), for
+little more throughput in a process that serves on one core. /predict for a single record
+stays on the loop: its work is shorter than a hand-off to a thread (`batching.py` shares
+model calls instead), unless its body holds very many keys (`bodies.py`).
 """
 
 import asyncio
