@@ -174,7 +174,7 @@ def next_steps(ctx: dict) -> str:
             f"  make install               # without make: {without_make}",
             "  source .venv/bin/activate",
             "  dvc repro                  # the pipeline, from ingest to register",
-            f"  make serve                 # or: uvicorn {package}.api:app",
+            f"  make serve                 # or: python -m {package}.api.server",
             "  # then open http://127.0.0.1:8000/docs",
         ]
     )

@@ -204,10 +204,24 @@ def serve(
     port: int | None = None,
     timeout: float = 60,
 ) -> Iterator[str]:
-    """Run `uvicorn <package>.api:app` on 127.0.0.1; yield its base URL once /health is 200."""
+    """Serve as `make serve` does (`python -m <package>.api.server`: uvicorn with the service's
+    limits) on 127.0.0.1; yield its base URL once /health is 200."""
+    with serving(project_dir, package, env, port, timeout) as (url, _server):
+        yield url
+
+
+@contextmanager
+def serving(
+    project_dir: Path,
+    package: str,
+    env: Mapping[str, str],
+    port: int | None = None,
+    timeout: float = 60,
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`serve`, yielding the base URL and the server process (to watch its memory, say)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "uvicorn", f"{package}.api:app"]
+    command = [sys.executable, "-m", f"{package}.api.server"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     with tempfile.TemporaryFile(mode="w+") as log:
         server = subprocess.Popen(
@@ -215,7 +229,7 @@ def serve(
         )
         try:
             wait_for_health(url, server, log, timeout)
-            yield url
+            yield url, server
         finally:
             server.terminate()
             try:
@@ -230,7 +244,7 @@ def wait_for_health(url: str, server: subprocess.Popen, log: Any, timeout: float
     while time.monotonic() < deadline:
         if server.poll() is not None:
             log.seek(0)
-            raise CommandFailed(f"uvicorn exited {server.returncode} before serving:\n{log.read()}")
+            raise CommandFailed(f"server exited {server.returncode} before serving:\n{log.read()}")
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                 return

@@ -159,7 +159,7 @@ def test_a_bake_ends_with_the_next_steps(cli_bake):
     assert f"cd {project.name}\n" in done.stdout
     assert "make install" in done.stdout
     assert "dvc repro" in done.stdout
-    assert "uvicorn customer_churn_prediction.api:app" in done.stdout
+    assert "python -m customer_churn_prediction.api.server" in done.stdout
 
 
 def test_names_with_quotes_apostrophes_backslashes_and_unicode_bake(bake):

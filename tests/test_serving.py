@@ -181,7 +181,8 @@ def test_dockerfile_command_serves_the_model_outside_a_container(trained_telco):
     for name, args in instructions:
         if name == "ENV" and "=" in args:
             image_env |= dict(pair.split("=", 1) for pair in shlex.split(args))
-    assert command[0] == "uvicorn" and image_env.get("UVICORN_PORT") == "8000"
+    assert command[:3] == ["python", "-m", f"{baking.package_name(trained_telco)}.api.server"]
+    assert image_env.get("UVICORN_PORT") == "8000"
     port = baking.free_port()
     env = baking.project_env(trained_telco)
     env |= {k: v for k, v in image_env.items() if k.startswith(("UVICORN_", "APP_", "PYTHON"))}

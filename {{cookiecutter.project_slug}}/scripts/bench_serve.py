@@ -100,7 +100,7 @@ def get(url: str) -> int:
 def server(log_dir: Path, **env: str):
     """uvicorn on a free port (as `make serve` runs it); yields (base URL, cold start in s)."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", f"{PACKAGE}.api:app", "--port", str(port)]
+    command = [sys.executable, "-m", f"{PACKAGE}.api.server", "--port", str(port)]
     environment = os.environ | {"APP_BENCHMARK": "1"} | env
     log = open(log_dir / f"uvicorn-{port}.log", "w")  # noqa: SIM115 (closed below)
     started = time.perf_counter()

@@ -59,10 +59,16 @@ def test_lint_runs_ruff_and_deptry():
     assert tools == [["ruff", "check"], ["ruff", "format"], ["deptry", "."]]
 
 
-def test_serve_refuses_an_option_it_does_not_know():
-    done = run_cli("serve", "--workers", "2")
+def test_serve_runs_the_launcher_with_uvicorn_s_options():
+    assert cli.commands("serve", ["--workers", "2"]) == [
+        [sys.executable, "-m", f"{PACKAGE}.api.server", "--workers", "2"]
+    ]
+
+
+def test_lint_refuses_an_option_it_does_not_know():
+    done = run_cli("lint", "--fix")
     assert done.returncode == 2
-    assert "serve: unrecognized arguments: --workers 2" in done.stderr
+    assert "lint: unrecognized arguments: --fix" in done.stderr
 
 
 def test_nothing_in_the_package_imports_the_cli():

@@ -22,7 +22,7 @@ TASKS = {
     "lint": "ruff check, ruff format --check and deptry",
     "test": "run the test suite (pytest)",
     "repro": "run the DVC pipeline, only the stages whose inputs changed (dvc repro)",
-    "serve": "serve predictions with uvicorn (needs a trained model: repro)",
+    "serve": "serve predictions: uvicorn with the service's limits (needs a trained model)",
     "bench-serve": "load-test the service with wrk; writes reports/serving_benchmark.md",
     "bench-train": "our training vs FLAML AutoML on the same split; reports/train_benchmark.md",
     "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
@@ -30,7 +30,7 @@ TASKS = {
     **{stage: f"run the {stage} stage alone (its arguments: see dvc.yaml)" for stage in STAGES},
 }
 # Tasks whose arguments this module reads; the others pass theirs on.
-OWN_ARGUMENTS = ("lint", "serve")
+OWN_ARGUMENTS = ("lint",)
 TRACKING_URI = "sqlite:///mlflow.db"  # the default of tracking/runs.py, as `make mlflow-ui`
 
 
@@ -44,6 +44,8 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             return [[*python, "-m", "dvc", "repro", *args]]
         case "predict":
             return [[*python, "-m", f"{PACKAGE}.predict", *args]]
+        case "serve":
+            return [[*python, "-m", f"{PACKAGE}.api.server", *args]]
         case "bench-serve":
             return [[*python, _script("bench_serve.py"), *args]]
         case "bench-train":
@@ -74,10 +76,7 @@ def parser() -> argparse.ArgumentParser:
     tasks = top.add_subparsers(dest="task", required=True, metavar="<task>")
     for task, text in TASKS.items():
         # The others have no -h of their own: `--help` goes to the tool, which knows its options.
-        sub = tasks.add_parser(task, help=text, add_help=task in OWN_ARGUMENTS)
-        if task == "serve":
-            sub.add_argument("--host", default="127.0.0.1")
-            sub.add_argument("--port", type=int, default=8000)
+        tasks.add_parser(task, help=text, add_help=task in OWN_ARGUMENTS)
     return top
 
 
@@ -86,11 +85,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = top.parse_known_args(argv)
     if args.task in OWN_ARGUMENTS and extra:
         top.error(f"{args.task}: unrecognized arguments: {' '.join(extra)}")
-    if args.task == "serve":
-        import uvicorn
-
-        uvicorn.run(f"{PACKAGE}.api:app", host=args.host, port=args.port)
-        return 0
     for command in commands(args.task, extra):
         try:
             code = subprocess.call(command)

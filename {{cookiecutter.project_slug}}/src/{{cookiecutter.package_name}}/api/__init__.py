@@ -1,4 +1,5 @@
-"""The prediction service: `uvicorn {{ cookiecutter.package_name }}.api:app`.
+"""The prediction service: `python -m {{ cookiecutter.package_name }}.api.server` serves `app`
+with the server's limits (`server.py`); `uvicorn {{ cookiecutter.package_name }}.api:app`, without.
 
 `app` is built on first access, not at import, so importing the package reads no files.
 """

@@ -23,18 +23,17 @@ from itertools import islice
 from typing import Any
 
 from fastapi import HTTPException
-from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from ..data.schema import ColumnSpec
 from ..serving.predictor import Predictor
 from .csv_table import CsvLimits, CsvReader, CsvWriter
+from .problems import MAX_PROBLEMS, Problems
 from .responses import finite
 from .schemas import number_value
 
 CHUNK_ROWS = 256
-MAX_PROBLEMS = 20
 # pandas.read_csv's default missing-value markers (a test checks that pandas reads each so).
 MISSING_TEXT = frozenset(
     ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
@@ -42,14 +41,6 @@ MISSING_TEXT = frozenset(
 )  # fmt: skip
 BOOLEAN_TEXT = {"True": True, "TRUE": True, "true": True}
 BOOLEAN_TEXT |= {"False": False, "FALSE": False, "false": False}
-
-Problem = dict[str, Any]
-
-
-def bounded_problems(problems: list[Problem], count: int) -> JSONResponse:
-    """422 with the first MAX_PROBLEMS problems and how many there were in all. (Kept alone:
-    one shared helper for every route can take its place.)"""
-    return JSONResponse({"detail": problems[:MAX_PROBLEMS], "count": count}, status_code=422)
 
 
 class _Cells(dict[str, Any]):
@@ -89,14 +80,7 @@ class _Table:
         self.model = model
         specs = schema.columns.items()
         self.columns = [(where[name], name, _Cells(spec)) for name, spec in specs]
-        self.problems: list[Problem] = []
-        self.count = 0
-
-    def note(self, line: int, column: str | None, msg: str, kind: str) -> None:
-        """Keep a problem if fewer than MAX_PROBLEMS are kept (`count` counts them all)."""
-        if len(self.problems) < MAX_PROBLEMS:
-            loc = ["body", f"line {line}", *([column] if column is not None else [])]
-            self.problems.append({"loc": loc, "msg": msg, "type": kind})
+        self.problems = Problems()
 
     def validate(self, rows: TypeAdapter, chunk: Sequence[tuple[int, list[str]]]) -> list[Any]:
         """The chunk's rows as request records' values, in schema order (empty on a problem)."""
@@ -104,11 +88,10 @@ class _Table:
         try:
             valid = rows.validate_python(records)
         except ValidationError as exc:
-            self.count += exc.error_count()
-            room = MAX_PROBLEMS - len(self.problems)
-            for error in exc.errors(include_url=False, include_input=False)[:room] if room else []:
-                row, column = error["loc"][0], error["loc"][1]
-                self.note(chunk[row][0], str(column), error["msg"], error["type"])
+            # pydantic's (row, column) as the table's ("line N", column)
+            self.problems.add_pydantic(
+                exc, locate=lambda loc: ("body", f"line {chunk[int(loc[0])][0]}", str(loc[1]))
+            )
             return []
         return [tuple(record.__dict__.values()) for record in valid]
 
@@ -119,8 +102,7 @@ class _Table:
             if not finite(answer):
                 hints = "; ".join(answer["warnings"]) or "no value was flagged"
                 msg = f"the model's output is not a finite number for these values ({hints})"
-                self.count += 1
-                self.note(line, None, msg, "not_scorable")
+                self.problems.add(("body", f"line {line}"), msg, "not_scorable")
             probabilities = answer.get("probabilities") or {}
             out.append(
                 [*cells, str(answer["prediction"]), *map(str, probabilities.values()),
@@ -155,9 +137,9 @@ def score_table(
     limits: CsvLimits,
     escape: bool,
     stop: threading.Event,
-) -> str | JSONResponse:
-    """The scored table as CSV text, or a bounded 422 listing its rows' problems.
-    `rows` validates a list of request records."""
+) -> str:
+    """The scored table as CSV text; a bounded 422 (`InputProblems`) listing its rows'
+    problems. `rows` validates a list of request records."""
     reader = CsvReader(body, limits)
     table = _Table(model, reader.header)
     writer = CsvWriter(escape)
@@ -166,8 +148,7 @@ def score_table(
         if stop.is_set():
             raise HTTPException(503, "the request was cancelled (the server is stopping)")
         values = table.validate(rows, chunk)
-        if values and not table.count:  # once a row is refused, the rest is only validated
+        if values and not table.problems.count:  # once a row is refused, the rest is only validated
             writer.write(table.scored(chunk, values))
-    if table.count:
-        return bounded_problems(table.problems, table.count)
+    table.problems.raise_if_any()
     return writer.text()

@@ -9,11 +9,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -24,10 +23,12 @@ from ..serving.predictor import Predictor
 from .batching import MicroBatcher
 from .docs import add_docs
 from .headers import add_security_headers
+from .problems import validation_error
 from .routes import build_router
 from .schemas import batch_model, record_model
 from .settings import Settings
 from .status import STATIC
+from .workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +50,6 @@ def _read_meta(settings: Settings) -> ModelMeta:
     if not path.is_file():
         raise ModelLoadError(f"{path}: no trained model (run `dvc repro`)")
     return ModelMeta.read(path)
-
-
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 that names each bad field without echoing the input (which may hold NaN)."""
-    errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors()
-    ]
-    return JSONResponse(status_code=422, content={"detail": errors})
 
 
 def _load(app: FastAPI, settings: Settings, record: type[BaseModel]) -> None:
@@ -159,9 +151,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.workers = Workers(settings.scoring_threads)
         _load(app, settings, record)
         yield
         app.state.predictor = None
+        app.state.workers.close()
 
     app = FastAPI(
         title=title,
@@ -185,7 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key"],
             expose_headers=["X-Model-Version"],
         )
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(build_router(record, settings))
     add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

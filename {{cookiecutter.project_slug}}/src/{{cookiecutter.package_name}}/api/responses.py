@@ -5,12 +5,13 @@ from typing import Any
 
 from fastapi import HTTPException
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
 
 class Problem(BaseModel):
     detail: str | list[dict[str, Any]]
+    count: int | None = Field(None, description="422: all the problems found (20 are listed)")
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -18,7 +19,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "X-API-Key missing or wrong (only when APP_API_KEY is set)",
         413: "Body or batch over the configured limit",
         415: "Wrong Content-Type",
-        422: "Invalid input: each problem names its field",
+        422: "Invalid input: the first 20 problems, each naming its field, and their count",
         503: "The model is not loaded (see /ready)",
     }
     return {code: {"model": Problem, "description": text[code]} for code in codes}

@@ -250,6 +250,6 @@ def record_model(
 
 
 def batch_model(record: type[BaseModel]) -> type[BaseModel]:
-    return create_model(
-        "BatchRequest", __config__=ConfigDict(extra="forbid"), records=(list[record], ...)
-    )
+    """{"records": [...]}; validation stops at the first invalid record (see batches.py)."""
+    records = (list[record], Field(fail_fast=True))
+    return create_model("BatchRequest", __config__=ConfigDict(extra="forbid"), records=records)

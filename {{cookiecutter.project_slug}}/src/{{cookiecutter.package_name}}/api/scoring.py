@@ -1,17 +1,17 @@
 """The prediction routes: one record, a batch of records, a CSV table. They read and validate
 their own bodies (`bodies.py`) and are called without FastAPI's per-request machinery."""
 
-import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
-from .bodies import media_type, openapi_body, read_body, read_json
+from ..serving.predictor import Predictor
+from .batches import BatchReader
+from .bodies import media_type, openapi_body, read_body, read_json, require_json
 from .csv_scoring import score_table
 from .csv_table import CsvLimits
 from .deps import loaded_model
@@ -20,7 +20,6 @@ from .schemas import BatchPrediction, Prediction, batch_model
 from .settings import Settings
 
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
-CSV_THREADS = 1  # tables scored at once; others wait their turn (each is bounded: csv_table)
 
 
 def add_record_routes(
@@ -31,7 +30,7 @@ def add_record_routes(
     locked: tuple[int, ...],
 ) -> None:
     """/predict (one record) and /predict/batch (many), as JSON."""
-    batch = batch_model(record)
+    reader = BatchReader(record, batch_model(record), settings.max_batch_records)
 
     @scoring.post(
         "/predict",
@@ -61,16 +60,19 @@ def add_record_routes(
     async def predict_batch(request: Request) -> Response:
         """Predict many records at once: {"records": [...]}, answered in the same order."""
         model = loaded_model(request)
-        body = await read_json(request, settings.max_batch_body_bytes, batch)
-        limit = settings.max_batch_records
-        if len(body.records) > limit:
-            raise HTTPException(413, f"records: {len(body.records)} records, the limit is {limit}")
-        rows = [tuple(item.__dict__.values()) for item in body.records]
-        answers = model.predict_rows(rows) if rows else []
-        for i, answer in enumerate(answers):
-            if not finite(answer):
-                raise not_scorable(f"records.{i}", answer)
-        return json_answer({"predictions": answers, "model_version": model.version}, model.version)
+        require_json(request)
+        body = await read_body(request, settings.max_batch_body_bytes)
+        return await request.app.state.workers.run(_batch_answer, model, reader, body)
+
+
+def _batch_answer(model: Predictor, reader: BatchReader, body: bytes) -> Response:
+    """A batch body's answer: read, validated, scored and written (in a worker thread)."""
+    rows = reader.rows(body)
+    answers = model.predict_rows(rows) if rows else []
+    for i, answer in enumerate(answers):
+        if not finite(answer):
+            raise not_scorable(f"records.{i}", answer)
+    return json_answer({"predictions": answers, "model_version": model.version}, model.version)
 
 
 def add_csv_route(
@@ -81,9 +83,8 @@ def add_csv_route(
     locked: tuple[int, ...],
 ) -> None:
     """/predict/csv: a table in, the table with prediction and warnings columns out. The table
-    is read, validated and scored in a worker thread (`csv_scoring`)."""
+    is read, validated and scored in a worker thread (`csv_scoring`, `workers`)."""
     rows = TypeAdapter(list[record])
-    threads = ThreadPoolExecutor(CSV_THREADS, thread_name_prefix="csv")
 
     @scoring.post(
         "/predict/csv",
@@ -115,11 +116,9 @@ def add_csv_route(
         stop = threading.Event()  # set if this wait is cancelled: the thread stops early
         work = partial(score_table, body, model, rows, limits, escape, stop)
         try:
-            text = await asyncio.get_running_loop().run_in_executor(threads, work)
+            text = await request.app.state.workers.run(work)
         finally:
             stop.set()
-        if isinstance(text, JSONResponse):
-            return text
         headers = {
             "Content-Disposition": 'attachment; filename="predictions.csv"',
             "X-Model-Version": model.version,

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     registry_file: Path = Path("reports/registry.json")
     # auto: the ONNX graph written by `dvc repro export`, else the scikit-learn pipeline.
     runtime: Literal["auto", "onnx", "sklearn"] = "auto"
+    # Threads that validate and score /predict/batch bodies, off the event loop (workers.py).
+    scoring_threads: int = Field(1, ge=1)
     # When set, /predict*, /metadata need the header X-API-Key with this value.
     api_key: SecretStr | None = None
     max_body_bytes: int = Field(1 << 20, ge=1, description="/predict request body limit")
@@ -38,3 +40,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+
+class ServerLimits(BaseSettings):
+    """Limits on what a client sends before the app sees a request, enforced by the server
+    (`server.py`, `protocol.py`): the request head's size, and how long it may take to send."""
+
+    model_config = SettingsConfigDict(env_prefix="APP_", extra="ignore")
+
+    max_header_bytes: int = Field(16 << 10, ge=1024, description="request line + headers; 431")
+    max_headers: int = Field(100, ge=10, description="header fields; 431 beyond")
+    max_url_bytes: int = Field(8 << 10, ge=256, description="the request target; 414 beyond")
+    header_timeout: float = Field(10, gt=0, description="s for the request head to arrive; 408")
+    body_timeout: float = Field(60, gt=0, description="s for the body, from its head; 408")
