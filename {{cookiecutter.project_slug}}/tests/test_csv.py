@@ -2,7 +2,6 @@
 written safe for spreadsheets (`api.csv_table`, `api.csv_scoring`), on the fixtures' model."""
 
 import io
-import json
 import threading
 
 import numpy as np
@@ -11,8 +10,9 @@ import pytest
 from fastapi import HTTPException
 from pydantic import TypeAdapter
 
-from {{ cookiecutter.package_name }}.api.csv_scoring import MAX_PROBLEMS, MISSING_TEXT, score_table
+from {{ cookiecutter.package_name }}.api.csv_scoring import MISSING_TEXT, score_table
 from {{ cookiecutter.package_name }}.api.csv_table import CsvLimits, CsvReader, formula_safe
+from {{ cookiecutter.package_name }}.api.problems import MAX_PROBLEMS, InputProblems
 from {{ cookiecutter.package_name }}.api.schemas import record_model
 
 LIMITS = CsvLimits(max_columns=60, max_rows=100)
@@ -100,9 +100,9 @@ def score(frame, predictor, rows, escape=True):
         answer = score_table(body, predictor, rows, TABLE_LIMITS, escape, threading.Event())
     except HTTPException as exc:
         return exc.status_code, exc.detail
-    if isinstance(answer, str):
-        return 200, pd.read_csv(io.StringIO(answer), dtype=str, keep_default_na=False)
-    return answer.status_code, json.loads(answer.body)
+    except InputProblems as exc:
+        return 422, {"detail": list(exc.errors()), "count": exc.count}
+    return 200, pd.read_csv(io.StringIO(answer), dtype=str, keep_default_na=False)
 
 
 def numbers(answer: pd.DataFrame, predictor) -> np.ndarray:
