@@ -19,6 +19,11 @@ LIMITS = CsvLimits(max_columns=60, max_rows=100)
 TABLE_LIMITS = CsvLimits(max_columns=1000, max_rows=100)  # the service's default width
 
 
+def said(exc: InputProblems) -> str:
+    """A refusal's problems as text: 'line 3: ...'."""
+    return "; ".join(f"{' '.join(p['loc'][1:])}: {p['msg']}" for p in exc.errors())
+
+
 def read(body: bytes, limits: CsvLimits = LIMITS):
     """(header, [(line, cells)]) or (status, detail)."""
     try:
@@ -26,6 +31,8 @@ def read(body: bytes, limits: CsvLimits = LIMITS):
         return reader.header, list(reader.rows())
     except HTTPException as exc:
         return exc.status_code, exc.detail
+    except InputProblems as exc:
+        return 422, said(exc)
 
 
 def test_reader_counts_lines_and_skips_blank_ones():
@@ -39,7 +46,7 @@ def test_reader_counts_lines_and_skips_blank_ones():
     [
         (b"a,b\n1,2\n3,4,5\n", 422, "line 3: 3 fields, but the header has 2 columns"),
         (b"a,b\n1,2\n3\n", 422, "line 3: 1 field"),
-        (b"a,b,a\n1,2,3\n", 422, "column 'a' appears twice (columns 1 and 3)"),
+        (b"a,b,a\n1,2,3\n", 422, "header a: the column appears twice (columns 1 and 3)"),
         (b'a,b\n1,"2\n', 422, "line 2: not a well-formed CSV row"),
         (b"a,b\n1,\xff\n", 422, "line 2: not UTF-8"),
         (b"", 422, "no CSV header"),
@@ -169,5 +176,7 @@ def test_missing_markers_are_those_pandas_reads_as_missing(table, predictor, row
 
 def test_missing_feature_column_is_named(table, predictor, rows):
     gone = table.columns[0]
-    status, detail = score(table.drop(columns=[gone]), predictor, rows)
-    assert status == 422 and f"columns missing from the CSV: {gone}" in detail
+    status, answer = score(table.drop(columns=[gone]), predictor, rows)
+    assert status == 422 and answer["count"] == 1
+    assert answer["detail"][0]["loc"] == ["body", "header", gone]
+    assert answer["detail"][0]["msg"] == "column missing from the CSV"

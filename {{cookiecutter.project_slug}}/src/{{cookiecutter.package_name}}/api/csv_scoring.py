@@ -29,8 +29,8 @@ from pydantic_core import PydanticCustomError
 from ..data.schema import ColumnSpec
 from ..serving.predictor import Predictor
 from .csv_table import CsvLimits, CsvReader, CsvWriter
-from .problems import MAX_PROBLEMS, Problems
-from .responses import finite
+from .problems import Problems
+from .responses import finite, unscorable
 from .schemas import number_value
 
 CHUNK_ROWS = 256
@@ -70,13 +70,14 @@ class _Table:
 
     def __init__(self, model: Predictor, header: list[str]) -> None:
         schema, where = model.schema, {name: i for i, name in enumerate(header)}
-        missing = [name for name in schema.columns if name not in where]
-        if missing:
-            other = len(header) == 1 and any(sep in header[0] for sep in ";\t|")
-            hint = " (columns are separated by commas)" if other else ""
-            shown = ", ".join(missing[:MAX_PROBLEMS])
-            more = f" and {len(missing) - MAX_PROBLEMS} more" if len(missing) > MAX_PROBLEMS else ""
-            raise HTTPException(422, f"columns missing from the CSV: {shown}{more}{hint}")
+        missing = Problems()
+        other = len(header) == 1 and any(sep in header[0] for sep in ";\t|")
+        hint = " (columns are separated by commas)" if other else ""
+        for name in schema.columns:
+            if name not in where:
+                loc = ("body", "header", name)
+                missing.add(loc, f"column missing from the CSV{hint}", "missing")
+        missing.raise_if_any()
         self.model = model
         specs = schema.columns.items()
         self.columns = [(where[name], name, _Cells(spec)) for name, spec in specs]
@@ -100,9 +101,7 @@ class _Table:
         out = []
         for (line, cells), answer in zip(chunk, self.model.predict_rows(values), strict=True):
             if not finite(answer):
-                hints = "; ".join(answer["warnings"]) or "no value was flagged"
-                msg = f"the model's output is not a finite number for these values ({hints})"
-                self.problems.add(("body", f"line {line}"), msg, "not_scorable")
+                self.problems.add(("body", f"line {line}"), unscorable(answer), "not_scorable")
             probabilities = answer.get("probabilities") or {}
             out.append(
                 [*cells, str(answer["prediction"]), *map(str, probabilities.values()),

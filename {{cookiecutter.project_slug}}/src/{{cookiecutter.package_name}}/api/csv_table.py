@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 
 from ..data.cleaning import number
+from .problems import refused
 
 BOM = b"\xef\xbb\xbf"
 FORMULA_START = frozenset("=+-@\t\r")
@@ -82,8 +83,10 @@ class _Lines:
         try:
             return body[start:end].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise HTTPException(
-                422, f"line {self.line}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8"
+            raise refused(
+                ("body", f"line {self.line}"),
+                f"not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
+                "csv_encoding",
             ) from None
 
 
@@ -105,8 +108,10 @@ class CsvReader:
             except StopIteration:
                 return None
             except csv.Error as exc:
-                raise HTTPException(
-                    422, f"line {self._lines.row_line}: not a well-formed CSV row ({exc})"
+                raise refused(
+                    ("body", f"line {self._lines.row_line}"),
+                    f"not a well-formed CSV row ({exc})",
+                    "csv_format",
                 ) from None
             if cells:
                 return cells
@@ -114,15 +119,17 @@ class CsvReader:
     def _header(self) -> list[str]:
         names = self._next()
         if names is None:
-            raise HTTPException(422, "body: no CSV header line (the column names)")
+            raise refused(("body",), "no CSV header line (the column names)", "csv_header")
         limit = self.limits.max_columns
         if len(names) > limit:
             raise HTTPException(413, f"header: {len(names)} columns, the limit is {limit}")
         seen: dict[str, int] = {}
         for i, name in enumerate(names, 1):
             if name in seen:
-                raise HTTPException(
-                    422, f"header: column {name!r} appears twice (columns {seen[name]} and {i})"
+                raise refused(
+                    ("body", "header", name),
+                    f"the column appears twice (columns {seen[name]} and {i})",
+                    "csv_header",
                 )
             seen[name] = i
         return names
@@ -135,8 +142,10 @@ class CsvReader:
             line = self._lines.row_line
             if len(cells) != width:
                 fields = f"{len(cells)} field" + ("s" if len(cells) != 1 else "")
-                raise HTTPException(
-                    422, f"line {line}: {fields}, but the header has {width} columns"
+                raise refused(
+                    ("body", f"line {line}"),
+                    f"{fields}, but the header has {width} columns",
+                    "csv_fields",
                 )
             count += 1
             if count > limit:

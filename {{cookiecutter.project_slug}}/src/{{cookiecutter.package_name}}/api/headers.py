@@ -10,8 +10,9 @@ send this service's URLs to other sites.
 The middleware wraps the whole app, outside Starlette's error handling, so even a 500 carries
 the headers. It appends a fixed list of header pairs to the response start and does nothing
 else: about 2 µs an answer, and /predict's throughput measured the same with and without it
-(wrk, alternating rounds: 0.99 to 1.01). Answers uvicorn writes itself, before the app sees a
-request (a malformed request's 400), do not pass through it.
+(wrk, alternating rounds: 0.99 to 1.01). Answers written before the app sees a request do not
+pass through it: the launcher's refusals (431, 414, 408: `protocol.py`) add the same headers
+themselves; uvicorn's own 400 for a malformed request has none.
 """
 
 from collections.abc import Callable

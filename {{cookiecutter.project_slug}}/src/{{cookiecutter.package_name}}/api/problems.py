@@ -49,6 +49,11 @@ class InputProblems(RequestValidationError):
         self.count = count
 
 
+def refused(loc: Loc, msg: str, kind: str) -> InputProblems:
+    """A 422 of one problem, for input that cannot be read on (a ragged CSV row, say)."""
+    return InputProblems([problem(loc, msg, kind)], 1)
+
+
 class Problems:
     """Problems gathered while checking input: the first MAX_PROBLEMS kept, all counted.
 

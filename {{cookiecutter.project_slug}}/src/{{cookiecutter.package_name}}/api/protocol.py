@@ -24,7 +24,14 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from .headers import SECURITY_HEADERS
 from .settings import ServerLimits
+
+# The app's security headers (`headers.py`), also on the refusals written here.
+REFUSAL_HEADERS = b"".join(
+    b"%s: %s\r\n" % (name.lower().encode(), value.encode())
+    for name, value in SECURITY_HEADERS.items()
+)
 
 
 @cache
@@ -139,6 +146,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         for name, value in self.server_state.default_headers:
             head += [name, b": ", value, b"\r\n"]
         head += [
+            REFUSAL_HEADERS,
             b"content-type: text/plain; charset=utf-8\r\n",
             b"content-length: %d\r\n" % len(body),
             b"connection: close\r\n\r\n",

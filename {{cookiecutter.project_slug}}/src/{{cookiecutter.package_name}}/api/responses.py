@@ -3,10 +3,11 @@
 import math
 from typing import Any
 
-from fastapi import HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
+
+from .problems import InputProblems, Loc, refused
 
 
 class Problem(BaseModel):
@@ -38,8 +39,11 @@ def finite(answer: dict[str, Any]) -> bool:
     return all(math.isfinite(v) for v in values if isinstance(v, float))
 
 
-def not_scorable(where: str, answer: dict[str, Any]) -> HTTPException:
+def unscorable(answer: dict[str, Any]) -> str:
+    """Why an answer with a value that is not finite is refused (its warnings as hints)."""
     hints = "; ".join(answer["warnings"]) or "no value was flagged"
-    return HTTPException(
-        422, f"{where}: the model's output is not a finite number for these values ({hints})"
-    )
+    return f"the model's output is not a finite number for these values ({hints})"
+
+
+def not_scorable(loc: Loc, answer: dict[str, Any]) -> InputProblems:
+    return refused(loc, unscorable(answer), "not_scorable")

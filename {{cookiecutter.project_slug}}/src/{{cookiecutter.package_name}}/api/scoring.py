@@ -45,7 +45,7 @@ def add_record_routes(
         body = await read_json(request, settings.max_body_bytes, record)
         answer = await request.app.state.batcher.submit(tuple(body.__dict__.values()))
         if not finite(answer):
-            raise not_scorable("body", answer)
+            raise not_scorable(("body",), answer)
         version = model.version
         answer["model_version"] = version  # each answer is a dict of its own
         return json_answer(answer, version)
@@ -71,7 +71,7 @@ def _batch_answer(model: Predictor, reader: BatchReader, body: bytes) -> Respons
     answers = model.predict_rows(rows) if rows else []
     for i, answer in enumerate(answers):
         if not finite(answer):
-            raise not_scorable(f"records.{i}", answer)
+            raise not_scorable(("body", "records", i), answer)
     return json_answer({"predictions": answers, "model_version": model.version}, model.version)
 
 

@@ -79,9 +79,10 @@ function record() {
   return body;
 }
 
-function explain(detail) {
+function explain(detail, count) {
   if (Array.isArray(detail)) {
-    return detail.map((e) => `${e.loc.slice(1).join(".") || "body"}: ${e.msg}`).join("; ");
+    const shown = detail.map((e) => `${e.loc.slice(1).join(".") || "body"}: ${e.msg}`).join("; ");
+    return count > detail.length ? `${shown} (and ${count - detail.length} more)` : shown;
   }
   return String(detail);
 }
@@ -133,7 +134,7 @@ async function predict(event) {
   });
   const body = await response.json().catch(() => ({ detail: response.statusText }));
   if (response.ok) showAnswer(body);
-  else showError(`${response.status}: ${explain(body.detail)}`);
+  else showError(`${response.status}: ${explain(body.detail, body.count)}`);
 }
 
 function cells(line) {
@@ -189,7 +190,10 @@ async function scoreCsv() {
   const text = await response.text();
   if (!response.ok) {
     let detail = text;
-    try { detail = explain(JSON.parse(text).detail); } catch (_) { /* plain text */ }
+    try {
+      const answer = JSON.parse(text);
+      detail = explain(answer.detail, answer.count);
+    } catch (_) { /* plain text */ }
     $("csv-status").textContent = `${response.status}: ${detail}`;
     return;
   }
