@@ -17,9 +17,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -217,13 +217,15 @@ def serving(
     env: Mapping[str, str],
     port: int | None = None,
     timeout: float = 60,
+    log: IO[str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`serve`, yielding the base URL and the server process (to watch its memory, say)."""
+    """`serve`, yielding the base URL and the server process (to watch its memory, say);
+    its output goes to `log` when one is given (to read its warnings), else to a scratch file."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", f"{package}.api.server"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
-    with tempfile.TemporaryFile(mode="w+") as log:
+    with nullcontext(log) if log else tempfile.TemporaryFile(mode="w+") as log:
         server = subprocess.Popen(
             command, cwd=project_dir, env=dict(env), stdout=log, stderr=subprocess.STDOUT
         )

@@ -91,24 +91,11 @@ def is_running(pid: int) -> bool:
         return False
 
 
-def server_pid(url: str) -> int:
-    """The pid of the uvicorn that `baking.serve` started for url (its --port is unique)."""
-    port = url.rsplit(":", 1)[1].encode()
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue  # the process has gone
-        if b"uvicorn" in args and port in args and args[args.index(port) - 1] == b"--port":
-            return int(cmdline.parent.name)
-    raise LookupError(f"no uvicorn process for {url}")
-
-
 @contextmanager
 def served_telco(project: Path) -> Iterator[Server]:
     env = baking.project_env(project) | {"APP_API_KEY": KEY}
-    with baking.serve(project, baking.package_name(project), env) as url:
-        yield Server(url, server_pid(url))
+    with baking.serving(project, baking.package_name(project), env) as (url, process):
+        yield Server(url, process.pid)
 
 
 @pytest.fixture(scope="module")

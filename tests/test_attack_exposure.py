@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -39,21 +38,13 @@ NO_KEY_WARNING = "APP_API_KEY is not set"
 
 @contextmanager
 def server(project: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen, IO]]:
-    """(base URL, process, log) of `uvicorn <package>.api:app` on 127.0.0.1 once /health is 200."""
-    port = baking.free_port()
-    command = [sys.executable, "-m", "uvicorn", f"{baking.package_name(project)}.api:app"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(
-            command, cwd=project, env=baking.project_env(project) | env, stdout=log, stderr=log
-        )
-        try:
-            baking.wait_for_health(url, process, log, timeout=60)
-            yield url, process, log
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    """(base URL, process, log) of the service as `make serve` starts it, once /health is 200."""
+    package, env = baking.package_name(project), baking.project_env(project) | env
+    with (
+        tempfile.TemporaryFile(mode="w+") as log,
+        baking.serving(project, package, env, log=log) as (url, process),
+    ):
+        yield url, process, log
 
 
 def log_text(log: IO) -> str:
