@@ -17,6 +17,7 @@ from typing import Any
 
 import baking
 import pytest
+from _pytest.nodeid import coerce_node_id  # see name_groups
 
 # A small customer table with the awkward parts real exports have: a BOM, spaces,
 # symbols and non-ASCII letters in column names, commas and quotes inside values,
@@ -146,11 +147,13 @@ def trained_fixture(item: pytest.Item) -> str | None:
     return next((name for name in TRAINED if name in used), None)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         fixture = trained_fixture(item)
         if fixture and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(fixture))
+    if getattr(config.option, "loadgroup", False):  # an xdist worker under --dist loadgroup
+        name_groups(items)
 
     def weight(item: pytest.Item) -> int:
         group = item.get_closest_marker("xdist_group")
@@ -160,3 +163,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return 1 + HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST) + 1
 
     items.sort(key=weight)
+
+
+def name_groups(items: list[pytest.Item]) -> None:
+    """Append "@<group>" to each grouped test's node id, which is how `--dist loadgroup`
+    tells the scheduler a test's group. pytest-xdist 3.8 writes it to a field pytest 9.2 no
+    longer reads (pytest-xdist issue 1386), so every group was silently ignored: each worker
+    trained its own demo projects. A release that fixes it leaves nothing to do here."""
+    for item in items:
+        groups = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
