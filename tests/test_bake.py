@@ -143,6 +143,7 @@ COMMON_FILES = [
     "tests/test_raw_records.py",
     "tests/test_register.py",
     "tests/test_schema.py",
+    "tests/test_search.py",
     "tests/test_validate.py",
     "uv.lock",
 ]

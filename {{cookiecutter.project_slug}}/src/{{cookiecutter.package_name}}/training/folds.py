@@ -83,10 +83,12 @@ def fit_fold(
         y_held = np.log(y_held)  # the booster inside the wrapper learns log(target)
     metric = _LOSS[family][setup.problem]
     kw |= _stopping_kw(family, _estimator(model, fitted=False), metric, rounds)
+    # Weighted classes: the held-out loss is weighted as the training loss is.
+    weights = None if setup.weights is None else [setup.weights[held]]
     if family == "xgboost":
-        kw["eval_set"] = [(x_held, y_held)]
+        kw |= {"eval_set": [(x_held, y_held)], "sample_weight_eval_set": weights}
     else:
-        kw |= {"eval_X": x_held, "eval_y": y_held}
+        kw |= {"eval_X": x_held, "eval_y": y_held, "eval_sample_weight": weights}
     model.fit(x_fit, y_fit, **kw)
     curve = _curve(family, _estimator(model, fitted=True), metric)
     return FoldFit(pipeline, held, len(fit_rows), time.perf_counter() - started, curve)

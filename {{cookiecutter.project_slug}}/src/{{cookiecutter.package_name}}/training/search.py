@@ -53,7 +53,7 @@ def _searchable(configured: dict[str, Any], space: Any, problem: str) -> dict[st
 
     probe = optuna.create_study().ask()
     space(probe, problem)
-    usable = dict(configured)
+    usable = {name: value for name, value in configured.items() if name in probe.distributions}
     for name, distribution in probe.distributions.items():
         choices = getattr(distribution, "choices", None)
         if choices is not None and name in usable and usable[name] not in choices:
