@@ -10,7 +10,7 @@ from {{ cookiecutter.package_name }}.config import TrainParams
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
 from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
-from {{ cookiecutter.package_name }}.training.schedule import Arm, drop_hopeless
+from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless
 from {{ cookiecutter.package_name }}.training.spaces import SPACES
 from {{ cookiecutter.package_name }}.training.trainer import prepare, train
 
@@ -102,3 +102,17 @@ def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_
     arms = [_arm("lead", 0.85), _arm("close", 0.845), _arm("far", 0.80), _arm("new", 0.70, 1)]
     drop_hopeless(arms, "roc_auc", folds=5)
     assert [arm.dropped is not None for arm in arms] == [False, False, True, False]
+
+
+def test_the_search_settles_after_patience_trials_without_a_gain_beyond_noise():
+    arms = [_arm("lead", 0.85)]
+    plateau = Plateau(patience=3)
+    assert not plateau.settled(arms, "roc_auc", folds=5)  # the first best
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    arms[0] = _arm("lead", 0.8502)  # a gain within noise (a tenth of 0.0045) does not count
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    arms[0] = _arm("lead", 0.86)  # a real gain starts the count again
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    assert plateau.settled(arms, "roc_auc", folds=5)

@@ -98,3 +98,25 @@ def drop_hopeless(arms: list[Arm], metric: str, folds: int) -> None:
         gap = abs(arm.score(metric) - mean)
         if gap > margin:
             arm.dropped = f"dropped: {gap:.4g} behind {top.family}, beyond noise ({margin:.4g})"
+
+
+@dataclass
+class Plateau:
+    """Whether the search has settled: `patience` trials in a row without a new best score
+    beyond a tenth of the leader's standard error (smaller gains chase the folds' noise)."""
+
+    patience: int | None
+    best: float | None = None
+    since: int = 0
+
+    def settled(self, arms: list[Arm], metric: str, folds: int) -> bool:
+        top = leader(arms, metric)
+        if top is None:
+            return False
+        mean, std = top.best.cv[metric]
+        step = 0.1 * std / math.sqrt(folds)
+        if self.best is None or (better(metric, mean, self.best) and abs(mean - self.best) > step):
+            self.best, self.since = mean, 0
+            return False
+        self.since += 1
+        return self.patience is not None and self.since >= self.patience

@@ -28,7 +28,7 @@ from .crossval import CvResult, cross_validate
 from .leaderboard import Candidate
 from .portfolio import by_cost, strong_starts
 from .progress import TrainingProgress
-from .schedule import Arm, drop_hopeless, next_arm
+from .schedule import Arm, Plateau, drop_hopeless, next_arm
 from .spaces import SPACES
 from .task import Setup
 
@@ -158,12 +158,19 @@ def search(
             _run(arm, setup, pool, budget)
             budget.reserve = _refit_estimate(arms, refit_rows)
             progress.update(arm)
+        # On a time budget the search may also settle early; a trial budget runs in full.
+        plateau = Plateau(setup.cfg.search.patience if budget.timed else None)
+        folds = setup.cv.get_n_splits()
+        plateau.settled(arms, setup.metric, folds)
         while (arm := next_arm(arms, budget, setup.metric)) is not None:
             if _run(arm, setup, pool, budget) == "out of time":
                 break
             budget.reserve = _refit_estimate(arms, refit_rows)
-            drop_hopeless(arms, setup.metric, setup.cv.get_n_splits())
+            drop_hopeless(arms, setup.metric, folds)
             progress.update(arm)
+            if plateau.settled(arms, setup.metric, folds):
+                log.info("search settled: %d trials without a better score", plateau.since)
+                break
     return [_candidate(arm, setup, refit_rows) for arm in arms]
 
 
