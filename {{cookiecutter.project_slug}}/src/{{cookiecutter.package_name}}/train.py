@@ -26,9 +26,9 @@ def search_note(settings: TrainParams, candidates: list[Candidate], rows: int) -
         note += f", on a sample of about {settings.search.max_rows:,} of {rows:,} rows"
     if settings.search.enabled:
         trials = sum(0 if c.trials is None else len(c.trials) for c in candidates)
-        spent = settings.search.n_trials or settings.time_budget_seconds
-        unit = "trials" if settings.search.n_trials else "s budget"
-        note += f", {trials} Optuna trials in all ({spent:g} {unit})"
+        budget = settings.search.n_trials
+        budget_text = f"{budget} trials" if budget else f"{settings.time_budget_seconds:g} s"
+        note += f", {trials} search trials on a budget of {budget_text}"
     return note
 
 
