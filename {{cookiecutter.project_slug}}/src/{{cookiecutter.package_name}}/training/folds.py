@@ -34,6 +34,7 @@ class FoldFit:
     fit_rows: int
     fit_seconds: float
     curve: np.ndarray | None = None
+    encoded_held: Any = None  # boosters: the held-out rows as the model reads them
 
 
 def _estimator(model: Any, fitted: bool) -> Any:
@@ -91,18 +92,19 @@ def fit_fold(
         kw |= {"eval_X": x_held, "eval_y": y_held, "eval_sample_weight": weights}
     model.fit(x_fit, y_fit, **kw)
     curve = _curve(family, _estimator(model, fitted=True), metric)
-    return FoldFit(pipeline, held, len(fit_rows), time.perf_counter() - started, curve)
+    seconds = time.perf_counter() - started
+    return FoldFit(pipeline, held, len(fit_rows), seconds, curve, encoded_held=x_held)
 
 
 def fold_output(setup: Setup, fold: FoldFit, trees: int | None) -> np.ndarray:
     """The fold's answers for its held-out rows: class probabilities, or values; a booster
     answers with its first `trees` trees."""
-    rows = setup.features.iloc[fold.held]
     classify = setup.problem != "regression"
     if trees is None:
+        rows = setup.features.iloc[fold.held]
         return fold.pipeline.predict_proba(rows) if classify else fold.pipeline.predict(rows)
     booster = _estimator(fold.pipeline.named_steps["model"], fitted=True)
-    encoded = fold.pipeline.named_steps["preprocess"].transform(rows)
+    encoded = fold.encoded_held
     if type(booster).__module__.startswith("xgboost"):
         limit: dict[str, Any] = {"iteration_range": (0, trees)}
     else:
