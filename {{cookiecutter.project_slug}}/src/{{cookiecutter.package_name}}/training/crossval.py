@@ -1,11 +1,11 @@
 """Cross-validation of one configuration on the shared folds (the honest comparison of every
 candidate), two folds at a time; class weights; the decision threshold.
 
-The folds run in two threads, each model on one thread: measured on this template's demos,
-two single-threaded fits at once finish sooner than one fit on two threads (the boosters'
-threads wait on each other on small tables), and the answers stay the same from run to run.
-Folds are read back in order, so a search that stops a trial early decides on the same
-scores every time."""
+The folds run in two threads, each model on one thread: the boosters' own threads gain
+little on a small table and stall when another process holds a core, while two folds at once
+keep both cores busy with whole fits (preprocessing included), and each fold's answer is the
+same from run to run. Folds are read back in order, so a search that stops a trial early
+decides on the same scores every time."""
 
 from __future__ import annotations
 
