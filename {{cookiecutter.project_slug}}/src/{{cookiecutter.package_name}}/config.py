@@ -57,7 +57,6 @@ class SplitParams(_Strict):
 
 class LinearParams(_Strict):
     enabled: bool = True
-    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
     C: float = Field(1.0, gt=0)
     alpha: float = Field(1.0, gt=0)
     n_bins: int = Field(8, ge=0, le=100)  # quantile bins per number, one-hot; 0 or 1: none
@@ -65,7 +64,6 @@ class LinearParams(_Strict):
 
 class RandomForestParams(_Strict):
     enabled: bool = True
-    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
     n_estimators: int = Field(100, ge=1)
     max_depth: int | None = Field(None, ge=1)
     min_samples_leaf: int = Field(2, ge=1)
@@ -74,8 +72,7 @@ class RandomForestParams(_Strict):
 
 class XGBoostParams(_Strict):
     enabled: bool = True
-    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
-    n_estimators: int = Field(400, ge=1)
+    n_estimators: int = Field(2000, ge=1)  # at most; early stopping picks the number
     learning_rate: float = Field(0.05, gt=0, le=1)
     max_depth: int = Field(4, ge=1)
     subsample: float = Field(0.8, gt=0, le=1)
@@ -86,8 +83,7 @@ class XGBoostParams(_Strict):
 
 class LightGBMParams(_Strict):
     enabled: bool = True
-    n_trials: int | None = Field(None, ge=1)  # overrides train.search.n_trials
-    n_estimators: int = Field(400, ge=1)
+    n_estimators: int = Field(2000, ge=1)  # at most; early stopping picks the number
     learning_rate: float = Field(0.03, gt=0, le=1)
     num_leaves: int = Field(15, ge=2)
     min_child_samples: int = Field(20, ge=1)
@@ -110,15 +106,24 @@ class ModelsParams(_Strict):
 
 class SearchParams(_Strict):
     enabled: bool = True
-    n_trials: int = Field(15, ge=1)  # per model family, unless the family sets its own
-    # Folds while searching; the leaderboard's final scores use train.cv_folds.
-    cv_folds: int = Field(3, ge=2, le=20)
-    timeout_seconds: float = Field(60.0, gt=0)  # per model family, a cap on top of n_trials
+    # null: search until train.time_budget_seconds runs out (what fits in it depends on the
+    # machine); a number: exactly that many trials over all families, the same on every run.
+    n_trials: int | None = Field(None, ge=1)
+    # On a time budget, the search also ends after this many trials in a row without a
+    # better score (None: it spends the whole budget).
+    patience: int | None = Field(30, ge=1)
+    # Tune on a sample of at most this many training rows; the champion refits on all rows.
+    max_rows: int = Field(20_000, ge=200)
 
 
 class TrainParams(_Strict):
     fast: bool = False
-    cv_folds: int = Field(5, ge=2, le=20)
+    # Seconds for the whole train stage's search and refits, all families together.
+    time_budget_seconds: float = Field(60.0, gt=0)
+    cv_folds: int = Field(5, ge=2, le=20)  # the search and the leaderboard share these folds
+    # Boosters stop adding trees after this many rounds without a better held-out score
+    # (0: never; they then grow n_estimators trees).
+    early_stopping_rounds: int = Field(50, ge=0)
     primary_metric: Metric | None = None
     class_weight: Literal["auto", "balanced", "none"] = "auto"
     decision_threshold: Literal["auto"] | float = "auto"
@@ -193,8 +198,9 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
 
 def resolved(params: Params) -> Params:
     """The params as the stages use them: train.fast (a smoke run) applied here, once, so no
-    stage asks about it: two folds, no search, at most FAST_TREES trees per ensemble, and a
-    shorter evaluation (200 resamples, 2 shuffles, 3 learning-curve sizes on 2 folds)."""
+    stage asks about it: two folds, no search (each family's configured params, once), at most
+    FAST_TREES trees per ensemble, and a shorter evaluation (200 resamples, 2 shuffles,
+    3 learning-curve sizes on 2 folds)."""
     if not params.train.fast:
         return params
     train, evaluate = params.train, params.evaluate

@@ -8,15 +8,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import load_params
+from .config import TrainParams, load_params
 from .data.schema import Schema
 from .files import write_text
 from .runner import run
 from .tracking.runs import log_training
-from .training.leaderboard import leaderboard, leaderboard_markdown
+from .training.leaderboard import Candidate, leaderboard, leaderboard_markdown
 from .training.trainer import save_candidates, train
 
 log = logging.getLogger(__name__)
+
+
+def search_note(settings: TrainParams, candidates: list[Candidate], rows: int) -> str:
+    """How the leaderboard's scores were found, for its header."""
+    note = f"{settings.cv_folds} folds" + (", fast setting" if settings.fast else "")
+    if rows > settings.search.max_rows:
+        note += f", on a sample of about {settings.search.max_rows:,} of {rows:,} rows"
+    if settings.search.enabled:
+        trials = sum(0 if c.trials is None else len(c.trials) for c in candidates)
+        budget = settings.search.n_trials
+        budget_text = f"{budget} trials" if budget else f"{settings.time_budget_seconds:g} s"
+        note += f", {trials} search trials on a budget of {budget_text}"
+    return note
 
 
 def main() -> None:
@@ -35,10 +48,7 @@ def main() -> None:
     )
     metric = predictor.meta.primary_metric
     board = leaderboard(candidates, metric)
-    settings = params.train
-    note = f"{settings.cv_folds} folds" + (", fast setting" if settings.fast else "")
-    if settings.search.enabled:
-        note += f", up to {settings.search.n_trials} Optuna trials per family"
+    note = search_note(params.train, candidates, len(frame))
     markdown = leaderboard_markdown(board, metric, note)
     logged = {"seed": params.seed, "data": params.data.model_dump()}
     logged["train"] = params.train.model_dump(exclude={"models"})

@@ -1,22 +1,45 @@
-"""Cross-validation on the training split (the honest model comparison), class weights,
-out-of-fold probabilities and the decision threshold chosen on them."""
+"""Cross-validation of one configuration on the shared folds (the honest comparison of every
+candidate), two folds at a time; class weights; the decision threshold.
+
+The folds run in two threads, each model on one thread: the boosters' own threads gain
+little on a small table and stall when another process holds a core, while two folds at once
+keep both cores busy with whole fits (preprocessing included), and each fold's answer is the
+same from run to run. Folds are read back in order, so a search that stops a trial early
+decides on the same scores every time."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, wait
+from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.model_selection import (
-    cross_validate,
-)
 from sklearn.utils.class_weight import compute_sample_weight
 
-from ..evaluation.metrics import cv_scorers, from_cv_score
+from ..evaluation.metrics import cv_scorers, score
+from .folds import STOPPING, FoldFit, fit_fold, fold_output, own_best_trees
 from .task import Setup
 
-log = logging.getLogger(__name__)
+Report = Callable[[int, float], None]  # (fold number, mean primary score so far); may raise
+
+
+@dataclass
+class OutOfFold:
+    """Answers for training rows from models that did not see them (kept for blending)."""
+
+    rows: np.ndarray  # positions in the tuning rows
+    output: np.ndarray  # class probabilities, or values
+
+
+@dataclass
+class CvResult:
+    cv: dict[str, tuple[float, float]]  # metric -> (mean, std) over the folds
+    oof: OutOfFold
+    trees: int | None  # boosters: the number of trees the folds chose together
+    fit_rows: float  # mean rows a fold model learned from
+    fit_seconds: float  # mean per fold
+    predict_ms_per_row: float
 
 
 def class_weights(y: np.ndarray, setting: str) -> np.ndarray | None:
@@ -27,41 +50,76 @@ def class_weights(y: np.ndarray, setting: str) -> np.ndarray | None:
     return None
 
 
-def sliced(kw: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
-    return {k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+def fold_scores(setup: Setup, y: np.ndarray, output: np.ndarray) -> dict[str, float]:
+    """Every CV metric of one fold's answers (classes: the most probable one)."""
+    predicted = output.argmax(axis=1) if output.ndim == 2 else None
+    names = cv_scorers(setup.problem)
+    return {name: score(setup.problem, name, y, output, predicted) for name in names}
 
 
-def cross_validated(setup: Setup, family: str, cfg: Any) -> dict[str, Any]:
-    """Mean and std of every metric over the folds, with fit and prediction times."""
-    scorers = cv_scorers(setup.problem)
-    scores = cross_validate(
-        setup.pipeline(family, cfg), setup.features, setup.y, groups=setup.groups,
-        cv=setup.cv, scoring=scorers, params=setup.fit_kw(family), error_score="raise",
-    )  # fmt: skip
-    summary = {}
-    for name in scorers:
-        values = np.array([from_cv_score(name, s) for s in scores[f"test_{name}"]])
-        summary[name] = (float(values.mean()), float(values.std()))
-    rows_scored = len(setup.y) / setup.cv.get_n_splits()
-    return {
-        "cv": summary,
-        "fit_seconds": float(scores["fit_time"].mean()),
-        "predict_ms_per_row": float(scores["score_time"].mean() / rows_scored * 1000),
-    }
+def chosen_trees(fits: list[FoldFit]) -> int | None:
+    """One number of trees for every fold: the best mean held-out loss over the folds, as
+    the boosters' own cross-validation chooses it (None: not a booster)."""
+    if any(fit.curve is None for fit in fits):
+        return None
+    length = min(len(fit.curve) for fit in fits)
+    mean = np.mean([fit.curve[:length] for fit in fits], axis=0)
+    return int(np.argmin(mean)) + 1
 
 
-def out_of_fold_proba(setup: Setup, family: str, cfg: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities for the training rows from models that did not see them."""
-    kw = setup.fit_kw(family)
-    proba, seen = None, np.zeros(len(setup.y), dtype=bool)
-    for fit_rows, held_rows in setup.folds():
-        model = clone(setup.pipeline(family, cfg))
-        model.fit(setup.features.iloc[fit_rows], setup.y[fit_rows], **sliced(kw, fit_rows))
-        fold = model.predict_proba(setup.features.iloc[held_rows])
-        if proba is None:
-            proba = np.zeros((len(setup.y), fold.shape[1]))
-        proba[held_rows], seen[held_rows] = fold, True
-    return proba[seen], setup.y[seen]
+def _fitted(futures: list, setup: Setup, report: Report | None) -> list[FoldFit]:
+    """The fold fits in fold order; `report` hears the running mean after each."""
+    fits: list[FoldFit] = []
+    seen: list[float] = []
+    try:
+        for step, future in enumerate(futures):
+            fits.append(future.result())
+            if report is not None:
+                fit = fits[-1]
+                output = fold_output(setup, fit, own_best_trees(fit))
+                seen.append(fold_scores(setup, setup.y[fit.held], output)[setup.metric])
+                report(step, float(np.mean(seen)))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        wait(futures)  # a fold already running finishes before the next trial starts
+        raise
+    return fits
+
+
+def cross_validate(
+    setup: Setup, family: str, cfg: object, pool: Executor, report: Report | None = None
+) -> CvResult:
+    """Every metric over the shared folds, and the out-of-fold answers."""
+    rounds = setup.cfg.early_stopping_rounds if family in STOPPING else 0
+    folds = setup.folds()
+    futures = [pool.submit(fit_fold, setup, family, cfg, f, h, rounds) for f, h in folds]
+    fits = _fitted(futures, setup, report)
+    trees = chosen_trees(fits)
+    outputs = [fold_output(setup, fit, trees) for fit in fits]
+    pairs = zip(fits, outputs, strict=True)
+    per_fold = [fold_scores(setup, setup.y[fit.held], output) for fit, output in pairs]
+    rows = np.concatenate([fit.held for fit in fits])
+    return CvResult(
+        cv={
+            name: (float(np.mean(values)), float(np.std(values)))
+            for name in per_fold[0]
+            for values in [[fold[name] for fold in per_fold]]
+        },
+        oof=OutOfFold(rows, np.concatenate(outputs)),
+        trees=trees,
+        fit_rows=float(np.mean([fit.fit_rows for fit in fits])),
+        fit_seconds=float(np.mean([fit.fit_seconds for fit in fits])),
+        predict_ms_per_row=_predict_ms_per_row(setup, fits[0]),
+    )
+
+
+def _predict_ms_per_row(setup: Setup, fit: FoldFit) -> float:
+    """The whole pipeline's answer time on one fold's held-out rows, raw rows in."""
+    rows = setup.features.iloc[fit.held]
+    started = time.perf_counter()
+    fit.pipeline.predict(rows)
+    return (time.perf_counter() - started) / len(rows) * 1000
 
 
 def best_threshold(proba_positive: np.ndarray, y: np.ndarray) -> float:

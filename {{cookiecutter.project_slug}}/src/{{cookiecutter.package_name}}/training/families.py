@@ -27,11 +27,10 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from .preprocessing import NATIVE_CATEGORIES, preprocessor
 
-# Threads per model. The boosters run single-threaded: on a small table their OpenMP threads
-# gain little and stall badly when another process holds a core. The forest's trees are
-# independent, so it uses both cores of a small machine.
+# One thread per model: cross-validation fits two folds at once (`crossval.py`), and the
+# refits run two candidates at once (`trainer.py`).
 BOOSTER_JOBS = 1
-FOREST_JOBS = 2
+FOREST_JOBS = 1
 
 
 def _linear(cfg: Any, problem: str, seed: int) -> Any:
@@ -116,6 +115,17 @@ def build_pipeline(
         )
     preprocess = preprocessor(family, numeric, categorical, getattr(cfg, "n_bins", 0))
     return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
+def bounded_forest(pipeline: Pipeline, tuned_rows: int, rows: int) -> Pipeline:
+    """A forest refitted on more rows than it was tuned on draws each tree from as many rows
+    as in tuning (max_samples): the same tree sizes, so a million-row table does not grow
+    trees of a million leaves (gigabytes of model) that the search never measured."""
+    if rows > tuned_rows:
+        for name in pipeline.get_params():
+            if name.endswith("max_samples"):
+                pipeline.set_params(**{name: tuned_rows})
+    return pipeline
 
 
 def fit_params(

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ..evaluation.metrics import better
+from .crossval import OutOfFold
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Candidate:
     predict_ms_per_row: float
     trials: pd.DataFrame | None = None  # the Optuna trials, when searched
     pipeline: Any = None  # fitted on the whole training split, for evaluation's comparisons
+    oof: OutOfFold | None = None  # its out-of-fold answers on the tuning rows
 
 
 def champion_of(candidates: list[Candidate], metric: str) -> Candidate:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -65,5 +65,19 @@ class Setup:
     def fit_kw(self, family: str) -> dict[str, Any]:
         return fit_params(family, self.numeric, self.categorical, self.weights)
 
-    def folds(self, splitter: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
-        return list((splitter or self.cv).split(self.features, self.y, self.groups))
+    def folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return list(self.cv.split(self.features, self.y, self.groups))
+
+    def subset(self, rows: np.ndarray) -> Setup:
+        """The same task on some of the rows (the search's sample of a large table)."""
+
+        def part(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[rows]
+
+        return replace(
+            self,
+            features=self.features.iloc[rows].reset_index(drop=True),
+            y=self.y[rows],
+            groups=part(self.groups),
+            weights=part(self.weights),
+        )

@@ -22,10 +22,13 @@ from ..serving.inputs import ModelInput
 from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
 from ..tracking.runs import git_commit
-from .crossval import best_threshold, class_weights, cross_validated, out_of_fold_proba
+from .budget import Budget
+from .crossval import best_threshold, class_weights
+from .families import bounded_forest
 from .leaderboard import Candidate, champion_of
 from .progress import TrainingProgress
-from .search import model_params, search, trial_budget
+from .sampling import tuning_setup
+from .search import search
 from .task import Setup
 
 log = logging.getLogger(__name__)
@@ -69,23 +72,6 @@ def wants_log_target(y: np.ndarray, setting: str) -> bool:
     return bool(y.min() > 0 and pd.Series(y).skew() > 0.75)
 
 
-def compare(setup: Setup, progress: TrainingProgress) -> list[Candidate]:
-    """Tune (unless the search is off) and cross-validate each enabled family."""
-    searching = setup.cfg.search.enabled
-    candidates = []
-    for family, cfg in setup.cfg.models.enabled().items():
-        trials = None
-        budget = trial_budget(cfg, setup.cfg.search) if searching else 0
-        with progress.family(family, budget) as tick:
-            if searching:
-                cfg, trials = search(setup, family, cfg, on_trial=tick)
-            scores = cross_validated(setup, family, cfg)
-        candidates.append(Candidate(family, model_params(cfg), trials=trials, **scores))
-    if not candidates:
-        raise StageError("train.models: every model family is disabled in params.yaml")
-    return candidates
-
-
 def prepare(
     frame: pd.DataFrame,
     schema: Schema,
@@ -120,21 +106,29 @@ def prepare(
     return setup, classes
 
 
-def decision_threshold(setup: Setup, family: str, cfg: Any) -> float | None:
-    """Binary problems: the configured cut-off, or (auto) the best F1 on out-of-fold answers."""
-    if setup.problem != "binary":
+def decision_threshold(tuning: Setup, best: Candidate) -> float | None:
+    """Binary problems: the configured cut-off, or (auto) the best F1 on the champion's
+    out-of-fold answers from the search."""
+    if tuning.problem != "binary":
         return None
-    if setup.cfg.decision_threshold != "auto":
-        return setup.cfg.decision_threshold
-    proba, seen_y = out_of_fold_proba(setup, family, cfg)
-    return best_threshold(proba[:, 1], seen_y)
+    if tuning.cfg.decision_threshold != "auto":
+        return tuning.cfg.decision_threshold
+    return best_threshold(best.oof.output[:, 1], tuning.y[best.oof.rows])
 
 
-def fitted(setup: Setup, candidate: Candidate) -> Any:
-    """The candidate's pipeline, as tuned, fitted on the whole training split."""
-    cfg = getattr(setup.cfg.models, candidate.family).model_copy(update=candidate.config)
-    pipeline = setup.pipeline(candidate.family, cfg)
-    return pipeline.fit(setup.features, setup.y, **setup.fit_kw(candidate.family))
+def refitted(setup: Setup, candidates: list[Candidate], tuned_rows: int) -> None:
+    """Every candidate's pipeline, as tuned, fitted on the whole training split (two at a
+    time, one thread each), so evaluation compares like with like."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fit(candidate: Candidate) -> Any:
+        cfg = getattr(setup.cfg.models, candidate.family).model_copy(update=candidate.config)
+        pipeline = bounded_forest(setup.pipeline(candidate.family, cfg), tuned_rows, len(setup.y))
+        return pipeline.fit(setup.features, setup.y, **setup.fit_kw(candidate.family))
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="refit") as pool:
+        for candidate, pipeline in zip(candidates, pool.map(fit, candidates), strict=True):
+            candidate.pipeline = pipeline
 
 
 def train(
@@ -146,19 +140,22 @@ def train(
     seed: int,
     project: ProjectParams,
 ) -> tuple[Predictor, list[Candidate]]:
-    """Compare the families by CV, refit the champion on the whole training split."""
+    """Search the families on one budget, refit every candidate on the whole training split;
+    the best by CV is the champion."""
+    budget = Budget.of(cfg)
     setup, classes = prepare(frame, schema, cfg, data, split, seed)
-    with TrainingProgress() as progress:
-        candidates = compare(setup, progress)
+    tuning = tuning_setup(setup, cfg.search.max_rows)
+    log.info("search: %s, %d-fold CV, %d rows", budget.describe(), cfg.cv_folds, len(tuning.y))
+    with TrainingProgress(setup.metric) as progress:
+        candidates = search(tuning, budget, progress, refit_rows=len(setup.y))
     best = champion_of(candidates, setup.metric)
     log.info("champion: %s (CV %s %.4f)", best.family, setup.metric, best.cv[setup.metric][0])
-    best_cfg = getattr(cfg.models, best.family).model_copy(update=best.config)
-    threshold = decision_threshold(setup, best.family, best_cfg)
-    for candidate in candidates:  # refitted as tuned, so evaluation compares like with like
-        if candidate is not best:
-            candidate.pipeline = fitted(setup, candidate)
+    threshold = decision_threshold(tuning, best)
     started = time.perf_counter()
-    pipeline = fitted(setup, best)
+    refitted(setup, candidates, len(tuning.y))
+    pipeline = best.pipeline
+    best.pipeline = None  # the champion is saved as the model, not again as a candidate
+    log.info("search and refits took %.1f s (%s)", budget.elapsed(), budget.describe())
     meta = ModelMeta(
         project=ProjectInfo(**project.model_dump()),
         champion=best.family,

@@ -1,0 +1,63 @@
+"""What the search may spend: seconds of wall time, or a number of trials.
+
+Time (`train.time_budget_seconds`) is what a user waits for, but how many trials fit in it
+depends on the machine and its load, so two runs may pick different models. A trial count
+(`train.search.n_trials`) ignores the clock: the same seed then gives the same model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..config import TrainParams
+
+# Part of the time budget left for what follows the search: saving, logging, the report.
+_TAIL_SHARE = 0.1
+
+
+@dataclass
+class Budget:
+    seconds: float | None  # a time budget, or None when counting trials
+    trials: int | None  # a trial budget, or None on a time budget
+    started: float = field(default_factory=time.perf_counter)
+    used: int = 0  # trials run
+    reserve: float = 0.0  # seconds the refits of the candidates are expected to take
+
+    @classmethod
+    def of(cls, cfg: TrainParams) -> Budget:
+        if not cfg.search.enabled:
+            return cls(seconds=None, trials=0)  # the configured params of each family only
+        if cfg.search.n_trials is not None:
+            return cls(seconds=None, trials=cfg.search.n_trials)
+        return cls(seconds=cfg.time_budget_seconds, trials=None)
+
+    @property
+    def timed(self) -> bool:
+        return self.seconds is not None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def left(self) -> float:
+        """Seconds the search may still spend (infinite when counting trials)."""
+        if self.seconds is None:
+            return float("inf")
+        return self.seconds * (1 - _TAIL_SHARE) - self.reserve - self.elapsed()
+
+    def affords(self, expected_seconds: float) -> bool:
+        """Whether one more trial, expected to take this long, fits."""
+        if self.seconds is None:
+            return self.used < (self.trials or 0)
+        return self.left() >= expected_seconds
+
+    def overrun(self) -> bool:
+        """A time budget is spent (a trial under way stops at its next fold)."""
+        return self.left() < 0
+
+    def describe(self) -> str:
+        if self.seconds is not None:
+            return f"a time budget of {self.seconds:g} s"
+        if self.trials:
+            return f"{self.trials} trials"
+        return "no search"

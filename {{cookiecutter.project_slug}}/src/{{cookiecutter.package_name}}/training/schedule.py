@@ -1,0 +1,122 @@
+"""Which family gets the next trial, and which ones stop: the search's bandit over families.
+
+On a time budget a family's spending is its seconds; on a trial budget, its trials (the
+clock then decides nothing, so the same seed gives the same search)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..evaluation.metrics import better
+from .budget import Budget
+from .crossval import CvResult
+
+LEADER_SHARE = 2.0  # the leading family may spend this many times what the others spend
+NOISE = 2.0  # standard errors behind the leader that drop a family
+
+
+@dataclass
+class Arm:
+    """One family's search: its study, its best result so far and what it has spent."""
+
+    family: str
+    cfg: Any  # its params.yaml section
+    study: Any  # its Optuna study; None when the search is off or it has no space
+    queued: int  # configured params and strong starts not run yet
+    best: CvResult | None = None
+    best_cfg: Any = None
+    trials: int = 0
+    pruned: int = 0
+    seconds: float = 0.0
+    durations: list[float] = field(default_factory=list)
+    dropped: str | None = None  # why it gets no more trials
+
+    def spent(self, seconds: float, pruned: bool) -> None:
+        self.trials += 1
+        self.pruned += pruned
+        self.seconds += seconds
+        self.queued = max(0, self.queued - 1)
+        if not pruned:
+            self.durations.append(seconds)
+
+    def score(self, metric: str) -> float:
+        return self.best.cv[metric][0] if self.best else math.nan
+
+    def expected_seconds(self) -> float:
+        """A full trial's expected duration: the mean of its complete ones."""
+        return sum(self.durations) / len(self.durations) if self.durations else 0.0
+
+
+def leader(arms: list[Arm], metric: str) -> Arm | None:
+    scored = [arm for arm in arms if arm.best is not None]
+    top = scored[0] if scored else None
+    for arm in scored[1:]:
+        if better(metric, arm.score(metric), top.score(metric)):
+            top = arm
+    return top
+
+
+def next_arm(arms: list[Arm], budget: Budget, metric: str) -> Arm | None:
+    """The family for the next trial, or None when the budget is spent.
+
+    Strong starts first, one family at a time in turn (cheap families first); then the
+    family that has spent least, the leader's spending counting 1/LEADER_SHARE."""
+    top = leader(arms, metric)
+    open_arms = []
+    for arm in arms:
+        if arm.study is None or arm.dropped:
+            continue
+        if not budget.affords(arm.expected_seconds()):
+            if budget.timed:
+                arm.dropped = "no time left for another trial"
+            continue
+        open_arms.append(arm)
+    starting = [arm for arm in open_arms if arm.queued > 0]
+    if starting:
+        return min(starting, key=lambda arm: arm.trials)  # stable: cheap families win ties
+
+    def share(arm: Arm) -> float:
+        spent = arm.seconds if budget.timed else arm.trials
+        return spent / (LEADER_SHARE if arm is top else 1.0)
+
+    return min(open_arms, key=share, default=None)
+
+
+def drop_hopeless(arms: list[Arm], metric: str, folds: int) -> None:
+    """Drop a family (its strong starts done) that trails the leader beyond noise: by more
+    than NOISE standard errors of the leader's fold scores."""
+    top = leader(arms, metric)
+    if top is None:
+        return
+    mean, std = top.best.cv[metric]
+    margin = NOISE * std / math.sqrt(folds)
+    for arm in arms:
+        if arm is top or arm.dropped or arm.queued > 0 or arm.best is None:
+            continue
+        gap = abs(arm.score(metric) - mean)
+        if gap > margin:
+            arm.dropped = f"dropped: {gap:.4g} behind {top.family}, beyond noise ({margin:.4g})"
+
+
+@dataclass
+class Plateau:
+    """Whether the search has settled: `patience` trials in a row without a new best score
+    beyond a tenth of the leader's standard error (smaller gains chase the folds' noise)."""
+
+    patience: int | None
+    best: float | None = None
+    since: int = 0
+
+    def settled(self, arms: list[Arm], metric: str, folds: int) -> bool:
+        top = leader(arms, metric)
+        if top is None:
+            return False
+        mean, std = top.best.cv[metric]
+        step = 0.1 * std / math.sqrt(folds)
+        if self.best is None or (better(metric, mean, self.best) and abs(mean - self.best) > step):
+            self.best, self.since = mean, 0
+            return False
+        self.since += 1
+        return self.patience is not None and self.since >= self.patience

@@ -1,0 +1,118 @@
+"""The search: strong starts inside their spaces, a trial budget that repeats itself, the
+boosters' chosen number of trees carried to the refit, the tuning sample, the drop rule."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from {{ cookiecutter.package_name }}.config import TrainParams
+from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
+from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
+from {{ cookiecutter.package_name }}.training.sampling import sample_rows
+from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless
+from {{ cookiecutter.package_name }}.training.spaces import SPACES
+from {{ cookiecutter.package_name }}.training.trainer import prepare, train
+
+
+def _inside(distribution, value) -> bool:
+    choices = getattr(distribution, "choices", None)
+    if choices is not None:
+        return value in choices
+    return distribution.low <= value <= distribution.high
+
+
+@pytest.mark.parametrize("problem", ["binary", "multiclass", "regression"])
+def test_every_strong_start_is_a_valid_config_inside_its_search_space(problem):
+    import optuna
+
+    models = TrainParams().models
+    for family, space in SPACES.items():
+        probe = optuna.create_study().ask()
+        space(probe, problem)
+        cfg = getattr(models, family)
+        starts = strong_starts(family, problem)
+        assert starts, family
+        for start in starts:
+            type(cfg).model_validate(cfg.model_dump() | start)  # a typo or a bad value fails
+            assert set(start) == set(probe.distributions), (family, start)
+            for name, value in start.items():
+                assert _inside(probe.distributions[name], value), (family, name, value)
+
+
+def _trees(pipeline) -> int:
+    model = pipeline.named_steps["model"]
+    booster = getattr(model, "regressor_", model)
+    if hasattr(booster, "get_booster"):
+        return booster.get_booster().num_boosted_rounds()
+    return booster.booster_.current_iteration()
+
+
+def test_a_trial_budget_repeats_itself_and_the_refit_keeps_the_chosen_trees(splits, schema, params):
+    search = params.train.search.model_copy(update={"enabled": True, "n_trials": 7})
+    cfg = params.train.model_copy(update={"search": search})
+    runs = [
+        train(splits[0], schema, cfg, params.data, params.split, params.seed, params.project)
+        for _ in range(2)
+    ]
+    (first, candidates), (second, again) = runs
+    assert first.meta.champion == second.meta.champion
+    assert first.meta.model_params == second.meta.model_params
+    assert [c.cv for c in candidates] == [c.cv for c in again]
+    assert sum(len(c.trials) for c in candidates) == 7
+    boosters = [c for c in candidates if c.family in {"xgboost", "lightgbm"}]
+    assert boosters
+    for candidate in boosters:
+        pipeline = candidate.pipeline if candidate.pipeline is not None else first.pipeline
+        assert _trees(pipeline) == candidate.config["n_estimators"], candidate.family
+
+
+def test_the_tuning_sample_keeps_every_class_whole_groups_and_the_latest_rows(
+    splits, schema, params
+):
+    setup, _ = prepare(splits[0], schema, params.train, params.data, params.split, params.seed)
+    n = len(setup.y)
+    assert sample_rows(setup, n) is None  # small enough: every row
+    rows = sample_rows(setup, 100)
+    assert 90 <= len(rows) <= 130
+    if setup.problem != "regression":
+        assert set(setup.y[rows]) == set(setup.y)
+    latest = sample_rows(replace(setup, strategy="time"), 100)
+    assert list(latest) == list(range(n - 100, n))
+    groups = np.arange(n) // 7
+    grouped = sample_rows(replace(setup, strategy="group", groups=groups), 100)
+    kept = set(groups[grouped])
+    assert set(np.flatnonzero(np.isin(groups, list(kept)))) == set(grouped)
+
+
+def _arm(family: str, mean: float, queued: int = 0) -> Arm:
+    result = CvResult(
+        cv={"roc_auc": (mean, 0.01)},
+        oof=OutOfFold(np.arange(1), np.zeros(1)),
+        trees=None,
+        fit_rows=100.0,
+        fit_seconds=1.0,
+        predict_ms_per_row=0.0,
+    )
+    return Arm(family, cfg=None, study=None, queued=queued, best=result)
+
+
+def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_done():
+    # Two standard errors of the leader over 5 folds: 2 * 0.01 / sqrt(5) = 0.0089.
+    arms = [_arm("lead", 0.85), _arm("close", 0.845), _arm("far", 0.80), _arm("new", 0.70, 1)]
+    drop_hopeless(arms, "roc_auc", folds=5)
+    assert [arm.dropped is not None for arm in arms] == [False, False, True, False]
+
+
+def test_the_search_settles_after_patience_trials_without_a_gain_beyond_noise():
+    arms = [_arm("lead", 0.85)]
+    plateau = Plateau(patience=3)
+    assert not plateau.settled(arms, "roc_auc", folds=5)  # the first best
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    arms[0] = _arm("lead", 0.8502)  # a gain within noise (a tenth of 0.0045) does not count
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    arms[0] = _arm("lead", 0.86)  # a real gain starts the count again
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    assert plateau.settled(arms, "roc_auc", folds=5)
