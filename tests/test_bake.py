@@ -35,6 +35,7 @@ COMMON_FILES = [
     "dvc.yaml",
     "params.yaml",
     "pyproject.toml",
+    "scripts/bench_scale.py",
     "scripts/bench_serve.py",
     "scripts/bench_train.py",
     "src/{pkg}/__init__.py",

@@ -139,12 +139,11 @@ def _flat(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def log_to_mlflow(run_id: str, paths: list[Path], experiment: str) -> None:
-    """Attach the documents and figures to the champion's MLflow run."""
+def log_to_mlflow(run_id: str, paths: list[Path]) -> None:
+    """Attach the documents and figures to the champion's MLflow run (after setup_mlflow)."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    setup_mlflow(experiment)
     client = MlflowClient()
     try:
         for path in paths:
