@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.evaluation.metrics import (
     per_class_metrics,
     regression_metrics,
 )
-from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data
+from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data, thin
 from {{ cookiecutter.package_name }}.evaluation.wording import fmt, method_notes
 
 
@@ -179,3 +179,11 @@ def test_a_large_split_is_sampled_and_the_report_says_so(
     assert f"a random sample of {len(train) // 2:,} of the {len(train):,} training rows" in said
     unsampled = " ".join(method_notes(evaluation.budget, cfg.bootstrap_rounds))
     assert "random sample" not in unsampled
+
+
+def test_plot_tables_keep_evenly_spaced_rows_with_both_ends():
+    table = pd.DataFrame({"x": np.arange(10_001)})
+    thinned = thin(table, 2_000)
+    assert len(thinned) == 2_000 and thinned["x"].is_monotonic_increasing
+    assert (thinned["x"].iloc[0], thinned["x"].iloc[-1]) == (0, 10_000)
+    assert len(thin(table.head(50), 2_000)) == 50
