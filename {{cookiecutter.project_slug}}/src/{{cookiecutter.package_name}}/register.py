@@ -41,7 +41,9 @@ def main() -> None:
 
     meta = ModelMeta.read(args.model_dir / META_FILE)
     report = json.loads(args.metrics.read_text(encoding="utf-8"))
-    naive = naive_score(pd.read_parquet(args.train), pd.read_parquet(args.test), meta)
+    target = [meta.target]  # the naive baseline reads the target alone
+    train, test = (pd.read_parquet(path, columns=target) for path in (args.train, args.test))
+    naive = naive_score(train, test, meta)
     setup_mlflow(params.mlflow.experiment)
     if meta.mlflow.run_id:
         log_to_mlflow(meta.mlflow.run_id, args.documents)
