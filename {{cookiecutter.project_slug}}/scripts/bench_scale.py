@@ -10,7 +10,8 @@ project's data, models and runs are left alone): each stage as `dvc repro --sing
 no-op `dvc repro`. Prints the table and writes reports/scale_benchmark.md (and .json).
 
 `--fast` runs the train stage with train.fast; `--set key=value` changes any params.yaml key
-of the copy (the value read as YAML). Linux or macOS (it reads peak memory with os.wait4).
+of the copy (the value read as YAML). The copy's data/features.py adds no features: the
+project's own are written for its table. Linux or macOS (it reads peak memory with os.wait4).
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ PROJECT = Path(__file__).resolve().parents[1]
 OUT = PROJECT / "reports" / "scale_benchmark"
 SOURCE = "data/source/bench.parquet"
 TARGET = "churned"
+# The project's data/features.py is written for its own table (a demo's adds the demo's
+# columns); the copy adds no features to the generated one.
+NO_FEATURES = (
+    '"""No engineered features: the benchmark\'s table is not the project\'s."""\n\n'
+    "from typing import Any\n\n\n"
+    "def add_features(columns: Any) -> dict[str, Any]:\n"
+    "    return dict(columns)\n"
+)
 
 
 @dataclass
@@ -97,6 +106,8 @@ def make_table(rows: int, seed: int) -> pd.DataFrame:
 def prepare(folder: Path, table: pd.DataFrame, changes: dict) -> list[str]:
     """A copy of the project's pipeline in folder, reading the table; its stage names."""
     shutil.copytree(PROJECT / "src", folder / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for features in (folder / "src").glob("*/data/features.py"):
+        features.write_text(NO_FEATURES, encoding="utf-8")
     (folder / SOURCE).parent.mkdir(parents=True)
     table.to_parquet(folder / SOURCE, index=False)
     params = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
