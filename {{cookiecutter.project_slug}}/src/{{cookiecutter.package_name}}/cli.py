@@ -25,6 +25,7 @@ TASKS = {
     "serve": "serve predictions: uvicorn with the service's limits (needs a trained model)",
     "bench-serve": "load-test the service with wrk; writes reports/serving_benchmark.md",
     "bench-train": "our training vs FLAML AutoML on the same split; reports/train_benchmark.md",
+    "bench-scale": "stage times and peak memory on generated tables (--rows 10000 100000)",
     "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
     "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
     **{stage: f"run the {stage} stage alone (its arguments: see dvc.yaml)" for stage in STAGES},
@@ -48,6 +49,8 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             return [[*python, "-m", f"{PACKAGE}.api.server", *args]]
         case "bench-serve":
             return [[*python, _script("bench_serve.py"), *args]]
+        case "bench-scale":
+            return [[*python, _script("bench_scale.py"), *args]]
         case "bench-train":
             split = [*python, "-m", "dvc", "repro", "split"]
             return [split, [*python, _script("bench_train.py"), *args]]

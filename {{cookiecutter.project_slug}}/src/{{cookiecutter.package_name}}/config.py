@@ -144,6 +144,9 @@ class EvaluateParams(_Strict):
     permutation_repeats: int = Field(5, ge=1)  # shuffles per column for permutation importance
     learning_curve_points: int = Field(5, ge=2, le=20)
     learning_curve_folds: int = Field(3, ge=2, le=10)  # 2 with train.fast
+    # Large splits: diagnostics sample (evaluation/budget.py); the headline metrics never do.
+    sample_rows: int = Field(10_000, ge=100)  # test rows for permutation importance
+    learning_curve_rows: int = Field(20_000, ge=100)  # training rows for the learning curve
     top_n: int = Field(15, ge=3, le=50)  # features and categories shown; the rest is "other"
     target_unit: str | None = None  # regression: the target's unit, for axis labels
 

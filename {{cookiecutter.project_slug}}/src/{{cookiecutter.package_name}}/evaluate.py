@@ -1,9 +1,11 @@
 """Stage `evaluate`: score the champion on the held-out test split and explain it.
 
 Writes reports/metrics.json (DVC metrics), the data behind the plots (for `dvc plots`), the
-plots as PNG and the documents (report.py), then logs the documents to the champion's MLflow
-run. The champion is judged through the same path the API serves (`Predictor.predict_frame`);
-the test split was not used to pick it, so its numbers are honest estimates.
+plots as PNG and the documents; the `register` stage attaches them to the champion's MLflow
+run (this stage does not import MLflow). On a large table the diagnostics work on samples
+(evaluate.sample_rows, evaluate.learning_curve_rows) and the report says so. The champion
+is judged through the same path the API serves (`Predictor.predict_frame`); the test split
+was not used to pick it, so its numbers are honest estimates.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from .evaluation.plot_tables import plot_data
 from .files import write_json, write_text
 from .runner import run
 from .serving.predictor import Predictor
-from .tracking.runs import log_to_mlflow
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,6 @@ def main() -> None:
     write_documents(ev, figures, args.figures, args.report, args.readme, args.model_card)
     shown = ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics["test"].items())
     log.info("%s on the test split: %s", ev.metrics["champion"], shown)
-
-    run_id = predictor.meta.mlflow.run_id
-    if run_id:
-        documents = [args.report, args.readme, args.model_card, args.figures]
-        log_to_mlflow(run_id, documents, params.mlflow.experiment)
-        log.info("report logged to MLflow run %s", run_id)
-    else:
-        log.warning("the model was not logged to MLflow; the report stays in %s", args.report)
 
 
 if __name__ == "__main__":

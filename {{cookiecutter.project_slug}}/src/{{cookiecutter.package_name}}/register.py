@@ -1,4 +1,5 @@
-"""Stage `register`: register the champion in MLflow, if it earns it.
+"""Stage `register`: attach the evaluation to the champion's MLflow run, and register the
+champion in MLflow if it earns it.
 
 The champion gets the alias `champion` only if it beats a naive baseline on the test split
 and is not worse (beyond `register.tolerance`) than the registered champion on the same
@@ -20,7 +21,7 @@ from .runner import run
 from .serving.artifacts import META_FILE
 from .serving.metadata import ModelMeta
 from .tracking.registry import ALIAS, naive_score, register
-from .tracking.runs import setup_mlflow
+from .tracking.runs import log_to_mlflow, setup_mlflow
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,23 @@ def main() -> None:
     parser.add_argument("--train", type=Path, required=True)
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--documents", type=Path, nargs="+", default=[], help="files and folders for the run"
+    )
     args = parser.parse_args()
     params = load_params()
 
     meta = ModelMeta.read(args.model_dir / META_FILE)
     report = json.loads(args.metrics.read_text(encoding="utf-8"))
-    naive = naive_score(pd.read_parquet(args.train), pd.read_parquet(args.test), meta)
+    target = [meta.target]  # the naive baseline reads the target alone
+    train, test = (pd.read_parquet(path, columns=target) for path in (args.train, args.test))
+    naive = naive_score(train, test, meta)
     setup_mlflow(params.mlflow.experiment)
+    if meta.mlflow.run_id:
+        log_to_mlflow(meta.mlflow.run_id, args.documents)
+        log.info("evaluation logged to MLflow run %s", meta.mlflow.run_id)
+    else:
+        log.warning("the model was not logged to MLflow; the evaluation stays in reports/")
     name, tolerance = params.mlflow.registered_model, params.registration.tolerance
     outcome = register(meta, report, sha256(args.test), naive, name, tolerance)
     if outcome["registered"]:

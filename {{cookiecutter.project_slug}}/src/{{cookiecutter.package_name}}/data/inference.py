@@ -13,6 +13,7 @@ import pandas as pd
 from ..config import DataParams
 from ..errors import StageError
 from .cleaning import as_text, is_text, to_datetime, to_number
+from .identifiers import identifier_reason
 from .schema import (
     MAX_CLASSES,
     MAX_LISTED_CATEGORIES,
@@ -51,18 +52,6 @@ def infer_problem_type(target: pd.Series) -> Problem:
         return "multiclass"
     whole = np.all(np.mod(values.astype(float), 1) == 0)
     return "multiclass" if whole and n_unique <= 20 else "regression"
-
-
-def _id_like(series: pd.Series, spec: ColumnSpec, n_rows: int) -> bool:
-    values = series.dropna()
-    if n_rows < 20 or len(values) < 0.9 * n_rows:
-        return False
-    if spec.kind == "categorical":
-        return values.nunique() >= 0.9 * len(values)  # names, codes, free text
-    if pd.api.types.is_integer_dtype(values) and values.nunique() == n_rows:
-        # A row counter; its range may exceed n_rows when some rows were removed.
-        return int(values.max()) - int(values.min()) + 1 <= 1.1 * n_rows
-    return False
 
 
 def _canonical_levels(text: pd.Series) -> pd.Series:
@@ -154,8 +143,9 @@ def infer_schema(
         else:
             spec = _column_spec(series)
             # A row counter counts every row, those without a target too.
-            if spec.kind != "datetime" and _id_like(frame[name], spec, len(frame)):
-                dropped[name] = "ID-like: a different value on (almost) every row"
+            reason = identifier_reason(frame[name], spec, str(name))
+            if reason:
+                dropped[name] = reason
             else:
                 columns[name] = spec
     if not columns:

@@ -19,10 +19,8 @@ from sklearn.compose import TransformedTargetRegressor
 from ..config import EvaluateParams
 from ..serving.metadata import ModelMeta
 from ..serving.predictor import Predictor
-from .curves import (
-    baseline_output,
-    bootstrap_interval,
-)
+from .budget import Budget, plan, sample
+from .curves import baseline_output, bootstrap_interval
 from .diagnostics import (
     Scored,
     SegmentErrors,
@@ -56,6 +54,7 @@ class Evaluation:
     dataset: dict[str, Any]
     leaderboard: pd.DataFrame
     settings: EvaluateParams
+    budget: Budget  # what the diagnostics sampled on a large table
 
 
 def uses_log_target(predictor: Predictor) -> bool:
@@ -147,8 +146,9 @@ def analyse(
     headline = list(dict.fromkeys([metric, *HEADLINE[problem]]))
     champion = scored(predictor, test)
     metrics = summary(predictor, champion)
-    rounds = cfg.bootstrap_rounds
-    log.info("bootstrap intervals (%d resamples)", rounds)
+    budget = plan(cfg, len(test), len(train))
+    rounds = budget.bootstrap_rounds
+    log.info("bootstrap intervals (%d resamples of %d rows)", rounds, len(test))
     metrics["intervals"] = intervals(problem, champion, headline, rounds, seed)
     base_output, base_pred = baseline_output(
         problem, truth(predictor, train), len(test), len(predictor.classes or [])
@@ -165,12 +165,12 @@ def analyse(
         for family, result in candidates.items()
     }
 
-    repeats = cfg.permutation_repeats
-    log.info("permutation importance (%d repeats per column)", repeats)
-    ranking = permutation_importance(predictor, test, metric, repeats, seed)
-    points, folds = cfg.learning_curve_points, cfg.learning_curve_folds
-    log.info("learning curve (%d sizes, %d folds)", points, folds)
-    curve = learning(predictor, train, metric, points, folds, seed)
+    repeats, rows = budget.permutation_repeats, budget.permutation_rows
+    log.info("permutation importance (%d repeats per column, %d test rows)", repeats, rows)
+    ranking = permutation_importance(predictor, sample(test, rows, seed), metric, repeats, seed)
+    points, folds, rows = cfg.learning_curve_points, cfg.learning_curve_folds, budget.learning_rows
+    log.info("learning curve (%d sizes, %d folds, %d training rows)", points, folds, rows)
+    curve = learning(predictor, sample(train, rows, seed), metric, points, folds, seed)
     return Evaluation(
         metrics=metrics,
         meta=meta,
@@ -183,4 +183,5 @@ def analyse(
         dataset=dataset_summary(predictor, train, test) | {"source": source},
         leaderboard=board,
         settings=cfg,
+        budget=budget,
     )

@@ -12,8 +12,10 @@ from collections.abc import Callable
 import numpy as np
 from sklearn import metrics as skm
 
+from .direction import LOWER_IS_BETTER
+from .direction import better as better  # re-exported: training/leaderboard.py reads it here
+
 PRIMARY = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
-LOWER_IS_BETTER = {"log_loss", "brier", "rmse", "mae", "mape", "rmse_log", "mae_log"}
 # Shown first in the report, each with a bootstrap interval.
 HEADLINE = {
     "binary": ["roc_auc", "pr_auc", "f1"],
@@ -129,11 +131,6 @@ def primary_metric(problem: str, chosen: str | None) -> str:
 def from_cv_score(metric: str, score: float) -> float:
     """scikit-learn negates losses so that greater is better; undo it for reporting."""
     return -score if metric in LOWER_IS_BETTER else score
-
-
-def better(metric: str, a: float, b: float) -> bool:
-    """True when score a beats score b."""
-    return a < b if metric in LOWER_IS_BETTER else a > b
 
 
 def score(

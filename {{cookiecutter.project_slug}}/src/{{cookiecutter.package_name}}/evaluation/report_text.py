@@ -8,8 +8,8 @@ from typing import Any
 
 from .analysis import Evaluation
 from .canvas import Plot
-from .metrics import LOWER_IS_BETTER
-from .wording import compare, fmt, in_text, label
+from .direction import LOWER_IS_BETTER
+from .wording import compare, fmt, in_text, label, method_notes
 
 # Words in a column name that suggest a protected attribute (matched as whole words).
 SENSITIVE = {
@@ -140,13 +140,9 @@ def _notes(ev: Evaluation) -> list[str]:
         "The champion was picked by cross-validation on the training split; the "
         f"{d['test_rows']:,} test rows were held out until this stage, so the test numbers are "
         "honest estimates.",
-        f"Intervals: 95% percentile bootstrap over {s.bootstrap_rounds:,} resamples of the "
-        "test rows.",
         f"Baseline: a model that ignores the features and predicts {baseline}.",
         "The other candidates on the test split are the pipelines the `train` stage fitted.",
-        f"Permutation importance: {s.permutation_repeats} shuffles per original column, "
-        "through the same prediction path as the API, so engineered features count toward "
-        "their source columns.",
+        *method_notes(ev.budget, s.bootstrap_rounds),
     ]
     threshold = ev.metrics.get("threshold")
     if threshold is not None and abs(threshold - 0.5) > 1e-9:

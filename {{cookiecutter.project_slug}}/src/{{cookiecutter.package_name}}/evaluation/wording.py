@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .metrics import LABELS, LOWER_IS_BETTER
+from .budget import Budget
+from .direction import LOWER_IS_BETTER
+from .metrics import LABELS
 
 UNIT_SCALE = {
     *("accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted"),
@@ -88,3 +90,26 @@ def read_calibration(ece: float) -> str:
         f"Expected calibration error {fmt(ece)}: predicted probabilities are on average "
         f"{ece * 100:.1f} points from the observed rates, so the model is {verdict}."
     )
+
+
+def method_notes(budget: Budget, configured_rounds: int) -> list[str]:
+    """How the intervals, the importance and the learning curve were computed, saying what
+    was sampled on a large table (evaluate.sample_rows, evaluate.learning_curve_rows)."""
+    b = budget
+    rounds = f"{b.bootstrap_rounds:,} resamples of the {b.permutation_of:,} test rows"
+    if b.bootstrap_rounds < configured_rounds:
+        rounds += f" (fewer than the {configured_rounds:,} set: the split is large)"
+    shuffled = f"{b.permutation_repeats} shuffles per original column"
+    if b.permutation_rows < b.permutation_of:
+        shuffled += f", on a random sample of {b.permutation_rows:,} of the test rows"
+    notes = [
+        f"Intervals: 95% percentile bootstrap over {rounds}.",
+        f"Permutation importance: {shuffled}, through the same prediction path as the API, so "
+        "engineered features count toward their source columns.",
+    ]
+    if b.learning_rows < b.learning_of:
+        notes.append(
+            f"Learning curve: refits on a random sample of {b.learning_rows:,} of the "
+            f"{b.learning_of:,} training rows."
+        )
+    return notes

@@ -18,6 +18,7 @@ Each is checked by the `export` stage's parity test, raw row in, answer out.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -26,39 +27,26 @@ from .encoders import convert_imputer, convert_one_hot, imputer_shape, one_hot_s
 from .imputed_codes import ImputedCodes, convert_imputed_codes, imputed_codes_shape
 from .trees import convert_forest_regressor, convert_lightgbm, convert_xgboost_regressor
 
+CLASSIFIER_OPTIONS = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+
 
 def register_converters() -> None:
-    """Teach skl2onnx the parts of our pipelines it does not know by itself."""
-    from lightgbm import LGBMClassifier, LGBMRegressor
-    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    """Teach skl2onnx the parts of our pipelines it does not know by itself.
+
+    A booster's converters are registered only when its library is loaded: unpickling the
+    model imports the library of the model it holds, so exporting a forest or a linear model
+    pays for neither LightGBM nor XGBoost."""
     from skl2onnx import update_registered_converter
-    from skl2onnx.common.shape_calculator import (
-        calculate_linear_classifier_output_shapes,
-        calculate_linear_regressor_output_shapes,
-    )
+    from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import OneHotEncoder
-    from xgboost import XGBClassifier, XGBRegressor
 
-    classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
-    for model, alias, convert in [
-        (LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
-        (XGBClassifier, "XGBoostXGBClassifier", convert_xgboost),
-    ]:
-        update_registered_converter(
-            model,
-            alias,
-            calculate_linear_classifier_output_shapes,
-            convert,
-            options=classifier_options,
-        )
-    for model, alias, convert in [
-        (LGBMRegressor, "LightGbmLGBMRegressor", convert_lightgbm),
-        (XGBRegressor, "XGBoostXGBRegressor", convert_xgboost_regressor),
-    ]:
-        update_registered_converter(model, alias, calculate_linear_regressor_output_shapes, convert)
+    if "lightgbm" in sys.modules:
+        _register_lightgbm()
+    if "xgboost" in sys.modules:
+        _register_xgboost()
     update_registered_converter(
         RandomForestRegressor,
         "SklearnRandomForestRegressor",
@@ -80,6 +68,53 @@ def register_converters() -> None:
         "SklearnTransformedTargetRegressor",
         calculate_linear_regressor_output_shapes,
         _convert_log_target,
+    )
+
+
+def _register_lightgbm() -> None:
+    from lightgbm import LGBMClassifier, LGBMRegressor
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    update_registered_converter(
+        LGBMClassifier,
+        "LightGbmLGBMClassifier",
+        calculate_linear_classifier_output_shapes,
+        convert_lightgbm,
+        options=CLASSIFIER_OPTIONS,
+    )
+    update_registered_converter(
+        LGBMRegressor,
+        "LightGbmLGBMRegressor",
+        calculate_linear_regressor_output_shapes,
+        convert_lightgbm,
+    )
+
+
+def _register_xgboost() -> None:
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+    from xgboost import XGBClassifier, XGBRegressor
+
+    update_registered_converter(
+        XGBClassifier,
+        "XGBoostXGBClassifier",
+        calculate_linear_classifier_output_shapes,
+        convert_xgboost,
+        options=CLASSIFIER_OPTIONS,
+    )
+    update_registered_converter(
+        XGBRegressor,
+        "XGBoostXGBRegressor",
+        calculate_linear_regressor_output_shapes,
+        convert_xgboost_regressor,
     )
 
 

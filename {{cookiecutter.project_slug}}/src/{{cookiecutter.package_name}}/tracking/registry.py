@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..evaluation.metrics import better
+from ..evaluation.direction import better
 from ..serving.metadata import ModelMeta
 
 ALIAS = "champion"

@@ -4,9 +4,11 @@ can point MLflow at a temporary store."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import tempfile
+import time
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
     from ..serving.predictor import Predictor
     from ..training.leaderboard import Candidate
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 # Pinned at logging time: inferring requirements costs MLflow several seconds per model.
@@ -64,6 +68,7 @@ def log_training(
     source: Path,
 ) -> TrackingInfo:
     """A parent run for this training, a nested run per family; the champion's model logged."""
+    started = time.perf_counter()
     import mlflow
 
     setup_mlflow(experiment)
@@ -88,6 +93,7 @@ def log_training(
                     mlflow.set_tag("champion", "true")
                     tracked.run_id = run.info.run_id
                     tracked.model_uri = _log_model(champion, frame.head(5))
+    log.info("logged to MLflow in %.1f s (run %s)", time.perf_counter() - started, tracked.run_id)
     return tracked
 
 
@@ -139,12 +145,11 @@ def _flat(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def log_to_mlflow(run_id: str, paths: list[Path], experiment: str) -> None:
-    """Attach the documents and figures to the champion's MLflow run."""
+def log_to_mlflow(run_id: str, paths: list[Path]) -> None:
+    """Attach the documents and figures to the champion's MLflow run (after setup_mlflow)."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    setup_mlflow(experiment)
     client = MlflowClient()
     try:
         for path in paths:

@@ -1,0 +1,60 @@
+"""The evaluation's budget: how much of the test and training splits each diagnostic uses,
+so that on a large table the evaluation never costs more than training did.
+
+The headline metrics and the candidates are always scored on the whole test split. Past
+`evaluate.sample_rows` test rows, permutation importance shuffles the columns of a seeded
+sample of that many rows with fewer shuffles, and the bootstrap resamples the whole split
+fewer times; the learning curve refits the champion on at most
+`evaluate.learning_curve_rows` training rows. The report says what was sampled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..config import EvaluateParams
+
+MIN_BOOTSTRAP_ROUNDS = 200  # below this the 2.5% and 97.5% quantiles are too rough
+LARGE_SPLIT_REPEATS = 2  # shuffles per column on a sample: its rows already average the noise
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What each diagnostic uses; `*_of` the rows it could have used."""
+
+    bootstrap_rounds: int
+    permutation_rows: int
+    permutation_of: int
+    permutation_repeats: int
+    learning_rows: int
+    learning_of: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.permutation_rows < self.permutation_of or self.learning_rows < self.learning_of
+
+
+def plan(cfg: EvaluateParams, test_rows: int, train_rows: int) -> Budget:
+    """The budget for splits of these sizes under the evaluate settings of params.yaml."""
+    rounds, repeats = cfg.bootstrap_rounds, cfg.permutation_repeats
+    if test_rows > cfg.sample_rows:
+        # Each resample costs as many rows as the split: fewer of them on a large split.
+        scaled = cfg.bootstrap_rounds * cfg.sample_rows // test_rows
+        rounds = min(cfg.bootstrap_rounds, max(MIN_BOOTSTRAP_ROUNDS, scaled))
+        repeats = min(repeats, LARGE_SPLIT_REPEATS)
+    return Budget(
+        bootstrap_rounds=rounds,
+        permutation_rows=min(test_rows, cfg.sample_rows),
+        permutation_of=test_rows,
+        permutation_repeats=repeats,
+        learning_rows=min(train_rows, cfg.learning_curve_rows),
+        learning_of=train_rows,
+    )
+
+
+def sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """A seeded random sample of `rows` rows (the frame itself when it is not larger)."""
+    if len(frame) <= rows:
+        return frame
+    return frame.sample(n=rows, random_state=seed)
