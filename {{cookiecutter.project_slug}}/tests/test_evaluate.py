@@ -8,8 +8,13 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.evaluation.analysis import analyse
+from {{ cookiecutter.package_name }}.evaluation.bootstrap import (
+    WEIGHTED,
+    percentile_interval,
+    resample_counts,
+    resampled,
+)
 from {{ cookiecutter.package_name }}.evaluation.budget import plan
-from {{ cookiecutter.package_name }}.evaluation.curves import bootstrap_interval
 from {{ cookiecutter.package_name }}.evaluation.documents import write_documents
 from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
 from {{ cookiecutter.package_name }}.evaluation.metrics import (
@@ -17,6 +22,7 @@ from {{ cookiecutter.package_name }}.evaluation.metrics import (
     classification_metrics,
     per_class_metrics,
     regression_metrics,
+    score,
 )
 from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data, thin
 from {{ cookiecutter.package_name }}.evaluation.wording import fmt, method_notes
@@ -143,9 +149,40 @@ def test_log_scale_metrics_appear_for_a_log_target_model():
 
 def test_bootstrap_interval_covers_the_true_mean():
     values = np.random.default_rng(0).normal(5.0, 1.0, 400)
-    low, high = bootstrap_interval(lambda rows: values[rows].mean(), len(values), 300, seed=1)
+    y = np.zeros(400)
+    draws = [
+        resampled("regression", "mae", c, y, -values, None) for c in resample_counts(400, 300, 1)
+    ]
+    low, high = percentile_interval(np.concatenate(draws))
     assert low < 5.0 < high
     assert high - low < 0.5
+
+
+@pytest.mark.parametrize(("problem", "name"), sorted(WEIGHTED))
+def test_every_resample_at_once_gives_scikit_learns_value(problem, name):
+    """The weighted forms against score() on the drawn rows, with tied scores and a rare class."""
+    rng = np.random.default_rng(7)
+    n, k = 300, 2 if problem == "binary" else 3
+    y = (rng.random(n) < 0.15).astype(int) if problem == "binary" else rng.integers(0, k, n)
+    proba = rng.dirichlet(np.ones(k), n).round(2)  # rounding makes ties
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    y_pred = proba.argmax(axis=1)
+    output = proba
+    if problem == "regression":
+        y, output, y_pred = rng.lognormal(3, 1, n), rng.lognormal(3, 1, n).round(), None
+    counts = next(resample_counts(n, 25, seed=3))
+    fast = resampled(problem, name, counts, y, output, y_pred)
+    for drawn, value in zip(counts.astype(int), fast, strict=True):
+        rows = np.repeat(np.arange(n), drawn)
+        sub_pred = None if y_pred is None else y_pred[rows]
+        expected = score(problem, name, y[rows], output[rows], sub_pred)
+        assert value == pytest.approx(expected, rel=1e-9, abs=1e-12), (name, value, expected)
+
+
+def test_resamples_come_in_blocks_of_flat_memory():
+    blocks = list(resample_counts(1_000_000, 5, seed=0))
+    assert [len(b) for b in blocks] == [2, 2, 1]
+    assert all(b.sum(axis=1).tolist() == [1_000_000] * len(b) for b in blocks)
 
 
 def test_the_budget_samples_only_past_its_row_counts(params):

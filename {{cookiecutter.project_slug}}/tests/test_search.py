@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.config import TrainParams
+from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
 from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
@@ -105,14 +106,29 @@ def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_
 
 
 def test_the_search_settles_after_patience_trials_without_a_gain_beyond_noise():
-    arms = [_arm("lead", 0.85)]
+    arms = [_arm("lead", 0.85), _arm("other", 0.84, queued=1)]
     plateau = Plateau(patience=3)
     assert not plateau.settled(arms, "roc_auc", folds=5)  # the first best
+    assert not plateau.settled(arms, "roc_auc", folds=5)  # a strong start still waits
     assert not plateau.settled(arms, "roc_auc", folds=5)
-    arms[0] = _arm("lead", 0.8502)  # a gain within noise (a tenth of 0.0045) does not count
+    assert plateau.since == 0
+    arms[1] = _arm("other", 0.84)  # the starts are done: the count begins
+    assert not plateau.settled(arms, "roc_auc", folds=5)
+    arms[0] = _arm("lead", 0.852)  # a gain within noise (half of 0.0045) does not count
     assert not plateau.settled(arms, "roc_auc", folds=5)
     arms[0] = _arm("lead", 0.86)  # a real gain starts the count again
     assert not plateau.settled(arms, "roc_auc", folds=5)
     assert not plateau.settled(arms, "roc_auc", folds=5)
     assert not plateau.settled(arms, "roc_auc", folds=5)
     assert plateau.settled(arms, "roc_auc", folds=5)
+
+
+def test_a_time_budget_counts_from_the_process_start(params):
+    age = process_age()
+    assert age > 0  # this test process started a while ago (Linux reads it from /proc)
+    timed = params.train.search.model_copy(update={"enabled": True, "n_trials": None})
+    budget = Budget.of(params.train.model_copy(update={"search": timed}))
+    assert budget.timed and age <= budget.elapsed() < age + 5
+    trials = timed.model_copy(update={"n_trials": 4})
+    counted = Budget.of(params.train.model_copy(update={"search": trials}))
+    assert counted.elapsed() < 5  # a trial budget ignores the clock

@@ -109,16 +109,17 @@ class SearchParams(_Strict):
     # null: search until train.time_budget_seconds runs out (what fits in it depends on the
     # machine); a number: exactly that many trials over all families, the same on every run.
     n_trials: int | None = Field(None, ge=1)
-    # On a time budget, the search also ends after this many trials in a row without a
-    # better score (None: it spends the whole budget).
-    patience: int | None = Field(30, ge=1)
+    # On a time budget, the search also ends after this many trials in a row (once the
+    # strong starts are done) without a better score beyond noise (None: it spends the
+    # whole budget).
+    patience: int | None = Field(10, ge=1)
     # Tune on a sample of at most this many training rows; the champion refits on all rows.
     max_rows: int = Field(20_000, ge=200)
 
 
 class TrainParams(_Strict):
     fast: bool = False
-    # Seconds for the whole train stage's search and refits, all families together.
+    # Seconds for the whole train stage (start-up, search, refits, logging), all families.
     time_budget_seconds: float = Field(60.0, gt=0)
     cv_folds: int = Field(5, ge=2, le=20)  # the search and the leaderboard share these folds
     # Boosters stop adding trees after this many rounds without a better held-out score

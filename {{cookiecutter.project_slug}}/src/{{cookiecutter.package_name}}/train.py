@@ -13,6 +13,7 @@ from .data.schema import Schema
 from .files import write_text
 from .runner import run
 from .tracking.runs import log_training
+from .training.budget import process_age
 from .training.leaderboard import Candidate, leaderboard, leaderboard_markdown
 from .training.trainer import save_candidates, train
 
@@ -61,6 +62,8 @@ def main() -> None:
     write_text(board.to_csv(index=False), args.leaderboard)
     write_text(markdown, args.leaderboard.with_suffix(".md"))
     log.info("leaderboard:\n%s", board.to_string(index=False))
+    budget = params.train.time_budget_seconds
+    log.info("the train stage took %.1f s (train.time_budget_seconds: %g)", process_age(), budget)
 
 
 if __name__ == "__main__":

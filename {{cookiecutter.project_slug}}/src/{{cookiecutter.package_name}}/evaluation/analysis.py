@@ -19,8 +19,9 @@ from sklearn.compose import TransformedTargetRegressor
 from ..config import EvaluateParams
 from ..serving.metadata import ModelMeta
 from ..serving.predictor import Predictor
+from .bootstrap import percentile_interval, resample_counts, resampled
 from .budget import Budget, plan, sample
-from .curves import baseline_output, bootstrap_interval
+from .curves import baseline_output
 from .diagnostics import (
     Scored,
     SegmentErrors,
@@ -98,17 +99,29 @@ def intervals(
     problem: str, result: Scored, names: list[str], rounds: int, seed: int
 ) -> dict[str, dict[str, float]]:
     """95% bootstrap intervals of the named metrics over resamples of the test rows."""
+    values: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for counts in resample_counts(len(result.y), rounds, seed):
+        for name in names:
+            values[name].append(_resampled(problem, name, result, counts))
     out = {}
-    for name in names:
-
-        def statistic(rows: np.ndarray, name: str = name) -> float:
-            y_pred = None if result.y_pred is None else result.y_pred[rows]
-            return score(problem, name, result.y[rows], result.output[rows], y_pred)
-
-        found = bootstrap_interval(statistic, len(result.y), rounds, seed)
+    for name, blocks in values.items():
+        found = percentile_interval(np.concatenate(blocks))
         if found:
             out[name] = {"low": found[0], "high": found[1]}
     return out
+
+
+def _resampled(problem: str, name: str, result: Scored, counts: np.ndarray) -> np.ndarray:
+    """The metric on each resample: at once where it has a weighted form, else row by row."""
+    found = resampled(problem, name, counts, result.y, result.output, result.y_pred)
+    if found is not None:
+        return found
+    values = []
+    for drawn in counts.astype(int):
+        rows = np.repeat(np.arange(len(drawn)), drawn)
+        y_pred = None if result.y_pred is None else result.y_pred[rows]
+        values.append(score(problem, name, result.y[rows], result.output[rows], y_pred))
+    return np.array(values, dtype=float)
 
 
 def candidate_models(predictor: Predictor, model_dir: Path, families: list[str]) -> dict[str, Any]:

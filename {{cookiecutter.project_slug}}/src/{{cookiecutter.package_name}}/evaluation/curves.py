@@ -1,33 +1,11 @@
-"""Curves and intervals for the report: bootstrap intervals, the naive baseline, ROC and
+"""Curves for the report: the naive baseline, ROC and
 precision-recall points, calibration bins and the threshold sweep."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from sklearn import metrics as skm
 from sklearn.preprocessing import label_binarize
-
-
-def bootstrap_interval(
-    statistic: Callable[[np.ndarray], float],
-    n_rows: int,
-    rounds: int,
-    seed: int,
-    level: float = 0.95,
-) -> tuple[float, float] | None:
-    """Percentile interval of statistic(row indices) over resamples of the rows.
-
-    None when too few resamples give a defined value (a tiny test set)."""
-    rng = np.random.default_rng(seed)
-    values = np.array([statistic(rng.integers(0, n_rows, n_rows)) for _ in range(rounds)])
-    values = values[np.isfinite(values)]
-    if len(values) < max(rounds // 2, 1):
-        return None
-    tail = (1 - level) / 2
-    low, high = np.quantile(values, [tail, 1 - tail])
-    return float(low), float(high)
 
 
 def baseline_output(

@@ -1,19 +1,34 @@
 """What the search may spend: seconds of wall time, or a number of trials.
 
-Time (`train.time_budget_seconds`) is what a user waits for, but how many trials fit in it
-depends on the machine and its load, so two runs may pick different models. A trial count
-(`train.search.n_trials`) ignores the clock: the same seed then gives the same model.
+Time (`train.time_budget_seconds`) is what a user waits for: the whole train stage, from
+the process's start (its imports and the data read) to its exit (the refits, saving and
+logging to MLflow). How many trials fit in it depends on the machine and its load, so two
+runs may pick different models. A trial count (`train.search.n_trials`) ignores the clock:
+the same seed then gives the same model.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..config import TrainParams
 
-# Part of the time budget left for what follows the search: saving, logging, the report.
-_TAIL_SHARE = 0.1
+# Part of the time budget left for what follows the refits: saving and logging to MLflow.
+_TAIL_SHARE = 0.15
+
+
+def process_age() -> float:
+    """Seconds since this process started (read from /proc on Linux; 0 where it cannot be)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of proc(5)
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, uptime - started)
 
 
 @dataclass
@@ -30,13 +45,18 @@ class Budget:
             return cls(seconds=None, trials=0)  # the configured params of each family only
         if cfg.search.n_trials is not None:
             return cls(seconds=None, trials=cfg.search.n_trials)
-        return cls(seconds=cfg.time_budget_seconds, trials=None)
+        return cls(
+            seconds=cfg.time_budget_seconds,
+            trials=None,
+            started=time.perf_counter() - process_age(),
+        )
 
     @property
     def timed(self) -> bool:
         return self.seconds is not None
 
     def elapsed(self) -> float:
+        """Seconds since the budget started (on a time budget, since the process started)."""
         return time.perf_counter() - self.started
 
     def left(self) -> float:

@@ -100,10 +100,15 @@ def drop_hopeless(arms: list[Arm], metric: str, folds: int) -> None:
             arm.dropped = f"dropped: {gap:.4g} behind {top.family}, beyond noise ({margin:.4g})"
 
 
+PLATEAU_STEP = 0.5  # standard errors of the leader: a smaller gain is the folds' noise
+
+
 @dataclass
 class Plateau:
-    """Whether the search has settled: `patience` trials in a row without a new best score
-    beyond a tenth of the leader's standard error (smaller gains chase the folds' noise)."""
+    """Whether the search has settled: once every family's strong starts are done,
+    `patience` trials in a row without a new best score beyond half the leader's standard
+    error. Smaller gains chase the folds' noise (they do not carry over to the test split);
+    the strong starts always run, so a settled search has tried what is known to work."""
 
     patience: int | None
     best: float | None = None
@@ -114,9 +119,11 @@ class Plateau:
         if top is None:
             return False
         mean, std = top.best.cv[metric]
-        step = 0.1 * std / math.sqrt(folds)
+        step = PLATEAU_STEP * std / math.sqrt(folds)
         if self.best is None or (better(metric, mean, self.best) and abs(mean - self.best) > step):
             self.best, self.since = mean, 0
             return False
+        if any(arm.queued > 0 and not arm.dropped for arm in arms):
+            return False  # the strong starts come first
         self.since += 1
         return self.patience is not None and self.since >= self.patience
