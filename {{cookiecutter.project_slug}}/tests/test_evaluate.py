@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.evaluation import importance
 from {{ cookiecutter.package_name }}.evaluation.analysis import analyse
 from {{ cookiecutter.package_name }}.evaluation.bootstrap import (
     WEIGHTED,
@@ -17,6 +18,7 @@ from {{ cookiecutter.package_name }}.evaluation.bootstrap import (
 from {{ cookiecutter.package_name }}.evaluation.budget import plan
 from {{ cookiecutter.package_name }}.evaluation.documents import write_documents
 from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
+from {{ cookiecutter.package_name }}.evaluation.importance import permutation_importance
 from {{ cookiecutter.package_name }}.evaluation.metrics import (
     better,
     classification_metrics,
@@ -83,6 +85,16 @@ def test_every_other_enabled_family_is_scored_on_the_test_split(evaluation, para
 
 def test_permutation_importance_covers_every_original_column(evaluation, schema):
     assert set(evaluation.permutation["column"]) == set(schema.features)
+
+
+def test_shuffles_scored_together_give_what_one_call_each_gives(predictor, splits, monkeypatch):
+    test = splits[1].head(120)
+    metric = predictor.meta.primary_metric
+    together = permutation_importance(predictor, test, metric, repeats=2, seed=3)
+    monkeypatch.setattr(importance, "ROWS_PER_CALL", 1)  # one shuffled copy per call
+    alone = permutation_importance(predictor, test, metric, repeats=2, seed=3)
+    pd.testing.assert_frame_equal(together, alone)
+    assert together["importance"].abs().sum() > 0
 
 
 def test_plot_data_tables_fit_the_problem_type(evaluation):

@@ -109,9 +109,8 @@ class SearchParams(_Strict):
     # null: search until train.time_budget_seconds runs out (what fits in it depends on the
     # machine); a number: exactly that many trials over all families, the same on every run.
     n_trials: int | None = Field(None, ge=1)
-    # On a time budget, the search also ends after this many trials in a row (once the
-    # strong starts are done) without a better score beyond noise (None: it spends the
-    # whole budget).
+    # On a time budget, the search also ends after this many trials in a row without a
+    # better score beyond noise (None: it spends the whole budget).
     patience: int | None = Field(10, ge=1)
     # Tune on a sample of at most this many training rows; the champion refits on all rows.
     max_rows: int = Field(20_000, ge=200)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
 
@@ -121,17 +122,20 @@ def learning(
         smallest = 10 * len(predictor.classes)  # every class in the smallest training set
     largest = len(y) * (folds - 1) // folds
     start = min(1.0, max(0.1, smallest / max(largest, 1)))
-    sizes, train_scores, valid_scores = learning_curve(
-        clone(predictor.pipeline),
-        features,
-        y,
-        train_sizes=np.linspace(start, 1.0, points),
-        cv=cv,
-        scoring=cv_scorers(problem)[metric],
-        shuffle=True,
-        random_state=seed,
-        error_score=np.nan,
-    )
+    # Two fits at a time in threads: the models run one thread each (one_thread) and the
+    # boosters and trees release the GIL; worker processes would each import the stack again.
+    with parallel_config(backend="threading", n_jobs=2):
+        sizes, train_scores, valid_scores = learning_curve(
+            clone(predictor.pipeline),
+            features,
+            y,
+            train_sizes=np.linspace(start, 1.0, points),
+            cv=cv,
+            scoring=cv_scorers(problem)[metric],
+            shuffle=True,
+            random_state=seed,
+            error_score=np.nan,
+        )
     train_scores = from_cv_score(metric, train_scores)
     valid_scores = from_cv_score(metric, valid_scores)
     curve = pd.DataFrame(

@@ -12,6 +12,8 @@ from ..serving.predictor import Predictor
 from .diagnostics import truth
 from .metrics import LOWER_IS_BETTER, score
 
+ROWS_PER_CALL = 200_000  # shuffled rows scored at once (a few columns' worth on a large split)
+
 
 def permutation_importance(
     predictor: Predictor, test: pd.DataFrame, metric: str, repeats: int, seed: int
@@ -33,17 +35,26 @@ def permutation_importance(
     base = metric_of(predictor.score(inputs.features(typed)))
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     rng = np.random.default_rng(seed)
-    rows = []
-    for column in typed.columns:
-        # The shuffles of one column are scored in one call: the pipeline's cost is per call.
+    shuffles = [
+        (column, rng.permutation(len(typed))) for column in typed.columns for _ in range(repeats)
+    ]
+    losses: dict[str, list[float]] = {column: [] for column in typed.columns}
+    per_call = max(1, ROWS_PER_CALL // max(len(typed), 1))
+    for start in range(0, len(shuffles), per_call):
+        block = shuffles[start : start + per_call]
         copies = []
-        for _ in range(repeats):
+        for column, order in block:
             shuffled = typed.copy()
-            shuffled[column] = rng.permutation(typed[column].to_numpy())
+            shuffled[column] = typed[column].array[order]  # keeps the dtype
             copies.append(shuffled)
+        # Many shuffled copies in one call: the pipeline's cost is mostly per call.
         outputs = predictor.score(inputs.features(pd.concat(copies, ignore_index=True)))
-        losses = [sign * (base - metric_of(part)) for part in np.split(outputs, repeats)]
-        rows.append({"column": column, "importance": np.mean(losses), "std": np.std(losses)})
+        for (column, _), part in zip(block, np.split(outputs, len(block)), strict=True):
+            losses[column].append(sign * (base - metric_of(part)))
+    rows = [
+        {"column": column, "importance": np.mean(found), "std": np.std(found)}
+        for column, found in losses.items()
+    ]
     board = pd.DataFrame(rows, columns=["column", "importance", "std"])
     return board.sort_values("importance", ascending=False, ignore_index=True)
 

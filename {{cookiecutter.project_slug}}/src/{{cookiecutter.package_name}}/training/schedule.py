@@ -105,10 +105,10 @@ PLATEAU_STEP = 0.5  # standard errors of the leader: a smaller gain is the folds
 
 @dataclass
 class Plateau:
-    """Whether the search has settled: once every family's strong starts are done,
-    `patience` trials in a row without a new best score beyond half the leader's standard
-    error. Smaller gains chase the folds' noise (they do not carry over to the test split);
-    the strong starts always run, so a settled search has tried what is known to work."""
+    """Whether the search has settled: `patience` trials in a row (strong starts included)
+    without a new best score beyond half the leader's standard error. Smaller gains chase
+    the folds' noise: they do not carry over to the test split. A table where the strong
+    starts or the search still find real gains keeps searching until the budget is spent."""
 
     patience: int | None
     best: float | None = None
@@ -123,7 +123,5 @@ class Plateau:
         if self.best is None or (better(metric, mean, self.best) and abs(mean - self.best) > step):
             self.best, self.since = mean, 0
             return False
-        if any(arm.queued > 0 and not arm.dropped for arm in arms):
-            return False  # the strong starts come first
         self.since += 1
         return self.patience is not None and self.since >= self.patience
