@@ -207,6 +207,11 @@ def test_the_budget_samples_only_past_its_row_counts(params):
     assert large.permutation_rows == 10_000 and large.permutation_repeats == 2
     assert large.bootstrap_rounds == 200  # 1000 x 10,000 / 200,000 = 50, raised to the floor
     assert large.learning_rows == cfg.learning_curve_rows and large.sampled
+    wide = plan(cfg, test_rows=600, train_rows=2_400, columns=80)  # 240,000 shuffled rows
+    assert (wide.permutation_repeats, wide.permutation_rows) == (3, 600)
+    wider = plan(cfg, test_rows=5_000, train_rows=20_000, columns=85)
+    assert wider.permutation_repeats == 2 and wider.permutation_rows == 150_000 // (2 * 85)
+    assert wider.sampled
 
 
 def test_a_large_split_is_sampled_and_the_report_says_so(

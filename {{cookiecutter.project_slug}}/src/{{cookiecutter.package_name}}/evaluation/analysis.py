@@ -159,7 +159,7 @@ def analyse(
     headline = list(dict.fromkeys([metric, *HEADLINE[problem]]))
     champion = scored(predictor, test)
     metrics = summary(predictor, champion)
-    budget = plan(cfg, len(test), len(train))
+    budget = plan(cfg, len(test), len(train), len(predictor.schema.features))
     rounds = budget.bootstrap_rounds
     log.info("bootstrap intervals (%d resamples of %d rows)", rounds, len(test))
     metrics["intervals"] = intervals(problem, champion, headline, rounds, seed)

@@ -17,6 +17,10 @@ from ..config import EvaluateParams
 
 MIN_BOOTSTRAP_ROUNDS = 200  # below this the 2.5% and 97.5% quantiles are too rough
 LARGE_SPLIT_REPEATS = 2  # shuffles per column on a sample: its rows already average the noise
+# Rows permutation importance may score in all (rows x columns x shuffles): a wide table of
+# a few thousand test rows would otherwise cost more than training (80 columns x 5 shuffles
+# of 600 rows through 500 trees took 20 s); past it, fewer shuffles, then fewer rows.
+PERMUTED_ROWS = 150_000
 
 
 @dataclass(frozen=True)
@@ -35,17 +39,23 @@ class Budget:
         return self.permutation_rows < self.permutation_of or self.learning_rows < self.learning_of
 
 
-def plan(cfg: EvaluateParams, test_rows: int, train_rows: int) -> Budget:
-    """The budget for splits of these sizes under the evaluate settings of params.yaml."""
+def plan(cfg: EvaluateParams, test_rows: int, train_rows: int, columns: int = 1) -> Budget:
+    """The budget for splits of these sizes (and this many original columns to shuffle)
+    under the evaluate settings of params.yaml."""
     rounds, repeats = cfg.bootstrap_rounds, cfg.permutation_repeats
     if test_rows > cfg.sample_rows:
         # Each resample costs as many rows as the split: fewer of them on a large split.
         scaled = cfg.bootstrap_rounds * cfg.sample_rows // test_rows
         rounds = min(cfg.bootstrap_rounds, max(MIN_BOOTSTRAP_ROUNDS, scaled))
         repeats = min(repeats, LARGE_SPLIT_REPEATS)
+    shuffled = min(test_rows, cfg.sample_rows)
+    per_shuffle = max(columns, 1) * shuffled
+    if repeats * per_shuffle > PERMUTED_ROWS:
+        repeats = min(repeats, max(LARGE_SPLIT_REPEATS, PERMUTED_ROWS // per_shuffle))
+        shuffled = min(shuffled, max(100, PERMUTED_ROWS // (repeats * max(columns, 1))))
     return Budget(
         bootstrap_rounds=rounds,
-        permutation_rows=min(test_rows, cfg.sample_rows),
+        permutation_rows=shuffled,
         permutation_of=test_rows,
         permutation_repeats=repeats,
         learning_rows=min(train_rows, cfg.learning_curve_rows),
