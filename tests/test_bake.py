@@ -82,6 +82,7 @@ COMMON_FILES = [
     "src/{pkg}/evaluate.py",
     "src/{pkg}/evaluation/__init__.py",
     "src/{pkg}/evaluation/analysis.py",
+    "src/{pkg}/evaluation/bootstrap.py",
     "src/{pkg}/evaluation/budget.py",
     "src/{pkg}/evaluation/canvas.py",
     "src/{pkg}/evaluation/charts.py",
