@@ -38,6 +38,7 @@ from typing import Any
 from baking import TEMPLATE_DIR, CommandFailed, bake, project_env, run, set_params
 
 STAGE_LINE = re.compile(r"Running stage '([^']+)'")
+SMALL_ROWS = 10_000  # the goal: `dvc repro` within 90 s on tables up to this size
 LABELS = {"roc_auc": "ROC AUC", "log_loss": "log loss", "rmse": "RMSE"}
 
 
@@ -189,8 +190,15 @@ def main() -> int:
     for result in results:
         models = ", ".join(row["model"] for row in result["rows"])
         print(f"- {result['table']}: {TABLES[result['table']].shape}; {result['split']}; {models}")
+    small = [r for r in results if r["table_rows"] <= SMALL_ROWS]
+    slow = [f"{r['table']} ({r['repro_seconds']:.0f} s)" for r in small if r["repro_seconds"] > 90]
+    over = f"; over: {', '.join(slow)}" if slow else ""
+    print(f"\n`dvc repro` within 90 s on tables of at most {SMALL_ROWS:,} rows: "
+          f"{len(small) - len(slow)} of {len(small)}{over}.")  # fmt: skip
+    reached = sum(bool(r.get("reaches_better_peer")) for r in results)
+    print(f"Ours reaches the better peer on {reached} of {len(results)} tables.")
     setting = "train.fast: true (smoke run)" if args.fast else "as generated (train.fast: false)"
-    print(f"\nParams: {setting}. Peers: {args.time_limit:g} s each.")
+    print(f"Params: {setting}. Peers: {args.time_limit:g} s each.")
     print(f"Load average (1, 5, 15 min): {start_load} at the start, {load()} at the end.")
     if failed:
         print(f"Failed: {', '.join(failed)} (their output is above)", file=sys.stderr)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import shlex
 import shutil
@@ -38,6 +39,7 @@ import pandas as pd
 PEERS = ("flaml", "autogluon")
 AUTOGLUON_REQUIREMENTS = Path(__file__).with_name("autogluon-requirements.txt")
 HOLDOUT = 0.2  # AutoGluon's validation rows for a group or time split
+NEEDS_TORCH = ["NN_TORCH", "FASTAI"]  # AutoGluon's model types
 
 # Our metric name -> each peer's (a multiclass ROC AUC is one-vs-rest, as ours).
 FLAML_METRICS = {
@@ -151,6 +153,10 @@ def holdout(train: pd.DataFrame, task: PeerTask) -> tuple[pd.DataFrame, pd.DataF
 def run_autogluon(train: pd.DataFrame, test: pd.DataFrame, task: PeerTask) -> tuple[Any, ...]:
     from autogluon.tabular import TabularPredictor
 
+    has_torch = importlib.util.find_spec("torch") is not None
+    if not has_torch:  # it then logs an error each time it counts GPUs: there are none
+        gpus = logging.getLogger("autogluon.common.utils.resource_utils")
+        gpus.addFilter(lambda record: "torch" not in record.getMessage())
     fit_rows, tuning = holdout(train, task)
     with tempfile.TemporaryDirectory(prefix="autogluon-") as folder:
         predictor = TabularPredictor(
@@ -164,6 +170,8 @@ def run_autogluon(train: pd.DataFrame, test: pd.DataFrame, task: PeerTask) -> tu
                 **{task.label: tuning[task.label]}
             ),
             presets="medium_quality", time_limit=task.time_limit,
+            # Its neural networks need PyTorch, which the environment leaves out.
+            excluded_model_types=[] if has_torch else NEEDS_TORCH,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         x_test = features(test, task)
