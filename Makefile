@@ -48,8 +48,10 @@ quick: bootstrap ## The inner loop (a few minutes): lint, then every test that b
 demo: bootstrap ## Bake the default project into demo/, train it, serve one prediction
 	python scripts/demo.py
 
-bench-train: bootstrap ## Train both demos (default params) and compare them with FLAML
-	python scripts/bench_train.py
+# About 5 minutes a table on a quiet machine; AutoGluon's environment (.venv-autogluon, about
+# 1 GB) is made at the first run.
+bench-train: bootstrap ## Train each known table (TABLES="caravan hpc": some); vs FLAML and AutoGluon
+	python scripts/bench_train.py $(if $(TABLES),--tables $(TABLES))
 
 # uv finds (or downloads) each Python of cookiecutter.json's python_version choices.
 lock: bootstrap ## Refresh the project's uv.lock and requirements-dev.txt (UPGRADE=1: newest versions)

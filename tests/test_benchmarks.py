@@ -7,6 +7,8 @@ they print (speed is judged from those numbers, on a quiet machine, not by timed
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import json
 import re
 import shutil
@@ -14,22 +16,70 @@ import sys
 from pathlib import Path
 
 import baking
+import pandas as pd
+import pytest
+
+
+def bench_train(project: Path, *args: str) -> dict:
+    """Run the project's scripts/bench_train.py with FLAML alone, briefly; its JSON report."""
+    command = [sys.executable, "scripts/bench_train.py", "--peers", "flaml", "--time-limit", "5"]
+    baking.run([*command, *args], project, baking.project_env(project), timeout=900)
+    return json.loads((project / "reports" / "train_benchmark.json").read_text("utf-8"))
 
 
 def test_bench_train_scores_ours_and_flaml_on_the_test_split(trained_telco, tmp_path):
     # A copy: the script writes reports/train_benchmark.* into the project.
     project = Path(shutil.copytree(trained_telco, tmp_path / "telco", symlinks=True))
-    env = baking.project_env(project)
-    baking.run([sys.executable, "scripts/bench_train.py"], project, env, timeout=900)
+    result = bench_train(project)
 
-    result = json.loads((project / "reports" / "train_benchmark.json").read_text("utf-8"))
     ours, flaml = result["rows"]
-    assert ours["model"].startswith("ours (") and flaml["model"].startswith("FLAML (")
-    assert flaml["budget"] == ours["seconds"] > 0
+    assert ours["model"].startswith("ours (") and flaml["model"].startswith("FLAML ")
+    assert ours["seconds"] > 0 and flaml["budget"] == 5 and flaml["fitted"]
     for row in (ours, flaml):
         score = row["scores"][result["primary_metric"]]
         assert 0.5 < score < 1.0, row  # ROC AUC on Telco churn: better than chance, not perfect
+    assert result["better_peer"] == "flaml"
+    reached = ours["scores"]["roc_auc"] >= flaml["scores"]["roc_auc"]
+    assert result["reaches_better_peer"] is reached
     assert "| ours (" in (project / "reports" / "train_benchmark.md").read_text("utf-8")
+
+
+def test_the_template_runner_prints_a_table_s_line_from_the_project_s_report(
+    trained_telco, tmp_path
+):
+    """--trained scores the model `dvc repro` made (the runner's way); the runner's table
+    puts it on one line with the times it measured around it."""
+    import bench_train as runner  # the template's scripts/bench_train.py
+
+    project = Path(shutil.copytree(trained_telco, tmp_path / "telco", symlinks=True))
+    result = bench_train(project, "--trained")
+    metrics = json.loads((project / "reports" / "metrics.json").read_text("utf-8"))
+    ours = result["rows"][0]
+    assert ours["seconds"] is None  # nothing trained
+    assert ours["scores"]["roc_auc"] == pytest.approx(metrics["test"]["roc_auc"], abs=1e-9)
+    timed = {"table": "telco_churn", "repro_seconds": 91.4, "train_seconds": 40.6}
+
+    header, _, line = runner.table([result | timed]).splitlines()
+    cells = dict(zip(split_row(header), split_row(line), strict=True))
+    assert cells["table"] == "telco_churn"
+    assert cells["rows"] == f"{result['table_rows']:,}" == "7,043"
+    assert cells["task"] == "binary" and cells["metric"] == "ROC AUC"
+    assert cells["ours"] == f"{ours['scores']['roc_auc']:.4f}"
+    assert (cells["dvc repro (s)"], cells["train (s)"]) == ("91", "41")
+    assert cells["FLAML"] == f"{result['rows'][1]['scores']['roc_auc']:.4f}"
+    assert cells["AutoGluon"] == cells["AutoGluon fit (s)"] == ""  # not run here
+    assert cells["reaches the better peer"] == ("yes" if result["reaches_better_peer"] else "no")
+
+
+def split_row(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def test_stage_seconds_run_from_one_stage_line_to_the_next():
+    import bench_train as runner
+
+    marks = [("ingest", 1.0), ("validate", 3.5), ("train", 4.0)]
+    assert runner.stage_seconds(marks, 10.0) == {"ingest": 2.5, "validate": 0.5, "train": 6.0}
 
 
 def test_bench_serve_quick_measures_every_part(trained_telco, tmp_path):
@@ -43,3 +93,25 @@ def test_bench_serve_quick_measures_every_part(trained_telco, tmp_path):
     goals = [line for line in text.splitlines() if line.endswith(("| True |", "| False |"))]
     assert len(goals) == 5, text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE), text
+
+
+def test_autogluon_validates_on_whole_groups_or_the_latest_rows(baked, monkeypatch):
+    """The peers' split mirrors ours: a group split never puts one group on both sides of
+    AutoGluon's validation, a time split validates on the latest training rows."""
+    path = baked(dataset="telco_churn") / "scripts" / "bench_peer.py"
+    spec = importlib.util.spec_from_file_location("bench_peer", path)
+    peer = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_peer", peer)  # its dataclasses look it up
+    spec.loader.exec_module(peer)
+    frame = pd.DataFrame({"customer": [i // 3 for i in range(30)], "x": range(30)})
+    task = peer.PeerTask(
+        peer="autogluon", train="", test="", label="y", task="binary", n_classes=2,
+        metric="roc_auc", time_limit=5.0, seed=7, strategy="group", group="customer", out="",
+    )  # fmt: skip
+
+    fit, held = peer.holdout(frame, task)
+    assert set(fit["customer"]).isdisjoint(held["customer"])
+    assert held["customer"].nunique() == 2 and len(fit) + len(held) == 30
+    fit, held = peer.holdout(frame, dataclasses.replace(task, strategy="time", group=None))
+    assert fit["x"].tolist() == list(range(24)) and held["x"].tolist() == list(range(24, 30))
+    assert peer.holdout(frame, dataclasses.replace(task, strategy="random"))[1] is None

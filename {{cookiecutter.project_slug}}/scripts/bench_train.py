@@ -1,25 +1,30 @@
-"""Our training pipeline against FLAML AutoML on the same split and the same time budget.
+"""Our training pipeline against two AutoML peers, FLAML and AutoGluon, on the same split.
 
 `make bench-train` (after `dvc repro split`) runs, in one go:
 
 1. the `train` stage exactly as dvc.yaml runs it, timed from process start to exit: our wall
    time. Its model and leaderboard go to a temporary folder and its MLflow runs to a
-   temporary store, so the pipeline's own outputs and runs are left alone;
-2. FLAML AutoML on the same data/processed/train.parquet, with our wall time as its
-   time_budget, the same primary metric, the same seed and the estimators installed here;
-3. both scored on data/processed/test.parquet with the project's own metric functions.
+   temporary store, so the pipeline's own outputs and runs are left alone. With --trained,
+   the model the last `dvc repro` left in models/ is scored instead, and nothing is trained;
+2. each peer in its own process (scripts/bench_peer.py) on the same
+   data/processed/train.parquet, with a fixed time limit (--time-limit, 60 s), our primary
+   metric as its goal and the project's seed: FLAML (time_budget) in this environment,
+   AutoGluon (presets="medium_quality", time_limit) in an environment of its own, made once
+   from scripts/autogluon-requirements.txt in .venv-autogluon (AutoGluon pins pandas below
+   2.4, older than this project's);
+3. all of them scored on data/processed/test.parquet with the project's own metric functions.
 
-FLAML gets the validated columns the schema keeps (what our pipeline gets before
-features.py) and does its own preprocessing. When our model fits the log of a regression
-target, FLAML fits log(target) too; both are then also scored on the log scale.
-Prints the table and writes it to reports/train_benchmark.md (and .json). FLAML is in the
-`bench` extra: pip install -e ".[train,bench]".
+The peers get the validated columns the schema keeps (what our pipeline gets before
+features.py) and do their own preprocessing. When our model fits the log of a regression
+target, the peers fit log(target) too; all are then also scored on the log scale.
+Prints the table, whether we reach the better peer on the primary metric, and writes it to
+reports/train_benchmark.md (and .json). FLAML is in the `bench` extra:
+pip install -e ".[train,bench]".
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import os
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,32 +43,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
+# Run as a script, so scripts/ is on sys.path and its sibling module imports directly.
+from bench_peer import PEERS, PeerResult, PeerTask, autogluon_python
+
 PROJECT = Path(__file__).resolve().parents[1]
 TRAIN = PROJECT / "data" / "processed" / "train.parquet"
 TEST = PROJECT / "data" / "processed" / "test.parquet"
 OUT = PROJECT / "reports" / "train_benchmark"
-# FLAML estimator -> the module it needs; lrl1 (L1 logistic regression) classifies only.
-FLAML_ESTIMATORS = {
-    "lgbm": "lightgbm",
-    "xgboost": "xgboost",
-    "xgb_limitdepth": "xgboost",
-    "rf": "sklearn",
-    "extra_tree": "sklearn",
-    "lrl1": "sklearn",
-    "catboost": "catboost",
-}
-# Our metric name -> FLAML's.
-FLAML_METRICS = {
-    "roc_auc": "roc_auc",
-    "pr_auc": "ap",
-    "log_loss": "log_loss",
-    "accuracy": "accuracy",
-    "f1": "f1",
-    "f1_macro": "macro_f1",
-    "rmse": "rmse",
-    "mae": "mae",
-    "r2": "r2",
-}
+PEER_SCRIPT = Path(__file__).with_name("bench_peer.py")
+NAMES = {"flaml": "FLAML", "autogluon": "AutoGluon"}
 # Threshold-free metrics shown for each problem (the primary one first).
 SHOWN = {
     "binary": ["roc_auc", "pr_auc", "log_loss"],
@@ -117,113 +106,142 @@ def encoded(labels: pd.Series, classes: list[Any]) -> np.ndarray:
     return labels.astype(str).map(index).to_numpy(dtype=int)
 
 
-def score(problem: str, y_test: pd.Series, output: np.ndarray, y_pred: Any) -> dict[str, float]:
-    """The project's own test metrics; regressions also on the log scale where defined."""
+def score(
+    problem: str, truth: np.ndarray, output: np.ndarray, y_pred: np.ndarray | None = None
+) -> dict[str, float]:
+    """The project's own test metrics from encoded labels and probabilities (labels by
+    argmax unless given), or from values (also on the log scale where defined)."""
     from {{ cookiecutter.package_name }}.evaluation import metrics
 
     if problem == "regression":
-        return metrics.regression_metrics(y_test.to_numpy(dtype=float), output, log_scale=True)
-    return metrics.classification_metrics(problem, y_test.to_numpy(), output, y_pred)
+        return metrics.regression_metrics(truth.astype(float), output, log_scale=True)
+    y_pred = output.argmax(axis=1) if y_pred is None else y_pred
+    return metrics.classification_metrics(problem, truth, output, y_pred)
 
 
-def installed_estimators(problem: str) -> list[str]:
-    names = []
-    for name, module in FLAML_ESTIMATORS.items():
-        if name == "lrl1" and problem == "regression":
-            continue
-        if importlib.util.find_spec(module) is not None:
-            names.append(name)
-    return names
+def truth(test: pd.DataFrame, meta: Any) -> np.ndarray:
+    """The test split's targets: values, or labels encoded in the model's class order."""
+    if meta.problem_type == "regression":
+        return test[meta.target].to_numpy(dtype=float)
+    return encoded(test[meta.target], meta.classes)
 
 
-def run_flaml(
-    train: pd.DataFrame, test: pd.DataFrame, meta: Any, params: dict[str, Any],
-    budget: float,
-) -> dict[str, Any]:  # fmt: skip
-    """FLAML AutoML on the same rows and columns; its test scores and wall time.
-
-    meta is the trained model's ModelMeta (serving/metadata.py)."""
-    try:
-        from flaml import AutoML
-    except ImportError:
-        sys.exit('FLAML is not installed: pip install -e ".[train,bench]"')
+def peer_inputs(folder: Path, train: pd.DataFrame, test: pd.DataFrame, meta: Any,
+                params: dict[str, Any]) -> PeerTask:  # fmt: skip
+    """Write the rows a peer fits and scores; the task without its peer's name and folder."""
     problem, target = meta.problem_type, meta.target
-    columns = list(meta.table_schema.columns)
-    x_train, x_test = train[columns], test[columns]
-    log_target = meta.target_transform == "log"
-    if problem == "regression":
-        y_train = train[target].to_numpy(dtype=float)
-        y_train = np.log(y_train) if log_target else y_train
-    else:
-        y_train = encoded(train[target], meta.classes)  # our positive class is 1
-    metric = FLAML_METRICS[meta.primary_metric]
-    if problem == "multiclass" and metric == "roc_auc":
-        metric = "roc_auc_ovr"
     split = params["split"]
-    options: dict[str, Any] = {}
-    if split["strategy"] == "group":
-        options = {"split_type": "group", "groups": train[split["group_column"]].to_numpy()}
-    elif split["strategy"] == "time":
-        options = {"split_type": "time"}  # train.parquet is in time order
-    automl = AutoML()
-    started = time.perf_counter()
-    automl.fit(
-        x_train, y_train, task="regression" if problem == "regression" else "classification",
-        metric=metric, time_budget=budget, estimator_list=installed_estimators(problem),
-        seed=params["seed"], verbose=0, log_file_name="", **options,
+    group = split["group_column"] if split["strategy"] == "group" else None
+    columns = [*meta.table_schema.columns, *([group] if group else [])]
+    for name, frame in (("train", train), ("test", test)):
+        if problem == "regression":
+            label = frame[target].to_numpy(dtype=float)
+            label = np.log(label) if meta.target_transform == "log" else label
+        else:
+            label = encoded(frame[target], meta.classes)  # our positive class is 1
+        frame[columns].assign(**{target: label}).to_parquet(folder / f"{name}.parquet")
+    return PeerTask(
+        peer="", train=str(folder / "train.parquet"), test=str(folder / "test.parquet"),
+        label=target, task=problem, n_classes=len(meta.classes or []),
+        metric=meta.primary_metric, time_limit=0.0, seed=params["seed"],
+        strategy=split["strategy"], group=group, out="",
     )  # fmt: skip
-    seconds = time.perf_counter() - started
-    if problem == "regression":
-        output = automl.predict(x_test)
-        output = np.exp(output) if log_target else output
-        scores = score(problem, test[target], np.asarray(output, dtype=float), None)
-    else:
-        proba = automl.predict_proba(x_test)  # columns in label order 0..k-1
-        scores = score(problem, pd.Series(encoded(test[target], meta.classes)), proba,
-                       proba.argmax(axis=1))  # fmt: skip
-    return {"scores": scores, "seconds": seconds, "best": automl.best_estimator}
 
 
-def run_benchmark() -> dict[str, Any]:
-    sys.path.insert(0, str(PROJECT / "src"))
+def run_peer(task: PeerTask, python: Path, meta: Any, y_test: np.ndarray) -> dict[str, Any]:
+    """One peer in its own process; its test scores, fit and process times."""
+    folder = Path(task.out)
+    task.save(folder / "task.json")
+    name = NAMES[task.peer]
+    print(f"{name}: {task.time_limit:g} s (load {load()})", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run([str(python), str(PEER_SCRIPT), str(folder / "task.json")], check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{name} exited {done.returncode} (see its output above)")
+    result = PeerResult.load(folder / "result.json")
+    output = np.load(folder / "predictions.npy")
+    if meta.target_transform == "log":
+        output = np.exp(output)
+    return {
+        "model": f"{name} {result.version} ({result.best})",
+        "peer": task.peer,
+        "seconds": result.fit_seconds,
+        "process_seconds": wall,
+        "budget": task.time_limit,
+        "fitted": result.models,
+        "scores": score(meta.problem_type, y_test, output),
+    }
+
+
+def our_row(trained: bool, params: dict[str, Any], test: pd.DataFrame) -> tuple[Any, dict]:
+    """Our model (trained here, or the pipeline's in models/) and its row of the table."""
     from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 
+    seconds = None
+    if trained:
+        predictor = Predictor.load(PROJECT / "models", runtime="sklearn")
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+            model_dir, seconds = run_ours(Path(tmp), params["mlflow"]["experiment"])
+            predictor = Predictor.load(model_dir, runtime="sklearn")
+        print(f"ours: {seconds:.1f} s", flush=True)
+    meta = predictor.meta
+    labels, proba = predictor.predict_frame(test)
+    if proba is None:
+        scores = score(meta.problem_type, truth(test, meta), np.asarray(labels, dtype=float))
+    else:  # labels by our decision threshold
+        scores = score(meta.problem_type, truth(test, meta), proba, predictor.decide(proba))
+    row = {"model": f"ours ({meta.champion})", "peer": "ours", "seconds": seconds}
+    return meta, row | {"scores": scores}
+
+
+def verdict(metric: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether our primary score is at least the better peer's."""
+    from {{ cookiecutter.package_name }}.evaluation.direction import better
+
+    ours, *peers = rows
+    if not peers:
+        return {}
+    best = peers[0]
+    for row in peers[1:]:
+        if better(metric, row["scores"][metric], best["scores"][metric]):
+            best = row
+    reached = not better(metric, best["scores"][metric], ours["scores"][metric])
+    return {"better_peer": best["peer"], "reaches_better_peer": reached}
+
+
+def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    sys.path.insert(0, str(PROJECT / "src"))
     params = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
     for path in (TRAIN, TEST):
         if not path.is_file():
             sys.exit(f"{path.relative_to(PROJECT)} is missing: run `dvc repro split` first")
     train, test = pd.read_parquet(TRAIN), pd.read_parquet(TEST)
-
-    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
-        model_dir, our_seconds = run_ours(Path(tmp), params["mlflow"]["experiment"])
-        predictor = Predictor.load(model_dir, runtime="sklearn")
-    meta = predictor.meta
-    problem, target = meta.problem_type, meta.target
-    labels, proba = predictor.predict_frame(test)
-    if proba is None:
-        ours = score(problem, test[target], np.asarray(labels, dtype=float), None)
-    else:
-        truth = pd.Series(encoded(test[target], meta.classes))
-        ours = score(problem, truth, proba, predictor.decide(proba))
-    print(f"ours: {our_seconds:.1f} s; FLAML gets the same budget", flush=True)
-    flaml = run_flaml(train, test, meta, params, our_seconds)
+    meta, ours = our_row(args.trained, params, test)
+    rows = [ours]
+    y_test = truth(test, meta)
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+        task = peer_inputs(Path(tmp), train, test, meta, params)
+        for peer in args.peers:
+            folder = Path(tmp, peer)
+            folder.mkdir()
+            python = Path(sys.executable)
+            if peer == "autogluon":
+                python = args.autogluon_python or autogluon_python(args.autogluon_venv)
+            chosen = replace(task, peer=peer, time_limit=args.time_limit, out=str(folder))
+            rows.append(run_peer(chosen, python, meta, y_test))
     return {
         "project": params["project"]["name"],
-        "problem_type": problem,
+        "problem_type": meta.problem_type,
         "primary_metric": meta.primary_metric,
-        "split": split_note(params, problem, len(train), len(test)),
+        "table_rows": len(train) + len(test),
+        "table_columns": len(meta.table_schema.columns),
+        "split": split_note(params, meta.problem_type, len(train), len(test)),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {load()}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rows": [
-            {"model": f"ours ({meta.champion})", "seconds": our_seconds, "scores": ours},
-            {
-                "model": f"FLAML ({flaml['best']})",
-                "seconds": flaml["seconds"],
-                "budget": our_seconds,
-                "scores": flaml["scores"],
-            },
-        ],
-    }
+        "rows": rows,
+    } | verdict(meta.primary_metric, rows)
 
 
 def split_note(params: dict[str, Any], problem: str, n_train: int, n_test: int) -> str:
@@ -246,7 +264,7 @@ def load() -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     shown = [m for m in SHOWN[result["problem_type"]] if m in result["rows"][0]["scores"]]
-    head = ["model", *(f"test {m}" for m in shown), "wall time (s)", "time budget (s)"]
+    head = ["model", *(f"test {m}" for m in shown), "fit time (s)", "time limit (s)"]
     lines = [
         f"# Training benchmark: {result['project']}",
         "",
@@ -258,16 +276,27 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for row in result["rows"]:
         values = [f"{row['scores'][m]:.4f}" if m in row["scores"] else "" for m in shown]
-        budget = f"{row['budget']:.1f}" if "budget" in row else ""
-        cells = [row["model"], *values, f"{row['seconds']:.1f}", budget]
-        lines.append("| " + " | ".join(cells) + " |")
+        seconds = "" if row["seconds"] is None else f"{row['seconds']:.1f}"
+        budget = f"{row['budget']:g}" if "budget" in row else ""
+        lines.append("| " + " | ".join([row["model"], *values, seconds, budget]) + " |")
+    if "reaches_better_peer" in result:
+        word = "reaches" if result["reaches_better_peer"] else "does not reach"
+        peer = NAMES[result["better_peer"]]
+        lines += ["", f"On {result['primary_metric']}, ours {word} the better peer ({peer})."]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args()
-    result = run_benchmark()
+    add = parser.add_argument
+    add("--trained", action="store_true", help="score models/ (from `dvc repro`); train nothing")
+    add("--peers", nargs="+", choices=PEERS, default=list(PEERS))
+    add("--time-limit", type=float, default=60.0, help="seconds for each peer")
+    venv = PROJECT / ".venv-autogluon"
+    add("--autogluon-venv", type=Path, default=venv, help="AutoGluon's environment (made once)")
+    add("--autogluon-python", type=Path, help="a Python with autogluon.tabular: no venv made")
+    args = parser.parse_args()
+    result = run_benchmark(args)
     text = markdown(result)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.with_suffix(".md").write_text(text, encoding="utf-8")

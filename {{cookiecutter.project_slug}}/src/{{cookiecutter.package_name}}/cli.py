@@ -24,7 +24,7 @@ TASKS = {
     "repro": "run the DVC pipeline, only the stages whose inputs changed (dvc repro)",
     "serve": "serve predictions: uvicorn with the service's limits (needs a trained model)",
     "bench-serve": "load-test the service with wrk; writes reports/serving_benchmark.md",
-    "bench-train": "our training vs FLAML AutoML on the same split; reports/train_benchmark.md",
+    "bench-train": "our training vs FLAML and AutoGluon, same split; reports/train_benchmark.md",
     "bench-scale": "stage times and peak memory on generated tables (--rows 10000 100000)",
     "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
     "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
