@@ -8,6 +8,7 @@ baked and checked here, before training; the two demos are the session's trained
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -153,6 +154,13 @@ def test_bake_train_and_serve(case, request, tmp_path):
     artifacts = store.list_artifacts(meta["mlflow"]["run_id"], "evaluation")
     logged = {Path(item.path).name for item in artifacts}
     assert {"report.html", "README.md", "model_card.md", "figures"} <= logged, logged
+    # The training run names its data: the split's file, checksum and column types.
+    parent = store.get_run(meta["mlflow"]["parent_run_id"])
+    (dataset,) = [item.dataset for item in parent.inputs.dataset_inputs]
+    split_file = project / "data" / "processed" / "train.parquet"
+    assert dataset.digest == hashlib.sha256(split_file.read_bytes()).hexdigest()[:16]
+    columns = {spec["name"] for spec in json.loads(dataset.schema)["mlflow_colspec"]}
+    assert baking.params_target(project) in columns and len(columns) > 3
 
     # A no-op repro changes nothing.
     status = baking.run(["dvc", "status"], project, env).stdout

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StageError
+from ..files import sha256
 from ..serving.metadata import TrackingInfo
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+SCHEMA_ROWS = 1_000  # rows the logged dataset's column types are read from
+DIGEST_CHARS = 16  # of the split file's SHA-256: MLflow stores a short digest
 # Pinned at logging time: inferring requirements costs MLflow several seconds per model.
 _RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "lightgbm", "xgboost-cpu", "xgboost")
 
@@ -74,15 +77,7 @@ def log_training(
     setup_mlflow(experiment)
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(_flat(logged))
-        with warnings.catch_warnings():  # MLflow's hints on source classes and integer columns
-            warnings.simplefilter("ignore", UserWarning)
-            dataset = mlflow.data.from_pandas(
-                frame,
-                source=str(Path(source).resolve()),
-                name="train",
-                targets=champion.meta.target,
-            )
-            mlflow.log_input(dataset, context="training")
+        mlflow.log_input(_dataset(frame, Path(source)), context="training")
         board.to_csv(Path(tmp, "leaderboard.csv"), index=False)
         mlflow.log_artifact(str(Path(tmp, "leaderboard.csv")))
         tracked = TrackingInfo(parent_run_id=parent.info.run_id)
@@ -95,6 +90,21 @@ def log_training(
                     tracked.model_uri = _log_model(champion, frame.head(5))
     log.info("logged to MLflow in %.1f s (run %s)", time.perf_counter() - started, tracked.run_id)
     return tracked
+
+
+def _dataset(frame: pd.DataFrame, source: Path) -> Any:
+    """The training split as MLflow's dataset record: its file, the file's checksum and the
+    columns' types. Not `mlflow.data.from_pandas`: it infers the types from every row (85 s
+    on 800,000 rows here) where a sample tells the same."""
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.models import infer_signature
+
+    with warnings.catch_warnings():  # MLflow's hints on integer columns and source classes
+        warnings.simplefilter("ignore", UserWarning)
+        schema = infer_signature(frame.head(SCHEMA_ROWS)).inputs
+        location = resolve_dataset_source(str(source.resolve()))
+    return MetaDataset(location, "train", sha256(source)[:DIGEST_CHARS], schema)
 
 
 def _log_candidate(candidate: Candidate, tmp: Path) -> None:
