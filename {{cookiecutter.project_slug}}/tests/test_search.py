@@ -88,7 +88,7 @@ def test_the_tuning_sample_keeps_every_class_whole_groups_and_the_latest_rows(
 def _arm(family: str, mean: float, queued: int = 0) -> Arm:
     result = CvResult(
         cv={"roc_auc": (mean, 0.01)},
-        oof=OutOfFold(np.arange(1), np.zeros(1)),
+        oof=OutOfFold(np.arange(1), np.zeros(1), np.zeros(1, dtype=int)),
         trees=None,
         fit_rows=100.0,
         fit_seconds=1.0,
