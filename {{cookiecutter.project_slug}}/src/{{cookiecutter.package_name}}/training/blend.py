@@ -14,8 +14,8 @@ own weights are then chosen on every out-of-fold row.
 
 Keep rule: the nested blend must score better than the best single model in at least
 CONFIDENCE of ROUNDS paired bootstrap resamples of the out-of-fold rows (whole groups on a
-grouped split), with at least two members weighed. Else the single champion stays, and the
-leaderboard says why.
+grouped split), and on the mean over folds, with at least two members weighed. Else the
+single champion stays, and the leaderboard says why.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import BlendParams
+from ..evaluation.metrics import better
 from .crossval import OutOfFold, fold_scores
 from .gains import Gain, gain_of
 from .leaderboard import Blend, Candidate
@@ -90,9 +91,11 @@ def wins(y, blend, single, units: np.ndarray, gain: Gain, seed: int) -> float:
 def blended(tuning: Setup, candidates: list[Candidate], best: Candidate, cfg: BlendParams):
     """The blend of the candidates sharing the champion's out-of-fold rows, as a candidate;
     whether it is kept as the champion. None with fewer than two such candidates."""
+    if not cfg.enabled:
+        return None, False
     rows, fold = best.oof.rows, best.oof.fold
     pool = [c for c in candidates if c.oof is not None and np.array_equal(c.oof.rows, rows)]
-    if len(pool) < 2 or not cfg.enabled:
+    if len(pool) < 2:
         return None, False
     y, outputs = tuning.y[rows], np.stack([c.oof.output for c in pool])
     gain = gain_of(tuning.problem, tuning.metric)
@@ -107,7 +110,8 @@ def blended(tuning: Setup, candidates: list[Candidate], best: Candidate, cfg: Bl
     members = [(c, float(w)) for c, w in zip(pool, weights, strict=True) if w > 0]
     units = np.arange(len(rows)) if tuning.groups is None else tuning.groups[rows]
     share = wins(y, honest, best.oof.output, units, gain, tuning.seed) if len(members) > 1 else 0
-    kept = len(members) > 1 and share >= CONFIDENCE
+    ahead = better(tuning.metric, cv[tuning.metric][0], best.cv[tuning.metric][0])
+    kept = len(members) > 1 and share >= CONFIDENCE and ahead
     blend = Blend(
         weights={c.family: w for c, w in members},
         best=best.family,

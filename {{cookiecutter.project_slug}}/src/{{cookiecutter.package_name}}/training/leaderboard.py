@@ -34,6 +34,8 @@ class Blend:
         won = f"better in {self.wins:.0%} of bootstrap resamples of the out-of-fold rows"
         if self.kept:
             return f"kept: {told}, {won}"
+        if not better(metric, ours, theirs):
+            return f"not kept: {told} (no better on the mean over folds), {won}"
         return f"not kept: {told}, {won}, not beyond noise (needs {self.needed:.0%})"
 
 
