@@ -166,9 +166,11 @@ def train(
         candidates = search(tuning, budget, progress, refit_rows=len(setup.y))
     best = champion_of(candidates, setup.metric)
     log.info("best single: %s (CV %s %.4f)", best.family, setup.metric, best.cv[setup.metric][0])
+    started = time.perf_counter()
     blend, kept = blended(tuning, candidates, best, cfg.blend)
     if blend is not None:
-        log.info("blend (%s): %s", blend.blend.members(), blend.blend.verdict(setup.metric))
+        verdict, seconds = blend.blend.verdict(setup.metric), time.perf_counter() - started
+        log.info("blend (%s) in %.1f s: %s", blend.blend.members(), seconds, verdict)
     best = blend if kept else best
     threshold = decision_threshold(tuning, best)
     started = time.perf_counter()
