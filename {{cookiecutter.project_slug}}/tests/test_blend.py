@@ -122,6 +122,7 @@ def test_the_fast_metrics_agree_with_scikit_learn(problem, metric):
 
 
 def test_the_fitted_blend_averages_its_members_probabilities_with_its_weights():
+    from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
     from sklearn.tree import DecisionTreeClassifier
 
@@ -136,3 +137,5 @@ def test_the_fitted_blend_averages_its_members_probabilities_with_its_weights():
     expected = 0.75 * members[0][1].predict_proba(x) + 0.25 * members[1][1].predict_proba(x)
     assert np.allclose(model.predict_proba(x), expected)
     assert list(model.feature_names_in_) == ["a", "b"]
+    # Cloned and fitted (the learning curve), it refits every member and weighs them alike.
+    assert np.allclose(clone(model).fit(x, y).predict_proba(x), expected)

@@ -82,7 +82,7 @@ def test_the_served_graph_reads_codes_not_text(exported, predictor, splits, sche
 
     folder, _ = exported
     manifest = json.loads((folder / SERVING_DIR / MANIFEST_FILE).read_text())
-    if "linear" in getattr(predictor.pipeline, "named_estimators_", {}):
+    if "linear" in dict(getattr(predictor.pipeline, "estimators", [])):
         # A blend of one-hot and ordinal codes: two lookups, so the graph reads the text.
         assert manifest["text_codes"] is None
         return
