@@ -35,4 +35,3 @@ def voting(members: list[tuple[str, Any]], weights: list[float], classes: int | 
     if names is not None:
         model.feature_names_in_ = names
     return model
-
