@@ -166,7 +166,7 @@ def _notes(ev: Evaluation) -> list[str]:
         notes.append(
             f"The {blend[0]} ({blend[1]}) averages the best candidates' answers with weights "
             "chosen on their out-of-fold answers; its CV scores are nested (each fold blended "
-            f"with weights chosen on the other folds). {blend[2].capitalize()}."
+            f"with weights chosen on the other folds). {blend[2][:1].upper()}{blend[2][1:]}."
         )
     threshold = ev.metrics.get("threshold")
     if threshold is not None and abs(threshold - 0.5) > 1e-9:
