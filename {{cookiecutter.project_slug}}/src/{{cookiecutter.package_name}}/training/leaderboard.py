@@ -28,7 +28,7 @@ class Blend:
     def verdict(self, metric: str) -> str:
         """Why the blend is, or is not, the champion."""
         if len(self.weights) < 2:
-            return f"not kept: the selection weighs {self.best} alone"
+            return f"not kept: the selection weighs {next(iter(self.weights))} alone"
         ours, theirs = self.scores
         told = f"CV {metric} {ours:.4f} against {theirs:.4f} for {self.best}"
         won = f"better in {self.wins:.0%} of bootstrap resamples of the out-of-fold rows"
