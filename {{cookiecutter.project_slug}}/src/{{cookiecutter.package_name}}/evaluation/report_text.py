@@ -28,9 +28,10 @@ def headline(ev: Evaluation) -> str:
     text += f" on {m['test_rows']:,} held-out test rows"
     others = {f: s[metric] for f, s in m["candidates"].items() if metric in s}
     comparisons = []
-    if "linear" in others:
+    blend = _blend(ev)
+    if "linear" in others and not (blend and blend[0] == m["champion"]):
         comparisons.append(compare(metric, value, others["linear"], "the linear model"))
-    elif others:
+    elif others:  # a blend is told against the best of the models it averages
         best = max(others, key=lambda f: others[f] * (-1 if metric in LOWER_IS_BETTER else 1))
         comparisons.append(
             compare(metric, value, others[best], f"{best} (the best other candidate)")
