@@ -14,7 +14,9 @@ from sklearn.preprocessing import FunctionTransformer
 
 from {{ cookiecutter.package_name }} import predict as batch_command
 from {{ cookiecutter.package_name }}.files import sha256
-from {{ cookiecutter.package_name }}.onnx.bundle import export
+from {{ cookiecutter.package_name }}.onnx.blend import is_blend
+from {{ cookiecutter.package_name }}.onnx.bundle import export, graph_predictor
+from {{ cookiecutter.package_name }}.onnx.convert import to_onnx
 from {{ cookiecutter.package_name }}.onnx.parity import (
     TOLERANCE,
     ParityError,
@@ -30,6 +32,7 @@ from {{ cookiecutter.package_name }}.serving.artifacts import (
 )
 from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
+from {{ cookiecutter.package_name }}.training.voting import voting
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +82,10 @@ def test_the_served_graph_reads_codes_not_text(exported, predictor, splits, sche
 
     folder, _ = exported
     manifest = json.loads((folder / SERVING_DIR / MANIFEST_FILE).read_text())
+    if "linear" in dict(getattr(predictor.pipeline, "estimators", [])):
+        # A blend of one-hot and ordinal codes: two lookups, so the graph reads the text.
+        assert manifest["text_codes"] is None
+        return
     assert manifest["text_codes"] is not None
     graph = onnx.load(folder / SERVING_DIR / ONNX_FILE).graph
     assert onnx.TensorProto.STRING not in {i.type.tensor_type.elem_type for i in graph.input}
@@ -160,6 +167,35 @@ def test_a_graph_that_misses_the_bar_fails_the_stage_and_writes_nothing(
     assert not (tmp_path / SERVING_DIR).exists()
 
 
+def _singles(model_dir, champion: Predictor) -> dict:
+    """Every family's fitted pipeline: the candidates, and the champion unless a blend."""
+    import joblib
+
+    found = {p.stem: joblib.load(p) for p in (model_dir / "candidates").glob("*.joblib")}
+    if not is_blend(champion.pipeline):
+        found[champion.meta.champion] = champion.pipeline
+    return found
+
+
+def test_a_blend_of_the_candidates_is_one_graph_within_the_parity_bar(
+    model_dir, predictor, splits, tmp_path
+):
+    """Whether or not training kept one, blends of the candidates (uneven weights) export as
+    one graph answering as the blend does; the tree families share one text lookup, which
+    is then taken out of the graph."""
+    meta, classes = predictor.meta, predictor.classes
+    singles = sorted(_singles(model_dir, predictor).items())
+    trees = [(family, pipeline) for family, pipeline in singles if family != "linear"]
+    for members in (singles, trees):
+        blend = voting(members, list(range(1, len(members) + 1)), classes and len(classes))
+        features = meta.features
+        converted = to_onnx(blend, features.numeric, features.categorical, classes is not None)
+        served = graph_predictor(meta, *converted, tmp_path / f"{len(members)}.onnx")
+        checks = check_parity(Predictor(blend, meta), served, splits[1], seed=2)
+        require_parity(checks, classes is not None)
+    assert (converted[-1] is not None) == bool(meta.features.categorical)
+
+
 def _refit(pipeline, features, y):
     from sklearn.base import clone
 
@@ -173,7 +209,7 @@ def _same(values):
 def test_a_model_onnx_cannot_express_is_served_by_sklearn(model_dir, splits, tmp_path, caplog):
     """A step skl2onnx cannot convert (a Python function) falls back with a warning."""
     original = Predictor.load(model_dir)
-    steps = original.pipeline.steps
+    steps = min(_singles(model_dir, original).items())[1].steps
     pipeline = Pipeline([steps[0], ("same", FunctionTransformer(_same)), *steps[1:]])
     Predictor(pipeline, original.meta.model_copy()).save(tmp_path)
     with caplog.at_level(logging.WARNING):

@@ -116,6 +116,12 @@ class SearchParams(_Strict):
     max_rows: int = Field(20_000, ge=200)
 
 
+class BlendParams(_Strict):
+    enabled: bool = True
+    # The most candidates the blend may weigh (each one adds its answer time to every call).
+    max_members: int = Field(3, ge=2, le=10)
+
+
 class TrainParams(_Strict):
     fast: bool = False
     # Seconds for the whole train stage (start-up, search, refits, logging), all families.
@@ -129,6 +135,7 @@ class TrainParams(_Strict):
     decision_threshold: Literal["auto"] | float = "auto"
     target_transform: Literal["auto", "log", "none"] = "auto"
     search: SearchParams = SearchParams()
+    blend: BlendParams = BlendParams()
     models: ModelsParams = ModelsParams()
 
     @model_validator(mode="after")

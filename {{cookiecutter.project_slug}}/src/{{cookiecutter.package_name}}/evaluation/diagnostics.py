@@ -44,6 +44,8 @@ def one_thread(pipeline: Any) -> Any:
     """Set every n_jobs in the pipeline to 1. Evaluation fits and predicts many small models
     in turn; on a small busy machine OpenMP threads waiting for each other stall such fits
     for seconds, while one thread each is quick and steady."""
+    for member in getattr(pipeline, "estimators_", []):  # a blend's fitted members
+        one_thread(member)
     threaded = [
         name
         for name, value in pipeline.get_params().items()

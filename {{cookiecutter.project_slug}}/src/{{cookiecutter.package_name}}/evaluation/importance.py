@@ -60,7 +60,10 @@ def permutation_importance(
 
 
 def model_importance(pipeline: Any) -> tuple[pd.DataFrame, str] | None:
-    """The fitted model's own importance per encoded input, as shares of the total."""
+    """The fitted model's own importance per encoded input, as shares of the total; None for
+    a model without one, or a blend (its members encode their inputs differently)."""
+    if not hasattr(pipeline, "steps"):
+        return None
     model = pipeline.steps[-1][1]
     model = getattr(model, "regressor_", model)  # a log-target wrapper
     name = type(model).__name__

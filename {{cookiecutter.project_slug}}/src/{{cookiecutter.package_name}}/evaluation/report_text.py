@@ -28,9 +28,10 @@ def headline(ev: Evaluation) -> str:
     text += f" on {m['test_rows']:,} held-out test rows"
     others = {f: s[metric] for f, s in m["candidates"].items() if metric in s}
     comparisons = []
-    if "linear" in others:
+    blend = _blend(ev)
+    if "linear" in others and not (blend and blend[0] == m["champion"]):
         comparisons.append(compare(metric, value, others["linear"], "the linear model"))
-    elif others:
+    elif others:  # a blend is told against the best of the models it averages
         best = max(others, key=lambda f: others[f] * (-1 if metric in LOWER_IS_BETTER else 1))
         comparisons.append(
             compare(metric, value, others[best], f"{best} (the best other candidate)")
@@ -69,16 +70,29 @@ def _leaderboard(ev: Evaluation) -> dict[str, list]:
     header = ["model", *(f"CV {label(n)}" for n in names), f"test {label(metric)}", "fit time (s)"]
     rows = []
     for _, row in board.iterrows():
-        family = str(row["model"])
+        family, members = str(row["model"]), row.get("members")
         is_champion = family == m["champion"]
         tested = m["test"] if is_champion else m["candidates"].get(family, {})
-        cells = [family + (" (champion)" if is_champion else "")]
+        named = f"{family} ({members})" if isinstance(members, str) and members else family
+        cells = [named + (" (champion)" if is_champion else "")]
         cells += [
             f"{fmt(row[f'{n}_mean'])} ± {fmt(row[f'{n}_std'], row[f'{n}_mean'])}" for n in names
         ]
         cells += [fmt(tested[metric]) if metric in tested else "", f"{row['fit_seconds']:.2f}"]
         rows.append(cells)
     return {"header": header, "rows": rows}
+
+
+def _blend(ev: Evaluation) -> tuple[str, str, str] | None:
+    """The blend's name, members and verdict, from the leaderboard; None without a blend."""
+    board = ev.leaderboard
+    if "members" not in board:
+        return None
+    rows = board[board["members"].fillna("") != ""]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return str(row["model"]), str(row["members"]), str(row["note"])
 
 
 def _facts(ev: Evaluation) -> list[tuple[str, str]]:
@@ -88,9 +102,13 @@ def _facts(ev: Evaluation) -> list[tuple[str, str]]:
     what = f"{task.get(problem, 'regression')} of `{meta.target}`"
     if problem == "binary":
         what += f" (positive class {meta.positive_class}, threshold {m['threshold']:.2f})"
+    champion = m["champion"]
+    blend = _blend(ev)
+    if blend is not None and blend[0] == champion:
+        champion += f" ({blend[1]}), a weighted average of the best candidates' answers"
     return [
         ("Task", what),
-        ("Champion", f"{m['champion']}, chosen by cross-validated {label(meta.primary_metric)}"),
+        ("Champion", f"{champion}, chosen by cross-validated {label(meta.primary_metric)}"),
         ("Trained", meta.trained_at),
         ("Git commit", meta.git_commit or "none (not a git repository, or no commit)"),
         ("MLflow run", meta.mlflow.run_id or "not logged"),
@@ -144,6 +162,13 @@ def _notes(ev: Evaluation) -> list[str]:
         "The other candidates on the test split are the pipelines the `train` stage fitted.",
         *method_notes(ev.budget, s.bootstrap_rounds),
     ]
+    blend = _blend(ev)
+    if blend is not None:
+        notes.append(
+            f"The {blend[0]} ({blend[1]}) averages the best candidates' answers with weights "
+            "chosen on their out-of-fold answers; its CV scores are nested (each fold blended "
+            f"with weights chosen on the other folds). {blend[2][:1].upper()}{blend[2][1:]}."
+        )
     threshold = ev.metrics.get("threshold")
     if threshold is not None and abs(threshold - 0.5) > 1e-9:
         notes.append(

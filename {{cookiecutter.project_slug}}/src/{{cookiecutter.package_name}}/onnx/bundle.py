@@ -18,6 +18,7 @@ from ..serving.artifacts import MANIFEST_FILE, MODEL_FILE, ONNX_FILE
 from ..serving.metadata import GraphInputs, ModelMeta, ServingManifest, TextCodes
 from ..serving.predictor import Predictor
 from ..serving.runtimes import onnx_scorer
+from .blend import is_blend
 from .convert import OPSETS, to_onnx
 from .parity import TOLERANCE, ParityError, check_parity, require_parity
 
@@ -81,9 +82,10 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
             require_parity(checks, classification)
         except ParityError as exc:  # never serve a graph that answers differently
             family = meta.champion
+            switch = "blend" if is_blend(reference.pipeline) else f"models.{family}"
             raise ParityError(
                 f"{model_dir / MODEL_FILE} ({family}): {exc}; nothing was written. To train "
-                f"another champion, set train.models.{family}.enabled: false in params.yaml."
+                f"another champion, set train.{switch}.enabled: false in params.yaml."
             ) from None
         manifest = served.manifest.model_copy(
             update={

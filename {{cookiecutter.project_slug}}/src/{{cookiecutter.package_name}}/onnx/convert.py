@@ -1,5 +1,6 @@
-"""The fitted pipeline as one ONNX graph with two inputs: `numeric` (float32) and
-`categorical` (strings, "" for missing), one column per pipeline input."""
+"""The fitted pipeline (or a blend of pipelines, `blend`) as one ONNX graph with two inputs:
+`numeric` (float32) and `categorical` (strings, "" for missing), one column per pipeline
+input."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .blend import blend_graph, is_blend
 from .converters import register_converters
 from .imputed_codes import ImputedCodes
 from .lift import lift
@@ -49,9 +51,24 @@ def _for_blocks(pipeline: Any, numeric: list[str], categorical: list[str]):
 
 
 def to_onnx(pipeline: Any, numeric: list[str], categorical: list[str], classification: bool):
-    """The fitted pipeline as an ONNX model with inputs `numeric` and `categorical`; the name of
-    the output to read (class probabilities, or predicted values); the blocks' column order;
-    and the text lookup taken out of the graph (`lift.lift`), or None."""
+    """The fitted pipeline (or blend of pipelines) as an ONNX model with inputs `numeric` and
+    `categorical`; the name of the output to read (class probabilities, or predicted values);
+    the blocks' column order; and the text lookup taken out of the graph (`lift.lift`), or
+    None."""
+
+    def convert(member: Any) -> tuple[Any, str, list[str], list[str]]:
+        return _converted(member, numeric, categorical, classification)
+
+    if is_blend(pipeline):
+        model, output, numbers, texts = blend_graph(pipeline, convert)
+    else:
+        model, output, numbers, texts = convert(pipeline)
+    model, codes = lift(model)
+    return model, output, numbers, texts, codes
+
+
+def _converted(pipeline: Any, numeric: list[str], categorical: list[str], classification: bool):
+    """One pipeline as an ONNX model; its output to read; the blocks' column order."""
     import onnx
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
@@ -67,5 +84,4 @@ def to_onnx(pipeline: Any, numeric: list[str], categorical: list[str], classific
     model = convert_sklearn(fitted, initial_types=types, target_opset=OPSETS, options=options)
     onnx.checker.check_model(model)
     outputs = [output.name for output in model.graph.output]
-    model, codes = lift(model)
-    return model, outputs[1] if classification else outputs[0], numbers, texts, codes
+    return model, outputs[1] if classification else outputs[0], numbers, texts

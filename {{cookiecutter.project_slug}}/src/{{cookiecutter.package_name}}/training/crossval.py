@@ -30,6 +30,7 @@ class OutOfFold:
 
     rows: np.ndarray  # positions in the tuning rows
     output: np.ndarray  # class probabilities, or values
+    fold: np.ndarray  # each row's fold number
 
 
 @dataclass
@@ -100,13 +101,14 @@ def cross_validate(
     pairs = zip(fits, outputs, strict=True)
     per_fold = [fold_scores(setup, setup.y[fit.held], output) for fit, output in pairs]
     rows = np.concatenate([fit.held for fit in fits])
+    fold = np.concatenate([np.full(len(fit.held), i) for i, fit in enumerate(fits)])
     return CvResult(
         cv={
             name: (float(np.mean(values)), float(np.std(values)))
             for name in per_fold[0]
             for values in [[fold[name] for fold in per_fold]]
         },
-        oof=OutOfFold(rows, np.concatenate(outputs)),
+        oof=OutOfFold(rows, np.concatenate(outputs), fold),
         trees=trees,
         fit_rows=float(np.mean([fit.fit_rows for fit in fits])),
         fit_seconds=float(np.mean([fit.fit_seconds for fit in fits])),

@@ -12,6 +12,34 @@ from .crossval import OutOfFold
 
 
 @dataclass
+class Blend:
+    """A blend's members and the verdict of its keep rule (`training.blend`)."""
+
+    weights: dict[str, float]  # member family -> weight; the weights sum to 1
+    best: str  # the best single family, the one to beat
+    scores: tuple[float, float]  # CV primary metric: the blend's (nested), the best single's
+    wins: float  # share of bootstrap resamples of the out-of-fold rows the blend won
+    needed: float  # the share it must win to be kept
+    kept: bool
+
+    def members(self) -> str:
+        return " + ".join(f"{family} {weight:.2f}" for family, weight in self.weights.items())
+
+    def verdict(self, metric: str) -> str:
+        """Why the blend is, or is not, the champion."""
+        if len(self.weights) < 2:
+            return f"not kept: the selection weighs {next(iter(self.weights))} alone"
+        ours, theirs = self.scores
+        told = f"CV {metric} {ours:.4f} against {theirs:.4f} for {self.best}"
+        won = f"better in {self.wins:.0%} of bootstrap resamples of the out-of-fold rows"
+        if self.kept:
+            return f"kept: {told}, {won}"
+        if not better(metric, ours, theirs):
+            return f"not kept: {told} (no better on the mean over folds), {won}"
+        return f"not kept: {told}, {won}, not beyond noise (needs {self.needed:.0%})"
+
+
+@dataclass
 class Candidate:
     family: str
     config: dict[str, Any]
@@ -21,6 +49,7 @@ class Candidate:
     trials: pd.DataFrame | None = None  # the Optuna trials, when searched
     pipeline: Any = None  # fitted on the whole training split, for evaluation's comparisons
     oof: OutOfFold | None = None  # its out-of-fold answers on the tuning rows
+    blend: Blend | None = None  # a blend of other candidates: its members and verdict
 
 
 def champion_of(candidates: list[Candidate], metric: str) -> Candidate:
@@ -40,6 +69,8 @@ def leaderboard(candidates: list[Candidate], metric: str) -> pd.DataFrame:
         row["fit_seconds"] = c.fit_seconds
         row["predict_ms_per_row"] = c.predict_ms_per_row
         row["trials"] = 0 if c.trials is None else len(c.trials)
+        row["members"] = c.blend.members() if c.blend else ""
+        row["note"] = c.blend.verdict(metric) if c.blend else ""
         rows.append(row)
     board = pd.DataFrame(rows)
     ascending = not better(metric, 1.0, 0.0)
@@ -60,8 +91,17 @@ def leaderboard_markdown(board: pd.DataFrame, metric: str, note: str) -> str:
         header,
         "|" + "---|" * (len(metrics) + 4),
     ]
+    notes = []
     for _, row in board.iterrows():
         cells = [f"{row[f'{m}_mean']:.4f} ± {row[f'{m}_std']:.4f}" for m in metrics]
         timing = f"{row['fit_seconds']:.2f} | {row['predict_ms_per_row']:.4f} | {row['trials']}"
-        lines.append(f"| {row['model']} | " + " | ".join(cells) + f" | {timing} |")
+        model = f"{row['model']} ({row['members']})" if row["members"] else row["model"]
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {timing} |")
+        if row["note"]:
+            notes.append(
+                f"{row['model']}: {row['note']}. Its CV scores are nested: each fold's rows "
+                "blended with weights chosen on the other folds."
+            )
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines) + "\n"

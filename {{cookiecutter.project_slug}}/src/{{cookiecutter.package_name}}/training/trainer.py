@@ -22,6 +22,7 @@ from ..serving.inputs import ModelInput
 from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
 from ..tracking.runs import git_commit
+from .blend import blended
 from .budget import Budget
 from .crossval import best_threshold, class_weights
 from .families import bounded_forest
@@ -30,6 +31,7 @@ from .progress import TrainingProgress
 from .sampling import tuning_setup
 from .search import search
 from .task import Setup
+from .voting import voting
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,20 @@ def refitted(setup: Setup, candidates: list[Candidate], tuned_rows: int) -> None
             candidate.pipeline = pipeline
 
 
+def champion_pipeline(
+    best: Candidate, candidates: list[Candidate], classes: list[Any] | None
+) -> Any:
+    """The champion's fitted pipeline, taken from its candidate (saved as the model, not again
+    as a candidate); for a blend, its members' pipelines in one estimator."""
+    if best.blend is None:
+        pipeline, best.pipeline = best.pipeline, None
+        return pipeline
+    fitted = {candidate.family: candidate.pipeline for candidate in candidates}
+    weights = best.blend.weights
+    members = [(family, fitted[family]) for family in weights]
+    return voting(members, list(weights.values()), None if classes is None else len(classes))
+
+
 def train(
     frame: pd.DataFrame,
     schema: Schema,
@@ -141,7 +157,7 @@ def train(
     project: ProjectParams,
 ) -> tuple[Predictor, list[Candidate]]:
     """Search the families on one budget, refit every candidate on the whole training split;
-    the best by CV is the champion."""
+    the champion is the best by CV, or the blend of the best when it beats that beyond noise."""
     budget = Budget.of(cfg)
     setup, classes = prepare(frame, schema, cfg, data, split, seed)
     tuning = tuning_setup(setup, cfg.search.max_rows)
@@ -149,12 +165,19 @@ def train(
     with TrainingProgress(setup.metric) as progress:
         candidates = search(tuning, budget, progress, refit_rows=len(setup.y))
     best = champion_of(candidates, setup.metric)
-    log.info("champion: %s (CV %s %.4f)", best.family, setup.metric, best.cv[setup.metric][0])
+    log.info("best single: %s (CV %s %.4f)", best.family, setup.metric, best.cv[setup.metric][0])
+    started = time.perf_counter()
+    blend, kept = blended(tuning, candidates, best, cfg.blend)
+    if blend is not None:
+        verdict, seconds = blend.blend.verdict(setup.metric), time.perf_counter() - started
+        log.info("blend (%s) in %.1f s: %s", blend.blend.members(), seconds, verdict)
+    best = blend if kept else best
     threshold = decision_threshold(tuning, best)
     started = time.perf_counter()
     refitted(setup, candidates, len(tuning.y))
-    pipeline = best.pipeline
-    best.pipeline = None  # the champion is saved as the model, not again as a candidate
+    pipeline = champion_pipeline(best, candidates, classes)
+    if blend is not None:
+        candidates.append(blend)
     log.info("search and refits took %.1f s (%s)", budget.elapsed(), budget.describe())
     meta = ModelMeta(
         project=ProjectInfo(**project.model_dump()),
