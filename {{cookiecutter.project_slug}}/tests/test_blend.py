@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import BlendParams, TrainParams
+from {{ cookiecutter.package_name }}.evaluation.bootstrap import WEIGHTED
 from {{ cookiecutter.package_name }}.evaluation.metrics import score
 from {{ cookiecutter.package_name }}.training.blend import blended, select, wins
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold, fold_scores
-from {{ cookiecutter.package_name }}.training.gains import FAST, gain_of
+from {{ cookiecutter.package_name }}.training.gains import gain_of
 from {{ cookiecutter.package_name }}.training.leaderboard import Candidate, leaderboard
 from {{ cookiecutter.package_name }}.training.task import Setup
 from {{ cookiecutter.package_name }}.training.voting import voting
@@ -105,7 +106,7 @@ def test_the_keep_rule_resamples_whole_groups():
     assert wins(y, blend, single, groups, gain, seed=0) < 0.95
 
 
-@pytest.mark.parametrize(("problem", "metric"), sorted(FAST))
+@pytest.mark.parametrize(("problem", "metric"), sorted(WEIGHTED))
 def test_the_fast_metrics_agree_with_scikit_learn(problem, metric):
     rng = np.random.default_rng(6)
     if problem == "regression":
