@@ -193,6 +193,11 @@ def _describe(spec: ColumnSpec, public: bool) -> str:
             "Date or date-time as text: ISO 8601 (2024-05-31 or 2024-05-31T14:30) or another "
             'common form. null or "" if missing; text that is not a date is refused (422).'
         )
+    if spec.kind == "text":
+        return (
+            f"Free text, at most {MAX_TEXT} characters: the model reads its words and the whole "
+            'value as a level. null or "" if missing.'
+        )
     levels = spec.categories or []
     shown = ", ".join(levels[:LISTED_LEVELS]) + (" ..." if len(levels) > LISTED_LEVELS else "")
     numbers, booleans = _level_types(spec)
@@ -212,7 +217,7 @@ def _field_type(spec: ColumnSpec) -> Any:
         return Annotated[Any, core, WithJsonSchema(NUMBER_SCHEMA)]
     if spec.kind == "datetime":
         return Annotated[Any, PlainValidator(_date), WithJsonSchema(DATE_SCHEMA)]
-    numbers, booleans = _level_types(spec)
+    numbers, booleans = _level_types(spec)  # neither for free text: it lists no levels
     if not (numbers or booleans):
         # strict: text only (a number here is most likely a client's mistake)
         return Annotated[str | None, Field(max_length=MAX_TEXT, strict=True)]

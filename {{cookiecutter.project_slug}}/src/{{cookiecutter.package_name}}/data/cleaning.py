@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StageError
-from .schema import MISSING_TEXT, ColumnSpec, Schema
+from .schema import MISSING_TEXT, WORD_PATTERN, ColumnSpec, Schema
 
 # Columns at least this long are cleaned (and their text looked up, `serving.text_codes`)
 # once per distinct value and spread back over their rows.
@@ -72,6 +72,11 @@ def level_rule(spec: ColumnSpec) -> Callable[[Any], str]:
         return spelling.get(found.casefold(), found)
 
     return level
+
+
+def mean_words(values: pd.Series) -> float:
+    """The average number of words (WORD_PATTERN) of some text values (0 for none)."""
+    return float(values.str.count(WORD_PATTERN).mean()) if len(values) else 0.0
 
 
 def is_text(series: pd.Series) -> bool:

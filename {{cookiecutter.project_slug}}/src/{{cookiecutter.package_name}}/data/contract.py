@@ -10,7 +10,7 @@ from pandera.errors import SchemaErrors
 
 from ..errors import StageError
 from .cleaning import as_text, clean_columns
-from .schema import MISSING_TEXT, Schema
+from .schema import MISSING_TEXT, STRING_KINDS, Schema
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def _checks(name: str, spec) -> pa.Column:
         if spec.max is not None:
             checks.append(pa.Check.le(spec.max, error=f"at most {spec.max:g}"))
         return pa.Column("float64", checks=checks, nullable=spec.nullable, required=True)
-    if spec.kind == "categorical":
+    if spec.kind in STRING_KINDS:
         if not spec.nullable:
             checks.append(pa.Check(lambda s: s != MISSING_TEXT, error="not missing"))
         if spec.closed and spec.categories:
@@ -62,7 +62,7 @@ def _unparsed(raw: pd.DataFrame, clean: pd.DataFrame, schema: Schema) -> dict[st
     """Values given in a numeric or date column that did not parse (they become missing)."""
     found = {}
     for name, spec in schema.columns.items():
-        if spec.kind == "categorical":
+        if spec.kind in STRING_KINDS:
             continue
         given = as_text(raw[name]) != MISSING_TEXT
         bad = raw[name][given & clean[name].isna()]

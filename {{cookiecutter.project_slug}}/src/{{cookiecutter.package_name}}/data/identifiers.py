@@ -20,12 +20,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from .cleaning import to_number
-from .schema import ColumnSpec
+from .cleaning import mean_words, to_number
+from .schema import STRING_KINDS, ColumnSpec
 
 MIN_ROWS = 20  # below this, uniqueness says little
 PRESENT_SHARE = 0.9  # an identifier is filled in on (almost) every row
 DISTINCT_TEXT_SHARE = 0.9  # text: names, codes, free text
+PROSE_WORDS = 4  # free text this wordy is kept even when every value differs
 SPAN_FACTOR = 10  # numbers: span <= rows² / SPAN_FACTOR
 ID_WORDS = {"id", "ids", "uuid", "guid", "rownames", "index", "idx"}
 TEXT_REASON = "ID-like: a different value on (almost) every row"
@@ -51,8 +52,12 @@ def identifier_reason(series: pd.Series, spec: ColumnSpec, name: str) -> str | N
     n_rows = len(series)
     if n_rows < MIN_ROWS or len(values) < PRESENT_SHARE * n_rows:
         return None
-    if spec.kind == "categorical":
-        return TEXT_REASON if values.nunique() >= DISTINCT_TEXT_SHARE * len(values) else None
+    if spec.kind in STRING_KINDS:
+        if values.nunique() < DISTINCT_TEXT_SHARE * len(values):
+            return None
+        # Prose (a description, a review) differs on every row too, but its words repeat.
+        prose = spec.kind == "text" and mean_words(values.astype(str)) >= PROSE_WORDS
+        return None if prose else TEXT_REASON
     if spec.kind != "numeric":
         return None
     numbers = to_number(values).dropna().to_numpy(dtype=float)

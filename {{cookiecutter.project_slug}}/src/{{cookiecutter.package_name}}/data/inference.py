@@ -12,13 +12,14 @@ import pandas as pd
 
 from ..config import DataParams
 from ..errors import StageError
-from .cleaning import as_text, is_text, to_datetime, to_number
+from .cleaning import as_text, is_text, mean_words, to_datetime, to_number
 from .identifiers import identifier_reason
 from .schema import (
     MAX_CLASSES,
     MAX_LISTED_CATEGORIES,
     MISSING_TEXT,
     PARSE_SHARE,
+    TEXT_WORDS,
     ColumnSpec,
     Label,
     Problem,
@@ -65,6 +66,14 @@ def _canonical_levels(text: pd.Series) -> pd.Series:
     return pd.Series(merged, dtype="int64").sort_values(ascending=False)
 
 
+def is_free_text(levels: pd.Series) -> bool:
+    """Free text rather than levels: more distinct values than are listed (MAX_LISTED_CATEGORIES),
+    averaging TEXT_WORDS words or more. `levels`: counts indexed by the distinct values."""
+    if len(levels) <= MAX_LISTED_CATEGORIES:
+        return False
+    return mean_words(pd.Series(levels.index, dtype=object)) >= TEXT_WORDS
+
+
 def _numeric_spec(values: pd.Series, nullable: bool) -> ColumnSpec:
     present = values.dropna()
     return ColumnSpec(
@@ -88,6 +97,8 @@ def _column_spec(series: pd.Series) -> ColumnSpec:
         if _parses(dates, present):
             return _datetime_spec(dates)
     levels = _canonical_levels(text)
+    if is_free_text(levels):
+        return ColumnSpec(kind="text", nullable=nullable)
     closed = len(levels) <= MAX_LISTED_CATEGORIES
     listed = sorted(levels.index[:MAX_LISTED_CATEGORIES].tolist())
     return ColumnSpec(kind="categorical", nullable=nullable, categories=listed, closed=closed)

@@ -9,15 +9,15 @@ from typing import Any
 import pandas as pd
 
 from ..files import write_json, write_text
-from .cleaning import as_text
-from .schema import MISSING_TEXT, Schema
+from .cleaning import as_text, mean_words
+from .schema import MISSING_TEXT, STRING_KINDS, Schema
 
 log = logging.getLogger(__name__)
 TOP_LEVELS = 5
 
 
 def _column_stats(name: str, spec: Any, raw: pd.Series, clean: pd.Series) -> dict[str, Any]:
-    missing = (as_text(raw) == MISSING_TEXT) if spec.kind == "categorical" else clean.isna()
+    missing = (as_text(raw) == MISSING_TEXT) if spec.kind in STRING_KINDS else clean.isna()
     stats: dict[str, Any] = {
         "kind": spec.kind,
         "missing_share": round(float(missing.mean()), 4),
@@ -32,9 +32,11 @@ def _column_stats(name: str, spec: Any, raw: pd.Series, clean: pd.Series) -> dic
                 "mean": round(float(present.mean()), 4),
                 "max": float(present.max()),
             }
-    elif spec.kind == "categorical":
+    elif spec.kind in STRING_KINDS:
         top = clean[~missing].value_counts().head(TOP_LEVELS)
         stats["top"] = {str(k): int(v) for k, v in top.items()}
+        if spec.kind == "text":
+            stats["mean_words"] = round(mean_words(clean[~missing].astype(str)), 2)
     else:
         present = clean.dropna()
         if len(present):
@@ -92,6 +94,8 @@ def _markdown(report: dict[str, Any]) -> str:
     for name, stats in report["columns"].items():
         if "top" in stats:
             summary = ", ".join(f"{k} ({v})" for k, v in stats["top"].items())
+            if "mean_words" in stats:
+                summary = f"{stats['mean_words']:g} words a value; commonest: {summary}"
         elif "median" in stats:
             summary = f"{stats['min']:g} … {stats['median']:g} … {stats['max']:g}"
         else:

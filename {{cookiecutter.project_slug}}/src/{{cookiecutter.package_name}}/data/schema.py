@@ -19,11 +19,18 @@ from ..files import write_text
 SCHEMA_FILE = Path("schema.yaml")
 MAX_LISTED_CATEGORIES = 100
 MAX_CLASSES = 50
+# Free text: a string column with more distinct values than are listed whose distinct values
+# hold at least this many words on average (titles, descriptions, names; not level names
+# such as "Bank transfer (automatic)", of which there are few).
+TEXT_WORDS = 2.0
+# A word: two or more ASCII letters or digits (the model's words, `training.words`).
+WORD_PATTERN = r"[A-Za-z0-9]{2,}"
 PARSE_SHARE = 0.95  # text becomes a number or a date when this share of its values parse
 MISSING_TEXT = ""  # missing categorical values travel as "" (ONNX Runtime has no null strings)
 DATE_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
-Kind = Literal["numeric", "categorical", "datetime"]
+Kind = Literal["numeric", "categorical", "text", "datetime"]
+STRING_KINDS = ("categorical", "text")  # held as strings, "" for missing
 Problem = Literal["binary", "multiclass", "regression"]
 Label = str | int | float | bool
 
@@ -41,6 +48,8 @@ class ColumnSpec(BaseModel):
     # Categorical: the levels seen. `closed`: every level is listed, and validate refuses others.
     categories: list[str] | None = None
     closed: bool | None = None
+    # Text (free text: names, titles, descriptions): the model reads its words and its whole
+    # value as a level; no levels are listed.
     # Datetime: the parts the model sees, as numeric columns named "<column>__<part>".
     parts: list[str] | None = None
 
@@ -71,9 +80,22 @@ class Schema(BaseModel):
             return cls.model_validate(raw)
         except FileNotFoundError as exc:
             raise StageError(f"{path}: not found (run `dvc repro ingest` to infer it)") from exc
-        except (yaml.YAMLError, ValidationError) as exc:
+        except yaml.YAMLError as exc:
             raise StageError(f"{path}: not a valid schema: {exc}") from exc
+        except ValidationError as exc:
+            raise StageError(f"{path}: not a valid schema: {_problems(exc)}") from None
 
     @property
     def features(self) -> list[str]:
         return list(self.columns)
+
+
+def _problems(error: ValidationError) -> str:
+    """pydantic's errors, one clause each: `columns.title.kind: Input should be 'numeric',
+    'categorical', 'text' or 'datetime' (got 'words')`."""
+    clauses = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "the file"
+        given = f" (got {problem['input']!r})" if problem["type"] == "literal_error" else ""
+        clauses.append(f"{where}: {problem['msg']}{given}")
+    return "; ".join(clauses)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .schema import MISSING_TEXT, Schema
+from .schema import MISSING_TEXT, STRING_KINDS, Schema
 
 DIGITS = 2  # significant digits of a number
 # A level shown must be common: at least this many rows and this share of the present values.
@@ -44,7 +44,7 @@ def common_level(values: pd.Series) -> str | None:
 
 def typical_value(values: pd.Series, kind: str) -> Any:
     """One column's typical value as the API takes it (None when there is none to show)."""
-    if kind == "categorical":
+    if kind in STRING_KINDS:
         return common_level(values)
     present = values.dropna()
     if present.empty:

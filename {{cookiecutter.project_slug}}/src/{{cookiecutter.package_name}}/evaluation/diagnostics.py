@@ -163,6 +163,7 @@ def dataset_summary(predictor: Predictor, train: pd.DataFrame, test: pd.DataFram
         "test_rows": len(test),
         "numeric": sum(spec.kind == "numeric" for spec in schema.columns.values()),
         "categorical": sum(spec.kind == "categorical" for spec in schema.columns.values()),
+        "text": sum(spec.kind == "text" for spec in schema.columns.values()),
         "datetime": sum(spec.kind == "datetime" for spec in schema.columns.values()),
         "dropped": dict(schema.dropped),
         "missing_share": float(missing.to_numpy().mean()),

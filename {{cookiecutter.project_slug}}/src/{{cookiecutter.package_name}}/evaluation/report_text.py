@@ -118,11 +118,14 @@ def _facts(ev: Evaluation) -> list[tuple[str, str]]:
 def _dataset(ev: Evaluation) -> list[tuple[str, str]]:
     d = ev.dataset
     kinds = f"{d['numeric']} numeric, {d['categorical']} categorical"
+    if d.get("text"):
+        kinds += f", {d['text']} free text"
     if d.get("datetime"):
         kinds += f", {d['datetime']} date"
     inputs = len(ev.meta.features.numeric) + len(ev.meta.features.categorical)
-    if not d.get("datetime") and inputs > d["numeric"] + d["categorical"]:
-        kinds += f", plus {inputs - d['numeric'] - d['categorical']} engineered"
+    given = d["numeric"] + d["categorical"] + d.get("text", 0)
+    if not d.get("datetime") and inputs > given:
+        kinds += f", plus {inputs - given} engineered"
     rows = [
         ("Source", f"`{d['source']}`"),
         ("Rows", f"{d['train_rows']:,} training, {d['test_rows']:,} test (held out)"),

@@ -1,6 +1,6 @@
 """The fitted pipeline (or a blend of pipelines, `blend`) as one ONNX graph with two inputs:
-`numeric` (float32) and `categorical` (strings, "" for missing), one column per pipeline
-input."""
+`numeric` (float32) and `categorical` (strings, "" for missing: the categorical and the
+free-text columns), one column per pipeline input."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .blend import blend_graph, is_blend
 from .converters import register_converters
 from .imputed_codes import ImputedCodes
 from .lift import lift
+from .words import portable_lowercase
 
 OPSETS = {"": 21, "ai.onnx.ml": 3}  # 20+ for StringConcat
 
@@ -42,6 +43,8 @@ def _for_blocks(pipeline: Any, numeric: list[str], categorical: list[str]):
             continue  # a step with no columns (no text column in the table) was never fitted
         if isinstance(cols, list):
             cols = [position[c] for c in cols]
+        elif isinstance(cols, str):  # one column, as a vectorizer of its words reads it
+            cols = position[cols]
         elif not (isinstance(step, str) and step == "drop"):
             raise NotImplementedError(f"ColumnTransformer step {label!r} selects {cols!r}")
         transformers.append((label, ImputedCodes.replacing(step), cols))
@@ -82,6 +85,7 @@ def _converted(pipeline: Any, numeric: list[str], categorical: list[str], classi
         types.append(("categorical", StringTensorType([None, len(texts)])))
     options = {id(fitted.steps[-1][1]): {"zipmap": False}} if classification else None
     model = convert_sklearn(fitted, initial_types=types, target_opset=OPSETS, options=options)
+    portable_lowercase(model)
     onnx.checker.check_model(model)
     outputs = [output.name for output in model.graph.output]
     return model, outputs[1] if classification else outputs[0], numbers, texts

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.cleaning import clean_columns, is_missing
-from ..data.schema import Schema
+from ..data.schema import STRING_KINDS, Schema
 from ..errors import StageError
 from ..serving.predictor import Predictor
 
@@ -53,7 +53,7 @@ def perturbed(clean: pd.DataFrame, schema: Schema, seed: int) -> pd.DataFrame:
             written = np.flatnonzero(rng.random(rows) < PERTURBED_SHARE)
             for k, i in enumerate(written):  # one by one: numpy would make True a "True"
                 values[i] = _as_exported(values[i], k)
-        elif spec.kind == "categorical":
+        elif spec.kind in STRING_KINDS:
             unseen = rng.random(rows) < PERTURBED_SHARE
             values[unseen] = [f"never seen {k}" for k in range(int(unseen.sum()))]
             cased = rng.random(rows) < PERTURBED_SHARE

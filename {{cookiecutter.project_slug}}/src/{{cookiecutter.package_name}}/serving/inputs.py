@@ -30,7 +30,7 @@ from ..data.cleaning import (
     to_datetime,
 )
 from ..data.features import add_features
-from ..data.schema import DATE_PARTS, Schema
+from ..data.schema import DATE_PARTS, STRING_KINDS, Schema
 
 Columns = dict[str, Any]  # feature name -> numpy array (or pandas Series)
 
@@ -66,7 +66,7 @@ class ModelInput:
         #  looked up before any string work; the rule itself; the closed list of levels)
         self.levels = []
         for i, (name, spec) in enumerate(specs):
-            if spec.kind == "categorical":
+            if spec.kind in STRING_KINDS:  # free text: trimmed, no levels listed
                 rule = level_rule(spec)
                 known = {value: rule(value) for value in [None, *(spec.categories or [])]}
                 closed = set(spec.categories) if spec.closed and spec.categories else None

@@ -102,18 +102,23 @@ def build_pipeline(
     categorical: list[str],
     seed: int,
     log_target: bool = False,
+    text: list[str] | tuple[str, ...] = (),
 ) -> Pipeline:
     """An unfitted Pipeline(preprocess, model) for one family and its params.
 
     log_target: regression on log(target); predictions are mapped back with exp, so every
-    metric stays on the target's own scale.
+    metric stays on the target's own scale. text: the free-text columns among `categorical`.
     """
     model = BUILDERS[family](cfg, problem, seed)
+    if text and isinstance(model, LogisticRegression):
+        # Newton steps solve a system as wide as the inputs squared: with thousands of word
+        # columns (`words.LINEAR_WORDS`), quasi-Newton steps are far cheaper.
+        model.set_params(solver="lbfgs")
     if log_target:
         model = TransformedTargetRegressor(
             regressor=model, func=np.log, inverse_func=np.exp, check_inverse=False
         )
-    preprocess = preprocessor(family, numeric, categorical, getattr(cfg, "n_bins", 0))
+    preprocess = preprocessor(family, numeric, categorical, getattr(cfg, "n_bins", 0), text)
     return Pipeline([("preprocess", preprocess), ("model", model)])
 
 

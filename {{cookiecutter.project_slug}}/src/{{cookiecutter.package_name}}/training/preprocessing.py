@@ -1,5 +1,5 @@
 """Preprocessing per family: scaled numbers and one-hot text for linear models, raw numbers
-and ordinal codes for trees.
+and ordinal codes for trees; for free-text columns also their words (`words`).
 
 Every SimpleImputer keeps a column it never saw filled (keep_empty_features=True) as a
 constant (0, or the missing level), which trees never split on and a linear model weighs
@@ -24,6 +24,7 @@ from sklearn.preprocessing import (
 )
 
 from ..data.schema import MISSING_TEXT
+from .words import words
 
 MISSING_LEVEL = "(missing)"
 
@@ -52,8 +53,14 @@ def _scaled_numbers(n_bins: int) -> Any:
 
 
 def preprocessor(
-    family: str, numeric: list[str], categorical: list[str], n_bins: int = 0
+    family: str,
+    numeric: list[str],
+    categorical: list[str],
+    n_bins: int = 0,
+    text: list[str] | tuple[str, ...] = (),
 ) -> ColumnTransformer:
+    """Numbers, then one code (or one-hot block) per string column of `categorical`, then the
+    words of each free-text column (`text`, a part of `categorical`: `training.words`)."""
     fill_text = SimpleImputer(
         missing_values=MISSING_TEXT,
         strategy="constant",
@@ -63,7 +70,7 @@ def preprocessor(
     if family in SCALED:
         numbers = _scaled_numbers(n_bins)
         # Levels seen in under 1% of rows are grouped, so rare levels do not overfit.
-        text = make_pipeline(
+        levels = make_pipeline(
             fill_text,
             OneHotEncoder(
                 handle_unknown="infrequent_if_exist", min_frequency=0.01, max_categories=50
@@ -71,13 +78,17 @@ def preprocessor(
         )
     else:
         numbers = "passthrough" if family in NATIVE_NAN else _median()
-        text = make_pipeline(
+        levels = make_pipeline(
             fill_text,
             OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32),
         )
+    steps = [("numeric", numbers, numeric), ("categorical", levels, categorical)]
+    steps += [(f"words_{i}", words(family in SCALED), name) for i, name in enumerate(text)]
     return ColumnTransformer(
-        [("numeric", numbers, numeric), ("categorical", text, categorical)],
+        steps,
         remainder="drop",
+        # Words as a dense block for DENSE families (`words.TREE_WORDS` bounds its width).
+        sparse_threshold=0.0 if family in DENSE else 0.3,
         verbose_feature_names_out=False,
     )
 
@@ -89,3 +100,8 @@ NATIVE_NAN = {"xgboost", "lightgbm"}  # learn where missing values go; no imputa
 
 
 NATIVE_CATEGORIES = {"lightgbm"}  # splits on category codes directly
+
+
+# Words as a dense block: XGBoost reads an entry absent from a sparse matrix as missing where
+# the ONNX graph (dense) reads 0; scikit-learn's trees split sparse columns several times slower.
+DENSE = {"xgboost", "random_forest"}

@@ -35,6 +35,7 @@ class Setup:
     log_target: bool = False
     groups: np.ndarray | None = None
     weights: np.ndarray | None = None
+    text: list[str] = field(default_factory=list)  # the free-text columns among `categorical`
     cv: Any = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,7 +60,7 @@ class Setup:
     def pipeline(self, family: str, cfg: Any) -> Any:
         return build_pipeline(
             family, cfg, self.problem, self.numeric, self.categorical,
-            self.seed, self.log_target,
+            self.seed, self.log_target, self.text,
         )  # fmt: skip
 
     def fit_kw(self, family: str) -> dict[str, Any]:

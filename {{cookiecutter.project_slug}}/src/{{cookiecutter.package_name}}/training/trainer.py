@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DataParams, ProjectParams, SplitParams, TrainParams
-from ..data.schema import Schema
+from ..data.schema import STRING_KINDS, Schema
 from ..data.typical import typical_record
 from ..errors import StageError
 from ..evaluation.metrics import primary_metric
@@ -32,6 +32,7 @@ from .sampling import tuning_setup
 from .search import search
 from .task import Setup
 from .voting import voting
+from .words import require_words
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,18 @@ def encode(labels: pd.Series, classes: list[Any]) -> np.ndarray:
     return labels.map(index).to_numpy(dtype=int)
 
 
-def split_kinds(features: pd.DataFrame, schema: Schema) -> tuple[list[str], list[str]]:
-    """Numeric and categorical columns; engineered columns take their kind from their dtype."""
-    numeric, categorical = [], []
+def split_kinds(features: pd.DataFrame, schema: Schema) -> tuple[list[str], list[str], list[str]]:
+    """Numeric and string columns, and the free-text ones among the strings; engineered
+    columns take their kind from their dtype."""
+    numeric, strings = [], []
     for name in features.columns:
         spec = schema.columns.get(name)
         is_numeric = (
-            spec.kind != "categorical" if spec else pd.api.types.is_numeric_dtype(features[name])
+            spec.kind not in STRING_KINDS if spec else pd.api.types.is_numeric_dtype(features[name])
         )
-        (numeric if is_numeric else categorical).append(name)
-    return numeric, categorical
+        (numeric if is_numeric else strings).append(name)
+    text = [n for n in strings if n in schema.columns and schema.columns[n].kind == "text"]
+    return numeric, strings, text
 
 
 def wants_log_target(y: np.ndarray, setting: str) -> bool:
@@ -86,7 +89,8 @@ def prepare(
     the classes in model order (None for regression)."""
     labels = frame[schema.target]
     features = ModelInput(schema).frame(frame)
-    numeric, categorical = split_kinds(features, schema)
+    numeric, categorical, text = split_kinds(features, schema)
+    require_words(features, text)
     problem = schema.problem_type
     try:
         metric = primary_metric(problem, cfg.primary_metric)
@@ -103,7 +107,7 @@ def prepare(
     group = split.group_column
     setup = Setup(
         features, y, problem, numeric, categorical, metric, cfg, split.strategy, seed, log_target,
-        groups=frame[group].to_numpy() if group else None, weights=weights,
+        groups=frame[group].to_numpy() if group else None, weights=weights, text=text,
     )  # fmt: skip
     return setup, classes
 

@@ -16,6 +16,7 @@ function describe(spec) {
     return spec.min == null ? "number" : `number, ${spec.min} to ${spec.max} in training`;
   }
   if (spec.kind === "datetime") return "date, e.g. 2024-05-31";
+  if (spec.kind === "text") return "free text (the model reads its words)";
   const levels = spec.categories || [];
   const shown = levels.slice(0, 8).join(", ");
   return levels.length > 8 ? `${shown}, … (${levels.length} levels)` : shown;
