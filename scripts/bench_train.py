@@ -70,7 +70,7 @@ TABLES = {
               "regression", R_ROWS),
         Table("attrition", "HR: employee attrition", "modeldata/attrition", "Attrition",
               "binary", R_ROWS),
-        Table("tate", "text-like categories (artist, title, medium)", "modeldata/tate_text",
+        Table("tate", "free text (artist, title, medium)", "modeldata/tate_text",
               "year", "regression", R_ROWS),
     ]
 }  # fmt: skip

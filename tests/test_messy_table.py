@@ -82,7 +82,22 @@ def messy_frame(rows: int = 600, seed: int = 3) -> pd.DataFrame:
             gaps = rng.random(rows) < 0.06
             frame[name] = frame[name].astype(object).where(~gaps, None)
     frame[TARGET] = frame[TARGET].astype(object).where(rng.random(rows) >= 0.05, None)
+    frame.insert(len(frame.columns) - 1, "Last Complaint", complaints(frame[TARGET], seed))
     return frame
+
+
+def complaints(churned: pd.Series, seed: int) -> list[str | None]:
+    """Free text (its own random draws: the other columns stay as they were): a few words
+    that lean with churn, a ticket number, accents; some rows blank."""
+    rng = np.random.default_rng(seed + 1)
+    angry = ["Too expensive, will cancel", "App is slow", "Billing error AGAIN", "Café closed"]
+    calm = ["Friendly staff", "question about my plan", "Great value", "moved address"]
+    texts = [
+        f"{rng.choice(angry if (label == 'Yes') == (rng.random() < 0.8) else calm)} "
+        f"(ticket {rng.integers(1000, 9999)})"
+        for label in churned
+    ]
+    return [None if rng.random() < 0.06 else text for text in texts]
 
 
 def read_yaml(path: Path) -> dict:
@@ -145,8 +160,10 @@ def test_schema_has_the_expected_kinds(messy_project):
     paperless = columns["Paperless (yes/no)"]["categories"]
     assert len(paperless) == 2 and {level.casefold() for level in paperless} == {"no", "yes"}
     assert columns["Plan Type"]["closed"] is True
-    assert kinds["City"] == "categorical"
+    assert kinds["City"] == "categorical"  # "Town-017": many levels, but one word each
     assert columns["City"]["closed"] is False  # too many levels to list them all
+    assert kinds["Last Complaint"] == "text"  # many values of several words: free text
+    assert "categories" not in columns["Last Complaint"]
     assert kinds["Signup Date"] == kinds["Last Contact (UTC)"] == "datetime"
     assert "hour" in columns["Last Contact (UTC)"]["parts"]
     assert "hour" not in columns["Signup Date"]["parts"]
@@ -185,6 +202,9 @@ def test_data_profile_describes_the_table(messy_project, source_frame):
 def test_trained_model_serves_real_rows(messy_project):
     metrics = read_json(messy_project / "reports" / "metrics.json")
     assert 0.6 < metrics["test"]["roc_auc"] <= 1.0
+    # The free text's words are read inside the ONNX graph, as scikit-learn reads them.
+    parity = read_json(messy_project / "reports" / "parity.json")
+    assert parity["runtime"] == "onnx", parity
     env = baking.project_env(messy_project)
     record = baking.first_test_record(messy_project, TARGET)
     # The spellings of the raw export, not the cleaned ones: serving cleans them the same way.
@@ -195,6 +215,7 @@ def test_trained_model_serves_real_rows(messy_project):
         "Signup Date": "2022-03-01",
         "Last Contact (UTC)": "2022-06-30 14:00",
         "Is Member?": True,
+        "Last Complaint": "  The app is SLOW and too expensive, Café to cancel (ticket 1234) ",
     }
     # Numbers as the export wrote them, and as training read them.
     written = {

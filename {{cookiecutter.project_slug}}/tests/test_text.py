@@ -12,6 +12,8 @@ from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.onnx.convert import to_onnx
 from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 from {{ cookiecutter.package_name }}.training.families import build_pipeline, fit_params
+from {{ cookiecutter.package_name }}.training.preprocessing import preprocessor
+from {{ cookiecutter.package_name }}.training.words import require_words
 
 ROWS = 600
 MATERIALS = ["oil", "acrylic", "digital", "screenprint", "gelatin silver", "video", "etching"]
@@ -80,6 +82,19 @@ def test_a_mistyped_kind_names_the_column_and_the_kinds(tmp_path):
     assert "\n" not in message
 
 
+def test_two_text_columns_name_their_words_apart():
+    frame = pd.DataFrame({"a": ["oil on canvas", "oil paint"], "b": ["oil", "ink on paper"]})
+    fitted = preprocessor("lightgbm", [], ["a", "b"], text=["a", "b"]).fit(frame)
+    names = fitted.get_feature_names_out()
+    assert {"a", "b", "a: oil", "b: oil", "b: ink"} <= set(names)
+
+
+def test_a_text_column_without_words_is_refused_by_name():
+    frame = pd.DataFrame({"notes": ["東京 大阪", "京都 の 寺", ""] * 50})
+    with pytest.raises(StageError, match="'notes' is of kind text, but no value holds a word"):
+        require_words(frame, ["notes"])
+
+
 def _inputs(features: pd.DataFrame, numeric: list[str], strings: list[str]) -> dict:
     return {
         "numeric": features[numeric].to_numpy(np.float32),
@@ -127,6 +142,7 @@ def test_words_help_every_family_and_the_graph_answers_alike(family, problem):
         return float(np.sqrt(np.mean((pipeline.predict(rows) - truth) ** 2)))
 
     assert error(with_words) < 0.8 * error(without)
+    assert "medium: oil" in with_words[:-1].get_feature_names_out()
 
     model, output, numbers, texts, codes = to_onnx(with_words, numeric, strings, classify)
     assert codes is None  # the words read the text itself: no lookup lifted out

@@ -23,7 +23,7 @@ MAX_CLASSES = 50
 # hold at least this many words on average (titles, descriptions, names; not level names
 # such as "Bank transfer (automatic)", of which there are few).
 TEXT_WORDS = 2.0
-# A word: two or more ASCII letters or digits (the model's words, `training.words`).
+# A word the model reads (`training.words`): two or more ASCII letters or digits.
 WORD_PATTERN = r"[A-Za-z0-9]{2,}"
 PARSE_SHARE = 0.95  # text becomes a number or a date when this share of its values parse
 MISSING_TEXT = ""  # missing categorical values travel as "" (ONNX Runtime has no null strings)

@@ -24,7 +24,7 @@ from sklearn.preprocessing import (
 )
 
 from ..data.schema import MISSING_TEXT
-from .words import words
+from .words import WORDS_STEP, WordNames, words
 
 MISSING_LEVEL = "(missing)"
 
@@ -83,13 +83,13 @@ def preprocessor(
             OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32),
         )
     steps = [("numeric", numbers, numeric), ("categorical", levels, categorical)]
-    steps += [(f"words_{i}", words(family in SCALED), name) for i, name in enumerate(text)]
+    steps += [(f"{WORDS_STEP}{i}", words(family in SCALED), name) for i, name in enumerate(text)]
     return ColumnTransformer(
         steps,
         remainder="drop",
         # Words as a dense block for DENSE families (`words.TREE_WORDS` bounds its width).
         sparse_threshold=0.0 if family in DENSE else 0.3,
-        verbose_feature_names_out=False,
+        verbose_feature_names_out=WordNames(text),
     )
 
 

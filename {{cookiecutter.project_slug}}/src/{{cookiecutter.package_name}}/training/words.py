@@ -24,6 +24,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from ..data.schema import WORD_PATTERN
 from ..errors import StageError
 
+WORDS_STEP = "words_"  # the ColumnTransformer step of text column i: "words_<i>"
 LINEAR_WORDS = 2000
 TREE_WORDS = 200  # a dense block for some families (`preprocessing.DENSE`): rows x TREE_WORDS
 
@@ -36,6 +37,19 @@ def words(scaled: bool) -> CountVectorizer:
     return CountVectorizer(
         token_pattern=WORD_PATTERN, max_features=TREE_WORDS, binary=True, dtype=np.float32
     )
+
+
+class WordNames:
+    """The encoded inputs' names (a ColumnTransformer's verbose_feature_names_out): each
+    column's own, and a word as "<column>: <word>", since two text columns share words."""
+
+    def __init__(self, text: list[str] | tuple[str, ...]) -> None:
+        self.text = list(text)
+
+    def __call__(self, step: str, feature: str) -> str:
+        if step.startswith(WORDS_STEP):
+            return f"{self.text[int(step.removeprefix(WORDS_STEP))]}: {feature}"
+        return feature
 
 
 def require_words(features: pd.DataFrame, text: list[str]) -> None:
