@@ -173,6 +173,7 @@ COMMON_FILES = [
     "tests/test_register.py",
     "tests/test_schema.py",
     "tests/test_search.py",
+    "tests/test_text.py",
     "tests/test_validate.py",
     "uv.lock",
 ]
