@@ -26,7 +26,9 @@ from ..errors import StageError
 
 WORDS_STEP = "words_"  # the ColumnTransformer step of text column i: "words_<i>"
 LINEAR_WORDS = 2000
-TREE_WORDS = 200  # a dense block for some families (`preprocessing.DENSE`): rows x TREE_WORDS
+# A dense block for some families (`preprocessing.DENSE`): rows x TREE_WORDS per column. On the
+# Tate table a forest split as well on 100 words as on 200, in half the time.
+TREE_WORDS = 100
 
 
 def words(scaled: bool) -> CountVectorizer:
