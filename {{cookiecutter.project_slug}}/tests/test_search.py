@@ -11,7 +11,7 @@ from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
 from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
-from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless
+from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless, next_arm
 from {{ cookiecutter.package_name }}.training.spaces import SPACES
 from {{ cookiecutter.package_name }}.training.trainer import prepare, train
 
@@ -103,6 +103,20 @@ def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_
     arms = [_arm("lead", 0.85), _arm("close", 0.845), _arm("far", 0.80), _arm("new", 0.70, 1)]
     drop_hopeless(arms, "roc_auc", folds=5)
     assert [arm.dropped is not None for arm in arms] == [False, False, True, False]
+
+
+def test_families_share_time_from_the_first_trial_so_slow_strong_starts_wait():
+    arms = [_arm("lead", 0.85), _arm("slow", 0.84, queued=2), _arm("cheap", 0.83)]
+    for arm, seconds in zip(arms, (10.0, 20.0, 4.0), strict=True):
+        arm.study, arm.seconds, arm.durations = object(), seconds, [seconds]
+    budget = Budget(seconds=1000.0, trials=None)
+    assert next_arm(arms, budget, "roc_auc").family == "cheap"  # 4 s spent
+    arms[2].seconds = 8.0
+    assert next_arm(arms, budget, "roc_auc").family == "lead"  # 10 s count as 5
+    arms[0].seconds = 30.0
+    assert next_arm(arms, budget, "roc_auc").family == "cheap"  # slow's starts still wait
+    arms[0].seconds, arms[2].seconds = 50.0, 25.0
+    assert next_arm(arms, budget, "roc_auc").family == "slow"  # 20 s against 25 s each
 
 
 def test_the_search_settles_after_patience_trials_without_a_gain_beyond_noise():

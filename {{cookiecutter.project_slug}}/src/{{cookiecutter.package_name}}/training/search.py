@@ -2,9 +2,9 @@
 
 1. Every family's configured params (params.yaml) are cross-validated first, cheap families
    first, always to the end: the leaderboard has every family even on a tiny budget.
-2. The strong starts (`portfolio.py`) follow, one per family in turn.
-3. Then Optuna samples (seeded TPE, one study per family): each turn goes to the family that
-   has spent least, the leader counting its spending half, so it gets about twice the time.
+2. Then each turn goes to the family that has spent least, the leader counting its spending
+   half, so it gets about twice the time. A family's turns run its strong starts
+   (`portfolio.py`) first, then Optuna's samples (seeded TPE, one study per family).
    A trial worse than the family's median after a fold stops there (median pruning); a family
    whose best is behind the leader by more than twice the leader's standard error, once its
    strong starts are done, is dropped: it would need luck, not search, to catch up.
