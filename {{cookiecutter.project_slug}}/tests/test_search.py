@@ -9,6 +9,7 @@ import pytest
 from {{ cookiecutter.package_name }}.config import TrainParams
 from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
+from {{ cookiecutter.package_name }}.training.leaderboard import leaderboard
 from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
 from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless, next_arm
@@ -66,6 +67,25 @@ def test_a_trial_budget_repeats_itself_and_the_refit_keeps_the_chosen_trees(spli
     for candidate in boosters:
         pipeline = candidate.pipeline if candidate.pipeline is not None else first.pipeline
         assert _trees(pipeline) == candidate.config["n_estimators"], candidate.family
+
+
+def test_on_a_sample_only_the_champion_learns_from_every_row(splits, schema, params):
+    search = params.train.search.model_copy(update={"enabled": True, "n_trials": 4})
+    search = search.model_copy(update={"max_rows": len(splits[0]) // 2})
+    cfg = params.train.model_copy(update={"search": search})
+    predictor, candidates = train(
+        splits[0], schema, cfg, params.data, params.split, params.seed, params.project
+    )
+    served = {predictor.meta.champion}
+    blend = next((c for c in candidates if c.blend is not None and c.blend.kept), None)
+    if blend is not None:
+        served = set(blend.blend.weights)
+    rows = {c.family: c.refit_rows for c in candidates if c.blend is None}
+    assert all(rows[family] == len(splits[0]) for family in served)
+    others = [n for family, n in rows.items() if family not in served]
+    assert others and all(0 < n < len(splits[0]) for n in others)
+    board = leaderboard(candidates, predictor.meta.primary_metric)
+    assert set(board.loc[board["model"].isin(served), "refit_rows"]) == {len(splits[0])}
 
 
 def test_the_tuning_sample_keeps_every_class_whole_groups_and_the_latest_rows(
