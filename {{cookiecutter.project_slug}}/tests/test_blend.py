@@ -7,6 +7,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import BlendParams, TrainParams
 from {{ cookiecutter.package_name }}.evaluation.bootstrap import WEIGHTED
+from {{ cookiecutter.package_name }}.evaluation.diagnostics import curve_model
 from {{ cookiecutter.package_name }}.evaluation.metrics import score
 from {{ cookiecutter.package_name }}.training.blend import blended, select, wins
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold, fold_scores
@@ -138,5 +139,9 @@ def test_the_fitted_blend_averages_its_members_probabilities_with_its_weights():
     expected = 0.75 * members[0][1].predict_proba(x) + 0.25 * members[1][1].predict_proba(x)
     assert np.allclose(model.predict_proba(x), expected)
     assert list(model.feature_names_in_) == ["a", "b"]
-    # Cloned and fitted (the learning curve), it refits every member and weighs them alike.
+    # Cloned and fitted, it refits every member and weighs them alike.
     assert np.allclose(clone(model).fit(x, y).predict_proba(x), expected)
+    # The learning curve refits the heaviest member alone.
+    member, name = curve_model(model)
+    assert name == "linear" and isinstance(member, LogisticRegression)
+    assert curve_model(members[1][1]) == (members[1][1], None)

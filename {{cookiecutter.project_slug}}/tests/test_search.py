@@ -9,9 +9,10 @@ import pytest
 from {{ cookiecutter.package_name }}.config import TrainParams
 from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
+from {{ cookiecutter.package_name }}.training.leaderboard import leaderboard
 from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
-from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless
+from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless, next_arm
 from {{ cookiecutter.package_name }}.training.spaces import SPACES
 from {{ cookiecutter.package_name }}.training.trainer import prepare, train
 
@@ -68,6 +69,25 @@ def test_a_trial_budget_repeats_itself_and_the_refit_keeps_the_chosen_trees(spli
         assert _trees(pipeline) == candidate.config["n_estimators"], candidate.family
 
 
+def test_on_a_sample_only_the_champion_learns_from_every_row(splits, schema, params):
+    search = params.train.search.model_copy(update={"enabled": True, "n_trials": 4})
+    search = search.model_copy(update={"max_rows": len(splits[0]) // 2})
+    cfg = params.train.model_copy(update={"search": search})
+    predictor, candidates = train(
+        splits[0], schema, cfg, params.data, params.split, params.seed, params.project
+    )
+    served = {predictor.meta.champion}
+    blend = next((c for c in candidates if c.blend is not None and c.blend.kept), None)
+    if blend is not None:
+        served = set(blend.blend.weights)
+    rows = {c.family: c.refit_rows for c in candidates if c.blend is None}
+    assert all(rows[family] == len(splits[0]) for family in served)
+    others = [n for family, n in rows.items() if family not in served]
+    assert others and all(0 < n < len(splits[0]) for n in others)
+    board = leaderboard(candidates, predictor.meta.primary_metric)
+    assert set(board.loc[board["model"].isin(served), "refit_rows"]) == {len(splits[0])}
+
+
 def test_the_tuning_sample_keeps_every_class_whole_groups_and_the_latest_rows(
     splits, schema, params
 ):
@@ -103,6 +123,20 @@ def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_
     arms = [_arm("lead", 0.85), _arm("close", 0.845), _arm("far", 0.80), _arm("new", 0.70, 1)]
     drop_hopeless(arms, "roc_auc", folds=5)
     assert [arm.dropped is not None for arm in arms] == [False, False, True, False]
+
+
+def test_families_share_time_from_the_first_trial_so_slow_strong_starts_wait():
+    arms = [_arm("lead", 0.85), _arm("slow", 0.84, queued=2), _arm("cheap", 0.83)]
+    for arm, seconds in zip(arms, (10.0, 20.0, 4.0), strict=True):
+        arm.study, arm.seconds, arm.durations = object(), seconds, [seconds]
+    budget = Budget(seconds=1000.0, trials=None)
+    assert next_arm(arms, budget, "roc_auc").family == "cheap"  # 4 s spent
+    arms[2].seconds = 8.0
+    assert next_arm(arms, budget, "roc_auc").family == "lead"  # 10 s count as 5
+    arms[0].seconds = 30.0
+    assert next_arm(arms, budget, "roc_auc").family == "cheap"  # slow's starts still wait
+    arms[0].seconds, arms[2].seconds = 50.0, 25.0
+    assert next_arm(arms, budget, "roc_auc").family == "slow"  # 20 s against 25 s each
 
 
 def test_the_search_settles_after_patience_trials_without_a_gain_beyond_noise():

@@ -25,6 +25,7 @@ from .curves import baseline_output
 from .diagnostics import (
     Scored,
     SegmentErrors,
+    curve_model,
     dataset_summary,
     learning,
     one_thread,
@@ -52,6 +53,7 @@ class Evaluation:
     model_importance: tuple[pd.DataFrame, str] | None
     segments: SegmentErrors | None
     learning: pd.DataFrame
+    learning_member: str | None  # a blend's: the member the learning curve refits
     dataset: dict[str, Any]
     leaderboard: pd.DataFrame
     settings: EvaluateParams
@@ -193,6 +195,7 @@ def analyse(
         model_importance=model_importance(predictor.pipeline),
         segments=segment_errors(predictor, test, champion, ranking, cfg.top_n),
         learning=curve,
+        learning_member=curve_model(predictor.pipeline)[1],
         dataset=dataset_summary(predictor, train, test) | {"source": source},
         leaderboard=board,
         settings=cfg,

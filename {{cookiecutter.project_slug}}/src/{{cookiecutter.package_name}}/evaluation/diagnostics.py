@@ -109,10 +109,24 @@ def segment_errors(
     return SegmentErrors(column, measure, float(errors.mean()), table)
 
 
+def curve_model(pipeline: Any) -> tuple[Any, str | None]:
+    """What the learning curve refits: the champion, or a blend's heaviest member (its name).
+
+    A blend would refit every member at every size; its heaviest member shows the same
+    thing (does more data help?) at a fraction of the cost."""
+    weights = getattr(pipeline, "weights", None)
+    members = getattr(pipeline, "estimators", None)
+    if weights is None or not members:
+        return pipeline, None
+    name, member = members[int(np.argmax(weights))]
+    return member, name
+
+
 def learning(
     predictor: Predictor, train: pd.DataFrame, metric: str, points: int, folds: int, seed: int
 ) -> pd.DataFrame:
-    """Train and validation scores of the champion's settings as the training set grows."""
+    """Train and validation scores of the champion's settings (or, for a blend, its heaviest
+    member's: `curve_model`) as the training set grows."""
     problem = predictor.meta.problem_type
     features, y = predictor.features(train), truth(predictor, train)
     if problem == "regression":
@@ -128,7 +142,7 @@ def learning(
     # boosters and trees release the GIL; worker processes would each import the stack again.
     with parallel_config(backend="threading", n_jobs=2):
         sizes, train_scores, valid_scores = learning_curve(
-            clone(predictor.pipeline),
+            clone(curve_model(predictor.pipeline)[0]),
             features,
             y,
             train_sizes=np.linspace(start, 1.0, points),

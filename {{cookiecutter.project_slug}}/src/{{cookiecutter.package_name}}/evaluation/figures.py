@@ -63,9 +63,11 @@ def _model_importance(ev: Evaluation, folder: Path, board: pd.DataFrame, kind: s
 
 def _learning(ev: Evaluation, folder: Path) -> Plot:
     metric, folds = ev.meta.primary_metric, ev.settings.learning_curve_folds
-    title = f"Learning curve ({folds}-fold CV on the training split)"
+    rows = "the training split"
     if ev.budget.learning_rows < ev.budget.learning_of:
-        title = f"Learning curve ({folds}-fold CV on {ev.budget.learning_rows:,} training rows)"
+        rows = f"{ev.budget.learning_rows:,} training rows"
+    of = f" of {ev.learning_member}, the blend's heaviest member" if ev.learning_member else ""
+    title = f"Learning curve{of} ({folds}-fold CV on {rows})"
     charts.learning_curve(ev.learning, label(metric), title, folder / "learning_curve.png")
     return Plot("learning_curve.png", "Learning curve", read_learning_curve(ev.learning, metric))
 

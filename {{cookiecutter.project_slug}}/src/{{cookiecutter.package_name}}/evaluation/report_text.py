@@ -95,6 +95,21 @@ def _blend(ev: Evaluation) -> tuple[str, str, str] | None:
     return str(row["model"]), str(row["members"]), str(row["note"])
 
 
+def _candidates_note(ev: Evaluation) -> str:
+    """Which rows the other candidates on the test split learned from."""
+    note = "The other candidates on the test split are the pipelines the `train` stage fitted"
+    board, rows = ev.leaderboard, ev.dataset["train_rows"]
+    fitted = board["refit_rows"] if "refit_rows" in board else board["model"].iloc[:0]
+    sampled = fitted[(fitted > 0) & (fitted < rows)]
+    if sampled.empty:
+        return note + "."
+    return (
+        f"{note} on the search's sample of {int(sampled.max()):,} rows (`train.search."
+        f"max_rows`); only the champion learned from all {rows:,}, so their test scores "
+        "understate what they would reach on every row."
+    )
+
+
 def _facts(ev: Evaluation) -> list[tuple[str, str]]:
     meta, m = ev.meta, ev.metrics
     problem = meta.problem_type
@@ -162,7 +177,7 @@ def _notes(ev: Evaluation) -> list[str]:
         f"{d['test_rows']:,} test rows were held out until this stage, so the test numbers are "
         "honest estimates.",
         f"Baseline: a model that ignores the features and predicts {baseline}.",
-        "The other candidates on the test split are the pipelines the `train` stage fitted.",
+        _candidates_note(ev),
         *method_notes(ev.budget, s.bootstrap_rounds),
     ]
     blend = _blend(ev)

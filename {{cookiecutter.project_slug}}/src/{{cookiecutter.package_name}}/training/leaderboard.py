@@ -47,7 +47,8 @@ class Candidate:
     fit_seconds: float
     predict_ms_per_row: float
     trials: pd.DataFrame | None = None  # the Optuna trials, when searched
-    pipeline: Any = None  # fitted on the whole training split, for evaluation's comparisons
+    pipeline: Any = None  # fitted again after the search, for serving and evaluation
+    refit_rows: int = 0  # the rows `pipeline` learned from (the tuning sample, or every row)
     oof: OutOfFold | None = None  # its out-of-fold answers on the tuning rows
     blend: Blend | None = None  # a blend of other candidates: its members and verdict
 
@@ -69,6 +70,7 @@ def leaderboard(candidates: list[Candidate], metric: str) -> pd.DataFrame:
         row["fit_seconds"] = c.fit_seconds
         row["predict_ms_per_row"] = c.predict_ms_per_row
         row["trials"] = 0 if c.trials is None else len(c.trials)
+        row["refit_rows"] = c.refit_rows
         row["members"] = c.blend.members() if c.blend else ""
         row["note"] = c.blend.verdict(metric) if c.blend else ""
         rows.append(row)

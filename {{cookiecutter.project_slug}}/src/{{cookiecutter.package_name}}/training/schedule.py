@@ -59,10 +59,12 @@ def leader(arms: list[Arm], metric: str) -> Arm | None:
 
 
 def next_arm(arms: list[Arm], budget: Budget, metric: str) -> Arm | None:
-    """The family for the next trial, or None when the budget is spent.
+    """The family for the next trial, or None when the budget is spent: the family that has
+    spent least, the leader's spending counting 1/LEADER_SHARE (ties: the cheaper family).
 
-    Strong starts first, one family at a time in turn (cheap families first); then the
-    family that has spent least, the leader's spending counting 1/LEADER_SHARE."""
+    A family's own strong starts come before its sampled trials (its study holds them
+    queued), but families share time from the first trial on: one slow family's strong
+    starts do not eat the time of the cheap ones, and the leader's run sooner."""
     top = leader(arms, metric)
     open_arms = []
     for arm in arms:
@@ -73,9 +75,6 @@ def next_arm(arms: list[Arm], budget: Budget, metric: str) -> Arm | None:
                 arm.dropped = "no time left for another trial"
             continue
         open_arms.append(arm)
-    starting = [arm for arm in open_arms if arm.queued > 0]
-    if starting:
-        return min(starting, key=lambda arm: arm.trials)  # stable: cheap families win ties
 
     def share(arm: Arm) -> float:
         spent = arm.seconds if budget.timed else arm.trials

@@ -2,9 +2,9 @@
 
 1. Every family's configured params (params.yaml) are cross-validated first, cheap families
    first, always to the end: the leaderboard has every family even on a tiny budget.
-2. The strong starts (`portfolio.py`) follow, one per family in turn.
-3. Then Optuna samples (seeded TPE, one study per family): each turn goes to the family that
-   has spent least, the leader counting its spending half, so it gets about twice the time.
+2. Then each turn goes to the family that has spent least, the leader counting its spending
+   half, so it gets about twice the time. A family's turns run its strong starts
+   (`portfolio.py`) first, then Optuna's samples (seeded TPE, one study per family).
    A trial worse than the family's median after a fold stops there (median pruning); a family
    whose best is behind the leader by more than twice the leader's standard error, once its
    strong starts are done, is dropped: it would need luck, not search, to catch up.
@@ -131,12 +131,15 @@ def _run(arm: Arm, setup: Setup, pool: Executor, budget: Budget) -> str:
     return "complete"
 
 
-def _refit_estimate(arms: list[Arm], refit_rows: int) -> float:
-    """Seconds the refits on all rows should take, two at a time."""
-    total = sum(
-        arm.best.fit_seconds * max(1.0, refit_rows / arm.best.fit_rows) for arm in arms if arm.best
-    )
-    return total / 2
+def _refit_estimate(arms: list[Arm], setup: Setup, refit_rows: int) -> float:
+    """Seconds the refits should take, two at a time: every family on the rows it was tuned
+    on, and the champion (or a blend's members), not known yet, on the rest of the rows: the
+    costliest families at worst."""
+    costs = sorted(arm.best.fit_seconds / arm.best.fit_rows for arm in arms if arm.best)
+    tuned = len(setup.y)
+    served = setup.cfg.blend.max_members if setup.cfg.blend.enabled else 1
+    extra = sum(costs[-served:]) * max(0, refit_rows - tuned)
+    return (sum(costs) * tuned + extra) / 2
 
 
 def search(
@@ -156,7 +159,7 @@ def search(
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="fold") as pool:
         for arm in arms:  # the configured params of every family, to the end
             _run(arm, setup, pool, budget)
-            budget.reserve = _refit_estimate(arms, refit_rows)
+            budget.reserve = _refit_estimate(arms, setup, refit_rows)
             progress.update(arm)
         # On a time budget the search may also settle early; a trial budget runs in full.
         plateau = Plateau(setup.cfg.search.patience if budget.timed else None)
@@ -165,7 +168,7 @@ def search(
         while (arm := next_arm(arms, budget, setup.metric)) is not None:
             if _run(arm, setup, pool, budget) == "out of time":
                 break
-            budget.reserve = _refit_estimate(arms, refit_rows)
+            budget.reserve = _refit_estimate(arms, setup, refit_rows)
             drop_hopeless(arms, setup.metric, folds)
             progress.update(arm)
             if plateau.settled(arms, setup.metric, folds):

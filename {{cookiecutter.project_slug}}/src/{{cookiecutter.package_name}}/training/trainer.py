@@ -122,15 +122,21 @@ def decision_threshold(tuning: Setup, best: Candidate) -> float | None:
     return best_threshold(best.oof.output[:, 1], tuning.y[best.oof.rows])
 
 
-def refitted(setup: Setup, candidates: list[Candidate], tuned_rows: int) -> None:
-    """Every candidate's pipeline, as tuned, fitted on the whole training split (two at a
-    time, one thread each), so evaluation compares like with like."""
+def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Candidate) -> None:
+    """The candidates' pipelines, as tuned, fitted again (two at a time, one thread each): the
+    champion (a blend: its members) on the whole training split; the others on the rows they
+    were tuned on, which is the whole split too unless the search worked on a sample. On a
+    large table that spares refitting models nobody serves on every row."""
     from concurrent.futures import ThreadPoolExecutor
 
+    served = set(best.blend.weights) if best.blend else {best.family}
+
     def fit(candidate: Candidate) -> Any:
+        rows = setup if candidate.family in served else tuning
         cfg = getattr(setup.cfg.models, candidate.family).model_copy(update=candidate.config)
-        pipeline = bounded_forest(setup.pipeline(candidate.family, cfg), tuned_rows, len(setup.y))
-        return pipeline.fit(setup.features, setup.y, **setup.fit_kw(candidate.family))
+        pipeline = bounded_forest(rows.pipeline(candidate.family, cfg), len(tuning.y), len(rows.y))
+        candidate.refit_rows = len(rows.y)
+        return pipeline.fit(rows.features, rows.y, **rows.fit_kw(candidate.family))
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="refit") as pool:
         for candidate, pipeline in zip(candidates, pool.map(fit, candidates), strict=True):
@@ -178,9 +184,10 @@ def train(
     best = blend if kept else best
     threshold = decision_threshold(tuning, best)
     started = time.perf_counter()
-    refitted(setup, candidates, len(tuning.y))
+    refitted(setup, tuning, candidates, best)
     pipeline = champion_pipeline(best, candidates, classes)
     if blend is not None:
+        blend.refit_rows = len(setup.y) if kept else 0  # not kept: not fitted
         candidates.append(blend)
     log.info("search and refits took %.1f s (%s)", budget.elapsed(), budget.describe())
     meta = ModelMeta(

@@ -3,7 +3,7 @@ VotingRegressor over the candidates' refitted pipelines, with the blend's weight
 
 scikit-learn's own classes, so that the model file needs nothing of this package to load
 (MLflow, the batch command, the scikit-learn runtime) and `clone` plus `fit` refit every
-member (the learning curve). The members are fitted already (`trainer.refitted`), so the
+member. The members are fitted already (`trainer.refitted`), so the
 estimator is assembled, not fitted again: the fitted attributes its answers read are set
 as `fit` sets them (not `named_estimators_`, which only repeats `estimators_` by name).
 """
