@@ -1,4 +1,4 @@
-"""A Jinja extension that gives the hooks this template's choice lists as data.
+"""A Jinja extension that gives the hooks this template's choice lists and folder as data.
 
 The pre-generation hook checks every choice again, because a replay file can hold a
 value cookiecutter.json does not offer. It cannot open cookiecutter.json itself:
@@ -30,8 +30,10 @@ def choices() -> dict[str, list[str]]:
 
 
 class TemplateChoices(Extension):
-    """Adds the global `template_choices`: {option: [allowed values]}."""
+    """Adds the globals `template_choices`, {option: [allowed values]}, and `template_dir`, this
+    template's absolute folder (the post-generation hook records its git commit)."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.globals["template_choices"] = choices()
+        environment.globals["template_dir"] = str(COOKIECUTTER_JSON.parent)

@@ -23,6 +23,7 @@ from ..serving.predictor import Predictor
 from .batching import MicroBatcher
 from .docs import add_docs
 from .headers import add_security_headers
+from .platform_routes import platform_router
 from .problems import validation_error
 from .routes import build_router
 from .schemas import batch_model, record_model
@@ -180,7 +181,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Model-Version"],
         )
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.include_router(build_router(record, settings))
+    routes = build_router(record, settings)
+    app.include_router(platform_router(routes, record, settings))  # first: its paths win
+    app.include_router(routes)
     add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_security_headers(app)

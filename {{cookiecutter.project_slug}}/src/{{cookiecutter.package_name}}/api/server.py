@@ -25,6 +25,8 @@ from typing import Any
 from pydantic import ValidationError
 from uvicorn.main import main as uvicorn_command
 
+from .platforms import PlatformError
+from .platforms import apply as apply_platform
 from .settings import ServerLimits, Settings
 
 APP = f"{__package__}:app"
@@ -56,10 +58,13 @@ def settings_error() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run uvicorn's command line on `argv` (default: this process's arguments)."""
+    try:  # SageMaker's `serve`, Vertex AI's AIP_* variables: their port, APP_PLATFORM
+        args = apply_platform(list(sys.argv[1:] if argv is None else argv))
+    except PlatformError as exc:
+        sys.exit(f"error: {exc}")
     problem = settings_error()
     if problem:
         sys.exit(f"error: {problem}")
-    args = list(sys.argv[1:] if argv is None else argv)
     uvicorn_command.main(args=args, prog_name=f"python -m {__name__}", default_map=defaults())
 
 
