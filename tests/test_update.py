@@ -189,3 +189,16 @@ def test_answers_file_presets_every_answer(tmp_path):
         if key != "author_name":
             assert baked[key] == value, key
     assert 'name = "Ada Lovelace"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_a_template_outside_git_bakes_with_a_note_instead_of_a_record(tmp_path, capfd):
+    """A template copied without its history (a downloaded archive, say) has no commit to
+    record: the project is made all the same, and a note says how to link it later."""
+    template = tmp_path / "template"
+    shutil.copytree(
+        template_copy(tmp_path / "git"), template, ignore=shutil.ignore_patterns(".git")
+    )
+    project = baking.bake(tmp_path / "out", {}, template=template)
+    assert not (project / ".cruft.json").exists()
+    assert "cruft link" in capfd.readouterr().err
+    assert git(project, "status", "--porcelain") == ""  # the initial commit holds everything

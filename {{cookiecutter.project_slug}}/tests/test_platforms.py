@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.api import create_app
-from {{ cookiecutter.package_name }}.api import platforms
+from {{ cookiecutter.package_name }}.api import create_app, platforms
 from {{ cookiecutter.package_name }}.api.healthcheck import ports
 from {{ cookiecutter.package_name }}.api.settings import Settings
 
@@ -18,7 +17,9 @@ VERTEX = {"AIP_HTTP_PORT": "7080", "AIP_HEALTH_ROUTE": HEALTH, "AIP_PREDICT_ROUT
 
 
 def platform_client(folder, platform, **settings):
-    settings = Settings(model_dir=folder, metrics_file=folder / "none", platform=platform, **settings)
+    settings = Settings(
+        model_dir=folder, metrics_file=folder / "none", platform=platform, **settings
+    )
     return TestClient(create_app(settings), raise_server_exceptions=False)
 
 
