@@ -10,6 +10,9 @@ service this way: uvicorn's own command line, with these defaults instead of uvi
 - `--limit-concurrency 1000`: a request beyond 1,000 open connections or tasks gets a 503;
 - `--h11-max-incomplete-event-size`: APP_MAX_HEADER_BYTES, should `--http h11` be chosen.
 
+Started as SageMaker starts a container (the argument `serve`) or as Vertex AI does
+(AIP_HTTP_PORT, ...), it takes that platform's port and adds its routes (`platforms.py`).
+
 Every uvicorn option works as it does with `uvicorn` (`--host`, `--port`, `--workers`, ...),
 and so do the UVICORN_* variables (the image sets UVICORN_HOST and UVICORN_PORT); both win
 over the defaults above. `uvicorn {{ cookiecutter.package_name }}.api:app` still serves the
