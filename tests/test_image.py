@@ -202,7 +202,8 @@ def test_container_answers_as_the_project_s_own_service(image):
 def test_sagemaker_starts_it_with_serve_and_gets_the_same_answers(image):
     expected = image.expected
     with containers.running(image.tag, SAGEMAKER_PORT, args=["serve"]) as container:
-        containers.wait_for(container, "/ping")
+        cold = containers.wait_for(container, "/ping")
+        print(f"\n{image.tag} serve: /ping after {cold:.1f} s")
         with httpx.Client(base_url=container.url, timeout=60) as client:
             answer = client.post("/invocations", json={"records": expected.records})
             assert answer.status_code == 200, answer.text
@@ -244,7 +245,8 @@ def test_vertex_ai_starts_it_with_aip_variables_and_gets_the_same_answers(image)
     expected = image.expected
     port = int(VERTEX["AIP_HTTP_PORT"])
     with containers.running(image.tag, port, environment=VERTEX) as container:
-        containers.wait_for(container, VERTEX["AIP_HEALTH_ROUTE"])
+        cold = containers.wait_for(container, VERTEX["AIP_HEALTH_ROUTE"])
+        print(f"\n{image.tag} on Vertex AI: health after {cold:.1f} s")
         with httpx.Client(base_url=container.url, timeout=60) as client:
             body = {"instances": expected.records, "parameters": {}}
             answer = client.post(VERTEX["AIP_PREDICT_ROUTE"], json=body)
