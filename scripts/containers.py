@@ -127,9 +127,9 @@ def base_image() -> str:
 
 def make_rootfs(tar: Path) -> None:
     """Debian bookworm's minbase with python3, python3-venv and CA certificates, as a tar."""
-    partial = tar.with_suffix(".partial")
-    command = ["mmdebstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates"]
-    command += ["bookworm", str(partial)]
+    partial = tar.with_name(f"partial-{tar.name}")  # renamed when complete
+    command = ["mmdebstrap", "--variant=minbase", "--format=tar"]
+    command += ["--include=python3,python3-venv,ca-certificates", "bookworm", str(partial)]
     if DEBIAN_SOURCES.is_file():  # this machine's mirror, which its network lets through
         command.append(str(DEBIAN_SOURCES))
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)

@@ -63,7 +63,7 @@ def test_sagemaker_refuses_bad_requests_with_a_4xx(served_dir, records):
         assert unknown.status_code == 422
         assert ["body", "records", 0, "surprise"] in [p["loc"] for p in unknown.json()["detail"]]
         xml = client.post("/invocations", content="<a/>", headers={"content-type": "text/xml"})
-        assert xml.status_code == 415 and "text/csv" in xml.json()["detail"]
+        assert xml.status_code == 415 and "application/json" in xml.json()["detail"]
 
 
 def test_vertex_takes_instances_and_answers_predictions(served_dir, records, own, monkeypatch):

@@ -23,7 +23,7 @@ from ..serving.predictor import Predictor
 from .batching import MicroBatcher
 from .docs import add_docs
 from .headers import add_security_headers
-from .platform_routes import platform_router
+from .platform_routes import add_platform
 from .problems import validation_error
 from .routes import build_router
 from .schemas import batch_model, record_model
@@ -181,9 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Model-Version"],
         )
     app.add_exception_handler(RequestValidationError, validation_error)
-    routes = build_router(record, settings)
-    app.include_router(platform_router(routes, record, settings))  # first: its paths win
-    app.include_router(routes)
+    add_platform(app, record, settings)  # first: a path the platform shares with us is its
+    app.include_router(build_router(record, settings))
     add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_security_headers(app)

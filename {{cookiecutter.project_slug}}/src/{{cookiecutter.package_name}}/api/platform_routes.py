@@ -1,79 +1,89 @@
 """The cloud platforms' routes, on top of the service's own (APP_PLATFORM, `platforms.py`).
 
-- SageMaker: `GET /ping` answers as `/ready` does (200 once the model is loaded and verified,
-  else 503); `POST /invocations` takes what `/predict/batch` takes (`{"records": [...]}` as
-  JSON) or what `/predict/csv` takes (a CSV table with its header, `Content-Type: text/csv`),
-  and answers as that route does: the same handler runs.
-- Vertex AI: `GET $AIP_HEALTH_ROUTE` answers as `/ready`; `POST $AIP_PREDICT_ROUTE` takes
+- SageMaker: `GET /ping` is served by `/ready` (200 once the model is loaded and verified,
+  else 503 with the reason); `POST /invocations` by `/predict/csv` when its body is CSV
+  (`Content-Type: text/csv`, a table with its header), else by `/predict/batch`
+  (`{"records": [...]}` as JSON). The same routes answer, so the same limits, API key,
+  answers and errors apply.
+- Vertex AI: `GET $AIP_HEALTH_ROUTE` is served by `/ready`; `POST $AIP_PREDICT_ROUTE` takes
   `{"instances": [...], "parameters": {...}}` (each instance a record as `/predict` takes it;
   parameters are accepted and unused) and answers `{"predictions": [...]}`, one answer per
   instance as `/predict/batch` gives them, the model version in the X-Model-Version header.
 
-Bad input gets the service's own 4xx (415 for another Content-Type, 422 naming the field,
-413 past a limit), which both platforms pass back to the caller. The routes come before the
-service's own, so a platform path that is also one of ours (AIP_HEALTH_ROUTE=/health) answers
-as the platform expects. They are left out of the OpenAPI document.
+The platform's paths are mapped onto the service's routes by rewriting the request's path
+before routing (`PlatformPaths`, an ASGI middleware), so no route is written twice and a
+platform path that is also one of ours (AIP_HEALTH_ROUTE=/health) answers as the platform
+expects. Bad input gets the service's own 4xx (415 for another Content-Type, 422 naming the
+field, 413 past a limit), which both platforms pass back to the caller. None of these paths
+is in the OpenAPI document.
 """
 
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..serving.predictor import Predictor
 from .batches import BatchReader
-from .bodies import OwnBodyRoute, is_json, media_type, read_body, require_json
+from .bodies import OwnBodyRoute, read_body, require_json
 from .deps import loaded_model, require_api_key
 from .platforms import VertexRoutes
 from .responses import json_answer
 from .scoring import CSV_TYPES, batch_answers
 from .settings import Settings
 
-Endpoint = Callable[[Request], Coroutine[Any, Any, Any]]
+# (method, path, media type) -> the service's path that answers it, or None: not the platform's.
+PathMap = Callable[[str, str, str], str | None]
 
 
-def platform_router(built: APIRouter, record: type[BaseModel], settings: Settings) -> APIRouter:
-    """The platform's routes, using the handlers of the service's own routes in `built`."""
-    router = APIRouter(route_class=OwnBodyRoute)
-    if settings.platform == "none":
-        return router
-    endpoints = {
-        route.path: route.endpoint for route in built.routes if isinstance(route, APIRoute)
-    }
-    auth = [Depends(require_api_key)] if settings.api_key else []
+class PlatformPaths:
+    """Serves the platform's paths with the service's own routes (the path rewritten)."""
+
+    def __init__(self, app: ASGIApp, path_map: PathMap) -> None:
+        self.app, self.path_map = app, path_map
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            media = _media_type(scope)
+            target = self.path_map(scope["method"], scope["path"], media)
+            if target is not None:
+                scope = {**scope, "path": target, "raw_path": target.encode()}
+        await self.app(scope, receive, send)
+
+
+def _media_type(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower()
+    return ""
+
+
+def sagemaker_paths(method: str, path: str, media: str) -> str | None:
+    if method == "GET" and path == "/ping":
+        return "/ready"
+    if method == "POST" and path == "/invocations":
+        return "/predict/csv" if media in CSV_TYPES else "/predict/batch"
+    return None
+
+
+def add_platform(app: FastAPI, record: type[BaseModel], settings: Settings) -> None:
+    """The platform's paths (APP_PLATFORM); nothing without one. Call it before the service's
+    own routes are included: a path both have is the platform's."""
     if settings.platform == "sagemaker":
-        _add_readiness(router, "/ping", endpoints["/ready"])
-        _add_invocations(router, endpoints["/predict/batch"], endpoints["/predict/csv"], auth)
-    else:
+        app.add_middleware(PlatformPaths, path_map=sagemaker_paths)
+    elif settings.platform == "vertex":
         routes = VertexRoutes.read(os.environ)
-        _add_readiness(router, routes.health_route, endpoints["/ready"])
-        _add_vertex_predict(router, routes.predict_route, record, settings, auth)
-    return router
+        health = routes.health_route
 
+        def vertex_paths(method: str, path: str, media: str) -> str | None:
+            return "/ready" if method == "GET" and path == health else None
 
-def _add_readiness(router: APIRouter, path: str, ready: Endpoint) -> None:
-    """The platform's health check: `/ready`'s handler, as an ordinary route (no body)."""
-    router.add_api_route(
-        path, ready, methods=["GET"], include_in_schema=False, route_class_override=APIRoute
-    )
-
-
-def _add_invocations(router: APIRouter, batch: Endpoint, table: Endpoint, auth: list[Any]) -> None:
-    @router.post("/invocations", dependencies=auth, include_in_schema=False)
-    async def invocations(request: Request) -> Response:
-        """SageMaker's scoring route: JSON as /predict/batch takes it, or a CSV table."""
-        media = media_type(request)
-        if media in CSV_TYPES:
-            return await table(request)
-        if not is_json(media):
-            raise HTTPException(
-                415, f"Content-Type: expected application/json or text/csv, got {media!r}"
-            )
-        return await batch(request)
+        app.add_middleware(PlatformPaths, path_map=vertex_paths)
+        app.include_router(vertex_router(routes.predict_route, record, settings))
 
 
 def vertex_model(record: type[BaseModel]) -> type[BaseModel]:
@@ -86,10 +96,10 @@ def vertex_model(record: type[BaseModel]) -> type[BaseModel]:
     )
 
 
-def _add_vertex_predict(
-    router: APIRouter, path: str, record: type[BaseModel], settings: Settings, auth: list[Any]
-) -> None:
+def vertex_router(path: str, record: type[BaseModel], settings: Settings) -> APIRouter:
+    router = APIRouter(route_class=OwnBodyRoute)
     reader = BatchReader(record, vertex_model(record), settings.max_batch_records, "instances")
+    auth = [Depends(require_api_key)] if settings.api_key else []
 
     @router.post(path, dependencies=auth, include_in_schema=False)
     async def vertex_predict(request: Request) -> Response:
@@ -98,6 +108,8 @@ def _add_vertex_predict(
         require_json(request)
         body = await read_body(request, settings.max_batch_body_bytes)
         return await request.app.state.workers.run(_vertex_answer, model, reader, body)
+
+    return router
 
 
 def _vertex_answer(model: Predictor, reader: BatchReader, body: bytes) -> Response:
