@@ -52,7 +52,8 @@ APP_FILES = {
     "reports/registry.json",
 }
 # Run inside the image: every distribution, every file under /app, and anything anywhere that
-# looks like a repository, a data file, an MLflow store or a pickled model.
+# looks like a repository, a data file, an MLflow store or a pickled model (libraries' own
+# test folders left out: numpy ships a pickle among its test data).
 INVENTORY = r"""
 import importlib.metadata as md, json, os
 from pathlib import Path
@@ -63,6 +64,8 @@ for root, dirs, files in os.walk("/"):
     if root.startswith(("/proc", "/sys", "/dev")):
         dirs[:] = []
         continue
+    if "site-packages" in root:
+        dirs[:] = [name for name in dirs if name != "tests"]
     for name in dirs + files:
         if name in (".git", "mlruns", "mlflow.db", ".dvc", "dvc.lock", "params.yaml") or \
                 name.endswith((".parquet", ".joblib", ".pkl", ".pickle")):
