@@ -199,6 +199,7 @@ def test_container_answers_as_the_project_s_own_service(image):
         containers.podman("stop", "-t", "10", container.id)
         stopped = time.perf_counter() - started
         code = containers.podman("inspect", "--format", "{{.State.ExitCode}}", container.id)
+        print(f"{image.tag}: stopped {stopped:.1f} s after SIGTERM")
         assert stopped < 5, f"took {stopped:.1f} s to stop on SIGTERM"
         assert code.stdout.strip() == "0", container.logs()
 
