@@ -39,8 +39,9 @@ test: bootstrap ## Run the template tests (hooks, bakes, end-to-end)
 	sh scripts/ensure-system-tools.sh
 	pytest $(PARALLEL)
 
-# Everything that bakes without training: options, hooks, prompts, file sets, linters.
-QUICK_TESTS := tests/test_hooks.py tests/test_prompts.py tests/test_baking.py tests/test_bake.py
+# Everything that bakes without training: options, hooks, prompts, file sets, linters, updates.
+QUICK_TESTS := tests/test_hooks.py tests/test_prompts.py tests/test_baking.py tests/test_bake.py \
+	tests/test_update.py
 quick: bootstrap ## The inner loop (a few minutes): lint, then every test that bakes but trains nothing
 	ruff check $(CHECKED) && ruff format --check $(CHECKED)
 	pytest -q $(PARALLEL) $(QUICK_TESTS)

@@ -15,6 +15,12 @@ Decisions:
 - Without git or DVC on this machine, the project is still generated; a note
   says which commands to run later. Without DVC no commit is made, so a data
   file cannot land in git by mistake.
+- The project records where it came from in `.cruft.json` (the template, its git
+  commit and the answers), so that `cruft update` can bring later template
+  changes into it. cruft renders the template again for each update (and for
+  `cruft diff` and `check`), running these hooks: then only the files the
+  options leave out are removed; git, DVC, the data copy and the record are a
+  first bake's.
 """
 
 from __future__ import annotations
@@ -29,8 +35,13 @@ import sys
 from pathlib import Path
 
 CONTEXT_JSON = r'''{{ cookiecutter | tojson }}'''  # fmt: skip
+# This template's absolute folder (template_choices.py), a git checkout or clone.
+TEMPLATE_DIR_JSON = r'''{{ template_dir | tojson }}'''  # fmt: skip
 
 COMMIT_MESSAGE = "Initial commit from the cookiecutter-ml-portfolio template"
+CRUFT_FILE = ".cruft.json"
+# A template given as a URL or an abbreviation (gh:, gl:, bb:) was cloned by cookiecutter.
+REMOTE_TEMPLATE = re.compile(r"^([a-z][a-z0-9+.-]*://|[a-z]+:[^/\\]|git@)", re.IGNORECASE)
 # DVC reports usage statistics from a background process unless told not to.
 TOOL_ENV = {**os.environ, "DVC_NO_ANALYTICS": "1"}
 
@@ -47,7 +58,7 @@ def unwanted_paths(ctx: dict) -> list[str]:
     if ctx["include_github_actions"] == "no":
         paths.append(".github")
     if ctx["include_docker"] == "no":
-        paths += ["Dockerfile", ".dockerignore"]
+        paths += ["Dockerfile", ".dockerignore", "deploy"]  # the guides push the image
     return paths
 
 
@@ -129,11 +140,65 @@ def initial_commit(ctx: dict) -> None:
     )
 
 
-def finish(ctx: dict) -> list[str]:
+def regenerated(ctx: dict) -> bool:
+    """Whether cruft renders the template again for a project that exists (`cruft update`,
+    `diff`, `check`): cruft's context has `_commit`, which cookiecutter never sets."""
+    return "_commit" in ctx
+
+
+def git_output(args: list[str], folder: Path) -> str | None:
+    """A git command's output in `folder`, stripped; None when it fails."""
+    done = subprocess.run(
+        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def template_record(ctx: dict, template_dir: Path) -> dict | None:
+    """What cruft reads in .cruft.json: the template's location and commit, and the answers;
+    None when the template is not a git checkout (cruft updates from commits)."""
+    if shutil.which("git") is None:
+        return None
+    commit = git_output(["rev-parse", "HEAD"], template_dir)
+    if commit is None:
+        return None
+    location = str(template_dir)  # a local template, wherever the bake was started
+    if REMOTE_TEMPLATE.match(str(ctx.get("_template", ""))):
+        location = git_output(["remote", "get-url", "origin"], template_dir) or ctx["_template"]
+    answers = {key: value for key, value in ctx.items() if not key.startswith("_")}
+    answers |= {"_template": location, "_commit": commit}
+    return {
+        "template": location,
+        "commit": commit,
+        "checkout": ctx.get("_checkout") or None,
+        "context": {"cookiecutter": answers},
+        "directory": None,
+        "skip": [],
+    }
+
+
+def record_template(ctx: dict, template_dir: Path) -> list[str]:
+    """Write .cruft.json; a note instead when the template cannot be recorded."""
+    record = template_record(ctx, template_dir)
+    if record is None:
+        return [
+            f"Note: {template_dir} is not a git checkout, so {CRUFT_FILE} was not written; "
+            "`cruft link <template URL>` records it later."
+        ]
+    # cruft's own layout (two-space indent, a final newline), so an update rewrites one line.
+    text = json.dumps(record, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    Path(CRUFT_FILE).write_text(text, encoding="utf-8")
+    return []
+
+
+def finish(ctx: dict, template_dir: Path) -> list[str]:
     """Do every step; return notes for the user."""
     for name in unwanted_paths(ctx):
         remove(Path(name))
+    if regenerated(ctx):
+        return []  # the project exists: its git, DVC, data and record are left alone
 
+    notes = record_template(ctx, template_dir)
     source = local_source(ctx)
     data_file = None
     if source is not None:
@@ -147,7 +212,10 @@ def finish(ctx: dict) -> list[str]:
             ) from err
 
     if shutil.which("git") is None:
-        return ["Note: git was not found; run `git init -b main`, `make install`, then `dvc init`."]
+        return [
+            *notes,
+            "Note: git was not found; run `git init -b main`, `make install`, then `dvc init`.",
+        ]
     git_init()
 
     dvc = dvc_command()
@@ -155,12 +223,12 @@ def finish(ctx: dict) -> list[str]:
         steps = "`make install`, then `dvc init`"
         if data_file is not None:
             steps += f" and `dvc add {data_file.as_posix()}`"
-        return [f"Note: DVC is not installed here; run {steps}, then commit."]
+        return [*notes, f"Note: DVC is not installed here; run {steps}, then commit."]
     run([*dvc, "init", "-q"], "dvc init")
     if data_file is not None:
         run([*dvc, "add", "-q", data_file.as_posix()], f"dvc add {data_file.as_posix()}")
     initial_commit(ctx)
-    return []
+    return notes
 
 
 def next_steps(ctx: dict) -> str:
@@ -183,13 +251,14 @@ def next_steps(ctx: dict) -> str:
 def main() -> int:
     ctx = json.loads(CONTEXT_JSON)
     try:
-        notes = finish(ctx)
+        notes = finish(ctx, Path(json.loads(TEMPLATE_DIR_JSON)))
     except HookError as err:
         print("ERROR: " + re.sub(r"\s*\n\s*", " ", str(err)), file=sys.stderr)
         return 1
     for note in notes:
         print(note, file=sys.stderr)
-    print(next_steps(ctx))
+    if not regenerated(ctx):
+        print(next_steps(ctx))
     return 0
 
 

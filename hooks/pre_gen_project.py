@@ -3,6 +3,9 @@
 A bad value stops generation with one line on stderr that names the option and
 the value; cookiecutter then removes the directory it created for the project.
 
+When cruft renders the template again for an update, the local data file is not looked
+for: it was checked and copied into the project at the first bake.
+
 The template context enters as JSON data, never as Python source, so a name
 with quotes, apostrophes, backslashes or non-ASCII letters cannot break this
 script (Jinja's ``tojson`` escapes ``'`` as ``\\u0027``).
@@ -47,6 +50,13 @@ SHADOWED_PACKAGES = frozenset(
 
 class InvalidOption(Exception):
     """An option value the template cannot work with."""
+
+
+def regenerated(ctx: dict) -> bool:
+    """Whether cruft renders the template again for a project that exists (`cruft update`,
+    `diff`, `check`): cruft's context has `_commit`, which cookiecutter never sets, and no
+    `_output_dir` to resolve a relative data_source against."""
+    return "_commit" in ctx
 
 
 def resolve_source(value: str, output_dir: str) -> Path:
@@ -150,6 +160,8 @@ def check_data(ctx: dict) -> None:
         raise InvalidOption(
             f"data_source {source!r} must end in one of {', '.join(LOCAL_SUFFIXES)}"
         )
+    if regenerated(ctx):
+        return  # checked and copied into the project at its first bake; not looked for again
     path = resolve_source(source, ctx["_output_dir"])
     if not path.is_file():
         raise InvalidOption(f"data_source {source!r} is not an existing file (looked at {path})")

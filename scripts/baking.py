@@ -74,13 +74,18 @@ def cookiecutter_config(folder: Path) -> Path:
     return config
 
 
-def bake(output_dir: Path, extra_context: Mapping[str, Any] | None = None) -> Path:
-    """Run cookiecutter --no-input on this template into output_dir; return the project."""
+def bake(
+    output_dir: Path,
+    extra_context: Mapping[str, Any] | None = None,
+    template: Path = TEMPLATE_DIR,
+) -> Path:
+    """Run cookiecutter --no-input on this template (or a copy of it) into output_dir; return
+    the project."""
     from cookiecutter.main import cookiecutter
 
     with tempfile.TemporaryDirectory(prefix="cookiecutter-") as folder:
         project = cookiecutter(
-            str(TEMPLATE_DIR),
+            str(template),
             no_input=True,
             extra_context=dict(extra_context or {}),
             output_dir=str(output_dir),

@@ -1,12 +1,16 @@
 #!/bin/sh
 # Install the Debian packages the template tests run and are missing: chromium (the browser
-# tests drive /usr/bin/chromium with playwright, whose own browser download is not used) and
-# wrk (the generated project's `make bench-serve`, run by tests/test_benchmarks.py). Needs root
-# (or sudo) and apt; does nothing when every tool is there.
+# tests drive /usr/bin/chromium with playwright, whose own browser download is not used), wrk
+# (the generated project's `make bench-serve`, run by tests/test_benchmarks.py), and podman,
+# buildah, mmdebstrap and runc (tests/test_image.py builds and runs each baked project's
+# Dockerfile with them, on a Debian base image made locally: scripts/containers.py). Needs
+# root (or sudo) and apt; does nothing when every tool is there.
 set -eu
 missing=""
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
-command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
+for tool in wrk podman buildah mmdebstrap runc; do
+    command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
 if [ -z "$missing" ]; then
     exit 0
 fi

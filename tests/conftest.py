@@ -114,12 +114,44 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     return bake_once
 
 
-def _train_demo(factory: pytest.TempPathFactory, dataset: str) -> Path:
-    """Bake a demo project, switch on the fast setting, and run `dvc repro` once."""
-    project = baking.bake(factory.mktemp(f"trained-{dataset}"), {"dataset": dataset})
+def synthetic_churn_csv(folder: Path, rows: int = 300) -> Path:
+    """A synthetic binary table: yes/no target, IDs, a constant, padded categories, gaps."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    tenure = rng.integers(0, 72, rows).astype(float)
+    plan = rng.choice(["Basic", " Premium", "basic ", "Family"], rows)
+    charges = rng.gamma(3, 20, rows)
+    risk = -0.04 * tenure + 0.02 * charges + (plan == "Family") * 0.5
+    churned = np.where(risk + rng.normal(0, 0.8, rows) > 0.5, "yes", "no")
+    frame = pd.DataFrame(
+        {
+            "customer id": [f"C{i:05d}" for i in range(rows)],
+            "Tenure (months)": tenure,
+            "Plan/Tier": plan,
+            "Monthly €": charges.round(2),
+            "country": "DE",
+            "Churn?": churned,
+        }
+    )
+    frame.loc[::9, "Monthly €"] = np.nan
+    frame.loc[::13, "Plan/Tier"] = None
+    path = folder / "churn export.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _train(folder: Path, context: dict[str, Any]) -> Path:
+    """Bake a project into folder, switch on the fast setting, and run `dvc repro` once."""
+    project = baking.bake(folder, context)
     baking.set_params(project, {"train.fast": True})
     baking.run(["dvc", "repro"], project, baking.project_env(project))
     return project
+
+
+def _train_demo(factory: pytest.TempPathFactory, dataset: str) -> Path:
+    return _train(factory.mktemp(f"trained-{dataset}"), {"dataset": dataset})
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +167,17 @@ def trained_ames(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _train_demo(tmp_path_factory, "ames_housing")
 
 
-TRAINED = ("trained_telco", "trained_ames")
+@pytest.fixture(scope="session")
+def trained_custom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project of the user's own table (synthetic_churn_csv, target "Churn?") trained once per
+    session (fast setting). Read only."""
+    folder = tmp_path_factory.mktemp("trained-custom")
+    source = synthetic_churn_csv(folder)
+    context = {"project_name": "E2E custom_binary", "dataset": "custom", "target": "Churn?"}
+    return _train(folder / "out", context | {"data_source": str(source)})
+
+
+TRAINED = ("trained_telco", "trained_ames", "trained_custom")
 # Modules whose tests start with the heaviest work: a trained demo, end to end, a training.
 HEAVY_FIRST = ("test_e2e.py", "test_messy_table.py", "test_data_inputs.py")
 

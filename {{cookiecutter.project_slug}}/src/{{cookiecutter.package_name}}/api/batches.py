@@ -31,10 +31,13 @@ _OPEN = re.compile(rb"\{")
 
 
 class BatchReader:
-    """Rows (field values in schema order) from a body {"records": [...]} of `record`s."""
+    """Rows (field values in schema order) from a body {"records": [...]} of `record`s; the
+    list's key is `field` ("instances" for Vertex AI's bodies)."""
 
-    def __init__(self, record: type[BaseModel], batch: type[BaseModel], limit: int) -> None:
-        self.record, self.batch, self.limit = record, batch, limit
+    def __init__(
+        self, record: type[BaseModel], batch: type[BaseModel], limit: int, field: str = "records"
+    ) -> None:
+        self.record, self.batch, self.limit, self.field = record, batch, limit, field
         self.keys = model_keys(record)
         self.top_keys = model_keys(batch)
 
@@ -46,7 +49,7 @@ class BatchReader:
             validated = self.batch.model_validate(data)
         except ValidationError as exc:
             raise self.problems(exc, data).error() from None
-        return [tuple(item.__dict__.values()) for item in validated.records]
+        return [tuple(item.__dict__.values()) for item in getattr(validated, self.field)]
 
     def count(self, body: bytes) -> None:
         """413 when the body holds more than `limit` records, found before it is parsed whole."""
@@ -61,9 +64,9 @@ class BatchReader:
         self.refuse_over_limit(head)
 
     def refuse_over_limit(self, data: Any) -> None:
-        if len(_records(data) or ()) > self.limit:
+        if len(_records(data, self.field) or ()) > self.limit:
             raise HTTPException(
-                413, f"records: more than {self.limit} records, the limit is {self.limit}"
+                413, f"{self.field}: more than {self.limit} records, the limit is {self.limit}"
             )
 
     def parse(self, body: bytes) -> Any:
@@ -80,30 +83,30 @@ class BatchReader:
     def check_keys(self, data: Any) -> None:
         found = Problems()
         found.add_unknown_keys(data, self.top_keys, ("body",))
-        for i, item in enumerate(_records(data) or ()):
-            found.add_unknown_keys(item, self.keys, ("body", "records", i))
+        for i, item in enumerate(_records(data, self.field) or ()):
+            found.add_unknown_keys(item, self.keys, ("body", self.field, i))
         found.raise_if_any()
 
     def problems(self, exc: ValidationError, data: Any) -> Problems:
         """The body's problems: those outside the records as pydantic found them, then each
         record's, validated alone (pydantic stopped at the first invalid one)."""
         found = Problems()
-        records = _records(data)
+        records = _records(data, self.field)
         if records is None:
             found.add_pydantic(exc)
             return found
         # Few: the outer object's keys are bounded (`check_keys`), pydantic stopped early.
         for error in exc.errors(include_url=False, include_input=False, include_context=False):
-            if error["loc"][:1] != ("records",):
+            if error["loc"][:1] != (self.field,):
                 found.add(("body", *error["loc"]), error["msg"], error["type"])
         for i, item in enumerate(records):
             try:
                 self.record.model_validate(item)
             except ValidationError as error:
-                found.add_pydantic(error, ("body", "records", i))
+                found.add_pydantic(error, ("body", self.field, i))
         return found
 
 
-def _records(data: Any) -> list[Any] | None:
-    records = data.get("records") if isinstance(data, dict) else None
+def _records(data: Any, field: str) -> list[Any] | None:
+    records = data.get(field) if isinstance(data, dict) else None
     return records if isinstance(records, list) else None

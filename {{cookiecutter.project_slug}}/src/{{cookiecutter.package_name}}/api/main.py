@@ -23,6 +23,7 @@ from ..serving.predictor import Predictor
 from .batching import MicroBatcher
 from .docs import add_docs
 from .headers import add_security_headers
+from .platform_routes import add_platform
 from .problems import validation_error
 from .routes import build_router
 from .schemas import batch_model, record_model
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Model-Version"],
         )
     app.add_exception_handler(RequestValidationError, validation_error)
+    add_platform(app, record, settings)  # first: a path the platform shares with us is its
     app.include_router(build_router(record, settings))
     add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

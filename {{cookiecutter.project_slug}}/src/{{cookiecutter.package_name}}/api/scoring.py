@@ -67,12 +67,18 @@ def add_record_routes(
 
 def _batch_answer(model: Predictor, reader: BatchReader, body: bytes) -> Response:
     """A batch body's answer: read, validated, scored and written (in a worker thread)."""
+    answers = batch_answers(model, reader, body)
+    return json_answer({"predictions": answers, "model_version": model.version}, model.version)
+
+
+def batch_answers(model: Predictor, reader: BatchReader, body: bytes) -> list[dict[str, Any]]:
+    """A batch body's records, read, validated and scored: one answer each, in order."""
     rows = reader.rows(body)
     answers = model.predict_rows(rows) if rows else []
     for i, answer in enumerate(answers):
         if not finite(answer):
-            raise not_scorable(("body", "records", i), answer)
-    return json_answer({"predictions": answers, "model_version": model.version}, model.version)
+            raise not_scorable(("body", reader.field, i), answer)
+    return answers
 
 
 def add_csv_route(

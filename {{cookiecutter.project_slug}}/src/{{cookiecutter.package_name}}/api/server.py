@@ -10,6 +10,9 @@ service this way: uvicorn's own command line, with these defaults instead of uvi
 - `--limit-concurrency 1000`: a request beyond 1,000 open connections or tasks gets a 503;
 - `--h11-max-incomplete-event-size`: APP_MAX_HEADER_BYTES, should `--http h11` be chosen.
 
+Started as SageMaker starts a container (the argument `serve`) or as Vertex AI does
+(AIP_HTTP_PORT, ...), it takes that platform's port and adds its routes (`platforms.py`).
+
 Every uvicorn option works as it does with `uvicorn` (`--host`, `--port`, `--workers`, ...),
 and so do the UVICORN_* variables (the image sets UVICORN_HOST and UVICORN_PORT); both win
 over the defaults above. `uvicorn {{ cookiecutter.package_name }}.api:app` still serves the
@@ -25,6 +28,8 @@ from typing import Any
 from pydantic import ValidationError
 from uvicorn.main import main as uvicorn_command
 
+from .platforms import PlatformError
+from .platforms import apply as apply_platform
 from .settings import ServerLimits, Settings
 
 APP = f"{__package__}:app"
@@ -56,10 +61,13 @@ def settings_error() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run uvicorn's command line on `argv` (default: this process's arguments)."""
+    try:  # SageMaker's `serve`, Vertex AI's AIP_* variables: their port, APP_PLATFORM
+        args = apply_platform(list(sys.argv[1:] if argv is None else argv))
+    except PlatformError as exc:
+        sys.exit(f"error: {exc}")
     problem = settings_error()
     if problem:
         sys.exit(f"error: {problem}")
-    args = list(sys.argv[1:] if argv is None else argv)
     uvicorn_command.main(args=args, prog_name=f"python -m {__name__}", default_map=defaults())
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     public_schema: bool = False
     # Adds /bench/* constant-answer endpoints for `make bench-serve`; keep it off otherwise.
     benchmark: bool = False
+    # The cloud platform's routes beside the service's own (`platform_routes.py`); set by the
+    # launcher when SageMaker or Vertex AI starts the container (`platforms.py`).
+    platform: Literal["none", "sagemaker", "vertex"] = "none"
 
     @field_validator("cors_origins", mode="before")
     @classmethod
