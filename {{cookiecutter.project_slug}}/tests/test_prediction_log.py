@@ -99,9 +99,7 @@ def test_table_rows_are_plain_values():
 @pytest.fixture(scope="module")
 def logging_client(served_dir, tmp_path_factory):
     path = tmp_path_factory.mktemp("log") / "predictions.sqlite"
-    settings = Settings(
-        model_dir=served_dir, metrics_file=served_dir / "none", prediction_log=path
-    )
+    settings = Settings(model_dir=served_dir, metrics_file=served_dir / "none", prediction_log=path)
     with TestClient(create_app(settings)) as client:
         yield client, path
 
@@ -123,9 +121,30 @@ def test_every_route_logs_its_rows_under_the_request_id(logging_client, splits, 
     routes = found.groupby("route")["row"].apply(list).to_dict()
     assert routes == {"predict": [0], "batch": [0, 1, 2], "csv": [0, 1, 2]}
     assert set(found["request_id"]) == {
-        "order-17", batch.headers["x-request-id"], table.headers["x-request-id"]
+        "order-17",
+        batch.headers["x-request-id"],
+        table.headers["x-request-id"],
     }
     assert (found["model_version"] == one.json()["model_version"]).all()
+
+
+def test_activity_counts_today_s_predictions_per_class(logging_client, splits, predictor):
+    client, _ = logging_client
+    records = json.loads(
+        splits[1].drop(columns=[predictor.meta.target]).head(4).to_json(orient="records")
+    )
+    client.app.state.prediction_log.flush()
+    before = client.get("/activity").json()["predictions"]
+    assert client.post("/predict/batch", json={"records": records}).status_code == 200
+    client.app.state.prediction_log.flush()
+    activity = client.get("/activity").json()
+    assert activity["log"] is True and activity["predictions"] == before + 4
+    if predictor.classes is None:
+        assert sum(activity["histogram"]["counts"]) == before + 4
+    else:
+        assert sum(activity["classes"].values()) == before + 4
+        assert set(activity["classes"]) == set(predictor.class_names)
+    assert "request_id" not in str(activity) and "input." not in str(activity)
 
 
 def test_a_refused_request_logs_nothing(logging_client):

@@ -5,6 +5,7 @@ has the model got worse where the true outcomes are known?
     python -m {{ cookiecutter.package_name }}.monitor --since 2026-05-01 --until 2026-06-01
     python -m {{ cookiecutter.package_name }}.monitor --current new.csv    # a CSV or Parquet batch
     python -m {{ cookiecutter.package_name }}.monitor --outcomes outcomes.csv   # request_id, target
+    python -m {{ cookiecutter.package_name }}.monitor --outcomes outcomes.csv --labelled new_rows.csv
 
 Writes reports/monitoring/summary.json and report.html (--out), logs them to MLflow, and
 exits 0 when all is well, 3 on drift, 4 when the model is degraded (1: an input is wrong, one
@@ -21,15 +22,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .config import load_params
 from .errors import StageError
 from .monitoring.check import monitor
 from .monitoring.current import read_log, read_table
-from .monitoring.outcomes import join_outcomes
+from .monitoring.outcomes import join_outcomes, labelled_rows
 from .monitoring.report import write_report
 from .monitoring.writer import LogSettings
 from .runner import run
+from .serving.batch import write_table
 from .serving.predictor import Predictor
 from .tracking.monitoring_runs import log_monitoring
 
@@ -59,6 +62,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--metrics", type=Path, default=Path("reports/metrics.json"))
     parser.add_argument("--out", type=Path, default=Path("reports/monitoring"))
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
+    parser.add_argument(
+        "--labelled", type=Path, help="write the rows with outcomes as new training rows (CSV)"
+    )
+    raw = Path("data/raw/data.parquet")
+    parser.add_argument("--raw", type=Path, default=raw, help="--labelled's column order")
     return parser.parse_args()
 
 
@@ -85,6 +93,10 @@ def main() -> None:
     unknown = 0
     if args.outcomes:
         current, unknown = join_outcomes(current, args.outcomes, predictor.meta.target)
+    labelled = None
+    if args.labelled:
+        columns = pq.read_schema(args.raw).names if args.raw.is_file() else []
+        labelled = labelled_rows(current, predictor.meta.target, columns)
     if len(current.frame) < cfg.min_rows:
         raise StageError(
             f"{current.source}: too few rows to judge drift (monitor.min_rows: {cfg.min_rows})"
@@ -93,6 +105,9 @@ def main() -> None:
     train, test = pd.read_parquet(args.train), pd.read_parquet(args.test)
     result = monitor(predictor, train, test, current, report, cfg, params.seed, unknown)
     write_report(result, params.project.name, args.out)
+    if labelled is not None:
+        write_table(labelled, args.labelled)
+        log.info("%d rows with outcomes written to %s", len(labelled), args.labelled)
     if not args.no_mlflow:
         run_id = log_monitoring(params.mlflow.experiment, result.summary(), args.out)
         log.info("logged to MLflow run %s", run_id)

@@ -67,3 +67,16 @@ def join_outcomes(current: Current, path: Path, target: str) -> tuple[Current, i
     unknown = sum(key not in known for key in zip(outcomes[REQUEST_ID], outcomes[ROW], strict=True))
     current.truth = truth
     return current, unknown
+
+
+def labelled_rows(current: Current, target: str, columns: list[str]) -> pd.DataFrame:
+    """The judged rows whose outcome is known, as new training rows: the input values as
+    received and the target, in the order of `columns` (the source table's; a column the log
+    does not hold stays empty), so that they can be appended to the source."""
+    known = current.truth.notna() if current.truth is not None else None
+    if known is None or not known.any():
+        raise StageError("--labelled: no row has a true outcome (give --outcomes)")
+    rows = current.frame[known.to_numpy()].copy()
+    rows[target] = current.truth[known].to_numpy()
+    order = columns or [*current.frame.columns.drop([REQUEST_ID, ROW], errors="ignore"), target]
+    return rows.reindex(columns=order)
