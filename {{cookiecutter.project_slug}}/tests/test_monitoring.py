@@ -3,6 +3,8 @@ check on the fixture model's own splits."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ from {{ cookiecutter.package_name }}.monitoring.drift import (
     psi,
 )
 from {{ cookiecutter.package_name }}.monitoring.performance import Performance
+from {{ cookiecutter.package_name }}.monitoring.report import write_report
 from {{ cookiecutter.package_name }}.monitoring.verdict import EXIT_CODES, degraded, judge
 
 CFG = MonitorParams()
@@ -113,3 +116,19 @@ def test_the_test_split_is_ok_and_a_shifted_copy_drifts(predictor, splits):
     assert result.features[0].drift.name == numbers[0] and result.features[0].crossed
     summary = result.summary()
     assert summary["features"][0]["name"] == numbers[0] and summary["rows"] == len(test)
+
+
+def test_the_report_is_one_page_with_its_plots_and_the_summary(predictor, splits, tmp_path):
+    train, test = splits
+    current = current_from(predictor, test)
+    current.times = pd.Series(pd.date_range("2026-01-01", periods=len(test), freq="h", tz="UTC"))
+    result = monitor(predictor, train, test, current, {"test": {}}, MonitorParams(min_rows=10), 0)
+    write_report(result, "A project", tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    shown = min(len(result.features), 6)
+    assert html.count('src="data:image/png;base64,') == 3 + shown  # scores, answers, time
+    assert "<script" not in html and "http" not in html.split("<body>")[1]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verdict"] == result.verdict and summary["rows"] == len(test)
+    assert [f["name"] for f in summary["features"]] == [j.drift.name for j in result.features]
+    assert summary["performance"]["rows"] == len(test)

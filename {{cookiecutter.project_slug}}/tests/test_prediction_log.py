@@ -4,7 +4,10 @@ pending, retention and the row limit hold, and the service logs every route with
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -165,3 +168,18 @@ def test_the_log_can_be_switched_off(served_dir, tmp_path):
     with TestClient(create_app(settings)) as client:
         assert client.app.state.prediction_log is None
     assert not path.exists()
+
+
+def test_the_batch_command_logs_each_row_under_one_request_id(served_dir, splits, tmp_path):
+    rows = splits[1].head(30)
+    source, log = tmp_path / "in.csv", tmp_path / "predictions.sqlite"
+    rows.to_csv(source, index=False)
+    env = os.environ | {"APP_PREDICTION_LOG": str(log)}
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.predict", str(source),
+               str(tmp_path / "out.csv"), "--model-dir", str(served_dir)]  # fmt: skip
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    found = rows_in(log)
+    assert found["route"].unique().tolist() == ["command"]
+    assert found["request_id"].nunique() == 1 and found["row"].tolist() == list(range(30))
+    subprocess.run([*command, "--no-log"], env=env, check=True, capture_output=True, timeout=300)
+    assert len(rows_in(log)) == 30

@@ -13,9 +13,10 @@ values (scipy.stats.ks_2samp), chi-square on a category's two rows of bin counts
 (scipy.stats.chi2_contingency). With many rows a test finds even a trivial change, and with
 few rows PSI is noisy; the verdict asks for both (verdict.py).
 
-scipy rather than Evidently: Evidently's DataDriftPreset runs these same tests, but it would
-add some twenty packages to the install (plotly, litestar, nltk, statsmodels, a telemetry
-client) for a few scipy calls; scipy is already here, under scikit-learn.
+scipy rather than Evidently: Evidently's DataDriftPreset runs these same tests, and 0.7.23
+resolves beside this project's pins (pandas 3 included), but it adds 28 packages to the install
+(litestar, nltk, plotly 5, statsmodels, faker, watchdog, ...) for a few scipy calls; scipy is
+already here, under scikit-learn.
 """
 
 from __future__ import annotations
