@@ -153,7 +153,8 @@ def test_monitor_finds_no_drift_on_the_test_split(trained_telco, tmp_path):
     assert not any(feature["crossed"] for feature in summary["features"])
     metrics = json.loads((trained_telco / "reports" / "metrics.json").read_text("utf-8"))
     now = summary["performance"]["metrics"]
-    assert now["roc_auc"] == pytest.approx(metrics["test"]["roc_auc"], abs=1e-6)
+    # The served ONNX graph against the evaluation's scikit-learn run: equal within parity.
+    assert now["roc_auc"] == pytest.approx(metrics["test"]["roc_auc"], abs=1e-3)
 
 
 def test_monitor_ranks_shifted_features_first_and_exits_3(trained_telco, tmp_path):

@@ -218,7 +218,7 @@ def log_cost(folder: Path, script: Path, seconds: float, rounds: int) -> dict:
                 "p99_off": statistics.median(r["p99"] for r in runs["off"]),
                 "ratio": statistics.median(ratios), "low": min(ratios), "high": max(ratios),
             }  # fmt: skip
-    with sqlite3.connect(path) as conn:  # the log did take every answered request
+    with sqlite3.connect(path) as conn:  # what the logging server wrote, its stop included
         cost["logged_rows"] = conn.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
     return cost
 
