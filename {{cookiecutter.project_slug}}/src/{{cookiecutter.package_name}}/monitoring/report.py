@@ -27,7 +27,9 @@ def _headline(result: Monitoring) -> str:
     moved = [f"`{j.drift.name}`" for j in result.features if j.crossed]
     if result.prediction.crossed:
         moved.append("the predictions")
-    shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+    if len(moved) > 5:
+        moved = [*moved[:5], f"{len(moved) - 5} more"]
+    shown = ", ".join(moved[:-1]) + f" and {moved[-1]}" if len(moved) > 1 else "".join(moved)
     performance = ", and the performance holds" if result.performance is not None else ""
     return HEADLINES[result.verdict].format(columns=shown or "nothing", performance=performance)
 

@@ -45,9 +45,8 @@ def judge(drift: ColumnDrift, cfg: MonitorParams, psi_limit: float) -> Judged:
     """A column's drift against the thresholds; each threshold crossed gives a reason."""
     reasons = []
     if drift.psi >= psi_limit and drift.p_value < cfg.p_value:
-        reasons.append(
-            f"PSI {drift.psi:.2f} (threshold {psi_limit:g}), {drift.test} p = {drift.p_value:.1e}"
-        )
+        p = f"= {drift.p_value:.1e}" if drift.p_value > 0 else "< 1e-300"  # 0: underflow
+        reasons.append(f"PSI {drift.psi:.2f} (threshold {psi_limit:g}), {drift.test} p {p}")
     if drift.unseen_share >= cfg.unseen_share:
         levels = ", ".join(repr(level) for level in drift.unseen[:3])
         reasons.append(
