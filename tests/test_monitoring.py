@@ -31,7 +31,7 @@ SINGLE, BATCH, CSV = 300, 100, 50  # rows sent one by one, in one batch, in one 
 EXIT = {"ok": 0, "drift": 3, "degraded": 4}
 
 
-def test_records(project: Path, rows: int | None = None) -> tuple[pd.DataFrame, list[dict]]:
+def records_of(project: Path, rows: int | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """The test split (with its target) and its rows as request bodies."""
     test = pd.read_parquet(project / "data" / "processed" / "test.parquet")
     test = test.head(rows) if rows else test
@@ -52,7 +52,7 @@ def logged(trained_telco: Path, tmp_path_factory) -> dict[str, Any]:
     path = folder / "predictions.sqlite"
     env = baking.project_env(trained_telco)
     env |= {"APP_PREDICTION_LOG": str(path), "APP_LOG_FLUSH_SECONDS": "600"}
-    test, records = test_records(trained_telco, SINGLE + BATCH + CSV)
+    test, records = records_of(trained_telco, SINGLE + BATCH + CSV)
     sent = []  # (request_id, row, index into test)
     package = baking.package_name(trained_telco)
     with baking.serve(trained_telco, package, env) as url, httpx.Client(base_url=url) as client:
@@ -90,7 +90,7 @@ def test_kill_9_during_a_load_loses_at_most_one_flush_interval(trained_telco, tm
     path = tmp_path / "predictions.sqlite"
     env = baking.project_env(trained_telco)
     env |= {"APP_PREDICTION_LOG": str(path), "APP_LOG_FLUSH_SECONDS": str(flush)}
-    _, records = test_records(trained_telco, 200)
+    _, records = records_of(trained_telco, 200)
     answered: list[tuple[str, float]] = []
     stop = threading.Event()
 
@@ -289,7 +289,7 @@ def test_the_retraining_loop_of_the_readme(trained_telco, logged, tmp_path):
     registry = json.loads((project / "reports" / "registry.json").read_text("utf-8"))
     assert isinstance(registry["registered"], bool) and registry["reason"]
     served = json.loads(manifest.read_text("utf-8"))
-    record = test_records(project, 1)[1][0]
+    record = records_of(project, 1)[1][0]
     env["APP_PREDICTION_LOG"] = str(tmp_path / "after.sqlite")
     with baking.serve(project, package, env) as url:
         ready = httpx.get(f"{url}/ready", timeout=10).json()
