@@ -87,6 +87,22 @@ function explain(detail, count) {
   return String(detail);
 }
 
+function meterRow(className, labelText, share, note) {
+  // A label, a meter from 0 to 1 and a note: a class's probability, or its share of today.
+  const row = document.createElement("div");
+  row.className = className;
+  const name = document.createElement("span");
+  name.textContent = labelText;
+  const meter = document.createElement("meter");
+  meter.min = 0;
+  meter.max = 1;
+  meter.value = share;
+  const value = document.createElement("span");
+  value.textContent = note;
+  row.append(name, meter, value);
+  return row;
+}
+
 function showAnswer(answer) {
   $("error").hidden = true;
   $("prediction").textContent = typeof answer.prediction === "number" && !meta.classes
@@ -95,18 +111,7 @@ function showAnswer(answer) {
   const bars = $("probabilities");
   bars.replaceChildren();
   for (const [label, p] of Object.entries(answer.probabilities || {})) {
-    const row = document.createElement("div");
-    row.className = "bar";
-    const name = document.createElement("span");
-    name.textContent = label;
-    const meter = document.createElement("meter");
-    meter.min = 0;
-    meter.max = 1;
-    meter.value = p;
-    const share = document.createElement("span");
-    share.textContent = `${(100 * p).toFixed(1)} %`;
-    row.append(name, meter, share);
-    bars.append(row);
+    bars.append(meterRow("bar", label, p, `${(100 * p).toFixed(1)} %`));
   }
   const warnings = $("warnings");
   warnings.replaceChildren(...(answer.warnings || []).map((text) => {
@@ -205,21 +210,6 @@ async function scoreCsv() {
   preview(text);
 }
 
-function shareRow(labelText, share, note) {
-  const row = document.createElement("div");
-  row.className = "share";
-  const name = document.createElement("span");
-  name.textContent = labelText;
-  const meter = document.createElement("meter");
-  meter.min = 0;
-  meter.max = 1;
-  meter.value = share;
-  const value = document.createElement("span");
-  value.textContent = note;
-  row.append(name, meter, value);
-  return row;
-}
-
 function number(value) {
   return value.toLocaleString(undefined, { maximumFractionDigits: 2 });
 }
@@ -237,14 +227,15 @@ async function showActivity() {
   const bars = [];
   const total = activity.predictions || 1;
   for (const [label, count] of Object.entries(activity.classes || {})) {
-    bars.push(shareRow(label, count / total, `${(100 * count / total).toFixed(1)} % (${count})`));
+    const note = `${(100 * count / total).toFixed(1)} % (${count})`;
+    bars.push(meterRow("share", label, count / total, note));
   }
   const histogram = activity.histogram;
   if (histogram) {
     const most = Math.max(...histogram.counts, 1);
     histogram.counts.forEach((count, i) => {
       const range = `${number(histogram.edges[i])} to ${number(histogram.edges[i + 1])}`;
-      bars.push(shareRow(range, count / most, String(count)));
+      bars.push(meterRow("share", range, count / most, String(count)));
     });
   }
   $("activity-bars").replaceChildren(...bars);
