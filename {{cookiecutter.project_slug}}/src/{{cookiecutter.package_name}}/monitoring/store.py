@@ -82,7 +82,12 @@ def add_columns(conn: sqlite3.Connection, names: Iterable[str]) -> None:
 
 
 def insert(conn: sqlite3.Connection, names: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Append rows (values in the order of `names`) in one transaction: all or none."""
+    """Append rows (values in the order of `names`) in one transaction: all or none.
+
+    One statement per row. Many rows per INSERT (20, 100: tried) cut the writer's CPU by a
+    third, but the writer then holds the GIL while it binds them: /predict's p99 at one
+    connection rose from 1.6 ms to 2.3 and 3.3 ms, for no throughput that measured above
+    noise (scripts/bench_serve.py's rounds, a 2-core machine)."""
     marks = ", ".join("?" * len(names))
     sql = f"INSERT INTO {TABLE} ({', '.join(map(quoted, names))}) VALUES ({marks})"
     with conn:
