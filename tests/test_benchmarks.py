@@ -89,9 +89,9 @@ def test_bench_serve_quick_measures_every_part(trained_telco, tmp_path):
 
     text = out.read_text("utf-8")
     assert "batch command, 100,000 rows" in text, done.stdout
-    # Each of the five goals has its verdict, and every measured figure is a number.
+    # Each of the six goals has its verdict, and every measured figure is a number.
     goals = [line for line in text.splitlines() if line.endswith(("| True |", "| False |"))]
-    assert len(goals) == 5, text
+    assert len(goals) == 6, text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE), text
 
 

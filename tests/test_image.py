@@ -29,6 +29,8 @@ import pytest
 
 PROJECTS = ["trained_telco", "trained_ames", "trained_custom"]
 ROWS = 25  # test rows sent to every route
+# Every request names its id, so whole answers compare (they hold the request id).
+SAME_ID = {"X-Request-ID": "image-test"}
 SERVICE_PORT = 8000
 SAGEMAKER_PORT = 8080
 VERTEX = {
@@ -118,7 +120,7 @@ def serve_locally(project: Path) -> Expected:
     env = baking.project_env(project)
     with (
         baking.serve(project, baking.package_name(project), env) as url,
-        httpx.Client(base_url=url, timeout=60) as client,
+        httpx.Client(base_url=url, timeout=60, headers=SAME_ID) as client,
     ):
         version = client.get("/ready").json()["model_version"]
         one = client.post("/predict", json=records[0]).json()
@@ -174,7 +176,7 @@ def test_container_answers_as_the_project_s_own_service(image):
     with containers.running(image.tag, SERVICE_PORT) as container:
         cold = containers.wait_for(container, "/ready")
         print(f"\n{image.tag}: /ready after {cold:.1f} s")
-        with httpx.Client(base_url=container.url, timeout=60) as client:
+        with httpx.Client(base_url=container.url, timeout=60, headers=SAME_ID) as client:
             ready = client.get("/ready").json()
             assert ready == {
                 "status": "ready",
@@ -191,6 +193,8 @@ def test_container_answers_as_the_project_s_own_service(image):
             "exec", container.id, "python", "-c", "import os; print(os.getuid())"
         )
         assert uid.stdout.strip() == "10001"
+        logged = _logged_rows(container.id, expected=1 + 2 * len(expected.records))
+        assert logged == 1 + 2 * len(expected.records), "the prediction log in the image"
         # The image's HEALTHCHECK command, run as Docker runs it (podman's timer needs systemd).
         check = json.loads(containers.podman("image", "inspect", image.tag).stdout)[0]
         command = check["Healthcheck"]["Test"][1:]  # after "CMD"
@@ -204,12 +208,26 @@ def test_container_answers_as_the_project_s_own_service(image):
         assert code.stdout.strip() == "0", container.logs()
 
 
+def _logged_rows(container_id: str, expected: int, wait: float = 10.0) -> int:
+    """Rows in the container's prediction log, once its writer has flushed them."""
+    count = (
+        "import sqlite3; print(sqlite3.connect('logs/predictions.sqlite')"
+        ".execute('SELECT COUNT(*) FROM predictions').fetchone()[0])"
+    )
+    deadline, found = time.monotonic() + wait, -1
+    while time.monotonic() < deadline and found < expected:
+        done = containers.podman("exec", container_id, "python", "-c", count, check=False)
+        found = int(done.stdout.strip()) if done.returncode == 0 else -1
+        time.sleep(0.5)
+    return found
+
+
 def test_sagemaker_starts_it_with_serve_and_gets_the_same_answers(image):
     expected = image.expected
     with containers.running(image.tag, SAGEMAKER_PORT, args=["serve"]) as container:
         cold = containers.wait_for(container, "/ping")
         print(f"\n{image.tag} serve: /ping after {cold:.1f} s")
-        with httpx.Client(base_url=container.url, timeout=60) as client:
+        with httpx.Client(base_url=container.url, timeout=60, headers=SAME_ID) as client:
             answer = client.post("/invocations", json={"records": expected.records})
             assert answer.status_code == 200, answer.text
             assert answer.json() == expected.batch
@@ -252,7 +270,7 @@ def test_vertex_ai_starts_it_with_aip_variables_and_gets_the_same_answers(image)
     with containers.running(image.tag, port, environment=VERTEX) as container:
         cold = containers.wait_for(container, VERTEX["AIP_HEALTH_ROUTE"])
         print(f"\n{image.tag} on Vertex AI: health after {cold:.1f} s")
-        with httpx.Client(base_url=container.url, timeout=60) as client:
+        with httpx.Client(base_url=container.url, timeout=60, headers=SAME_ID) as client:
             body = {"instances": expected.records, "parameters": {}}
             answer = client.post(VERTEX["AIP_PREDICT_ROUTE"], json=body)
             assert answer.status_code == 200, answer.text

@@ -91,3 +91,18 @@ def test_csv_upload_shows_and_offers_the_scored_table(page, trained_telco, tmp_p
     saved = tmp_path / "predictions.csv"
     download.value.save_as(saved)
     assert len(pd.read_csv(saved)) == 25
+
+
+def test_the_page_shows_today_s_activity_as_counts(page, tmp_path):
+    """Predictions today and the share of each class: counts from the log, no record."""
+    page.click("#predict")
+    page.wait_for_function("document.querySelector('#prediction').textContent !== '\\u2013'")
+    page.wait_for_timeout(1500)  # the log's writer flushes every second
+    page.click("#activity-refresh")
+    page.wait_for_function("/^[1-9][0-9,]* predictions today/.test("
+                           "document.querySelector('#activity-count').textContent)")  # fmt: skip
+    classes = page.eval_on_selector_all("#activity .share span:first-child",
+                                        "cells => cells.map(c => c.textContent)")  # fmt: skip
+    assert sorted(classes) == ["No", "Yes"]
+    assert "monitor" in page.text_content("#activity-monitor")
+    page.screenshot(path=tmp_path / "activity.png", full_page=True)

@@ -11,7 +11,12 @@
 - /predict/batch in rows/s (1,000 records per request);
 - a steady 500 requests/s on /predict for 60 s: p99 and errors;
 - the same /predict served by scikit-learn (APP_RUNTIME=sklearn), for contrast;
-- the batch scoring command (`<package>.predict`) on 1,000,000 rows, CSV and Parquet.
+- the prediction log's cost: /predict on two servers side by side, one logging (the default),
+  one with APP_LOG_PREDICTIONS=false, in alternating rounds at 1 and 16 connections;
+- the batch scoring command (`<package>.predict`) on 1,000,000 rows, CSV and Parquet (logging
+  them, as by default).
+
+Every server and the batch command log to a temporary folder, not the project's logs/.
 
 It needs a trained, exported model (`dvc repro`) and wrk (Debian/Ubuntu: apt-get install wrk).
 All traffic goes to 127.0.0.1. `--quick` shortens every run for a smoke test.
@@ -26,6 +31,7 @@ import platform
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -45,6 +51,7 @@ from pyarrow import csv as pa_csv
 PACKAGE = "{{ cookiecutter.package_name }}"
 PROJECT = Path(__file__).resolve().parents[1]
 CONCURRENCY = (1, 16, 64)
+LOG_CONCURRENCY = (1, 16)
 BATCH_ROWS = 1_000
 CLI_ROWS = 1_000_000
 STEADY_RATE = 500
@@ -54,6 +61,7 @@ GOALS = {
     "cold_start_s": 5.0,
     "cli_rows": 1e5,
     "batch_rows": 2e4,
+    "log_ratio": 0.9,
 }
 
 WRK_SCRIPT = """
@@ -101,7 +109,8 @@ def server(log_dir: Path, **env: str):
     """uvicorn on a free port (as `make serve` runs it); yields (base URL, cold start in s)."""
     port = free_port()
     command = [sys.executable, "-m", f"{PACKAGE}.api.server", "--port", str(port)]
-    environment = os.environ | {"APP_BENCHMARK": "1"} | env
+    logged = {"APP_PREDICTION_LOG": str(log_dir / f"predictions-{port}.sqlite")}
+    environment = os.environ | {"APP_BENCHMARK": "1"} | logged | env
     log = open(log_dir / f"uvicorn-{port}.log", "w")  # noqa: SIM115 (closed below)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=log, stderr=log)
@@ -186,6 +195,34 @@ def compare(url: str, scripts: dict[str, Path], seconds: float, rounds: int) -> 
     return summary
 
 
+def log_cost(folder: Path, script: Path, seconds: float, rounds: int) -> dict:
+    """/predict's requests/s with the prediction log on and off: two servers started alike,
+    measured in alternating rounds (which goes first alternates too); per connection count
+    the medians and the median of each round's ratio on / off, with its range."""
+    path = folder / "log-cost.sqlite"
+    cost: dict = {}
+    with (
+        server(folder, APP_PREDICTION_LOG=str(path)) as (on, _),
+        server(folder, APP_LOG_PREDICTIONS="false") as (off, _),
+    ):
+        for connections in LOG_CONCURRENCY:
+            runs: dict[str, list[dict]] = {"on": [], "off": []}
+            for i in range(rounds):
+                for name, url in [("on", on), ("off", off)][:: 1 if i % 2 == 0 else -1]:
+                    runs[name].append(wrk(f"{url}/predict", script, connections, seconds))
+            ratios = [a["rps"] / b["rps"] for a, b in zip(runs["on"], runs["off"], strict=True)]
+            median = {name: statistics.median(r["rps"] for r in got) for name, got in runs.items()}
+            cost[connections] = {
+                **median,
+                "p99_on": statistics.median(r["p99"] for r in runs["on"]),
+                "p99_off": statistics.median(r["p99"] for r in runs["off"]),
+                "ratio": statistics.median(ratios), "low": min(ratios), "high": max(ratios),
+            }  # fmt: skip
+    with sqlite3.connect(path) as conn:  # what the logging server wrote, its stop included
+        cost["logged_rows"] = conn.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
+    return cost
+
+
 def batch_command(folder: Path, rows: int) -> dict[str, float]:
     """End-to-end rows/s of the batch command on `rows` rows, CSV and Parquet."""
     test = pd.read_parquet(PROJECT / "data" / "processed" / "test.parquet")
@@ -198,6 +235,7 @@ def batch_command(folder: Path, rows: int) -> dict[str, float]:
         started = time.perf_counter()
         command = [sys.executable, "-m", f"{PACKAGE}.predict", str(source), str(target)]
         env = os.environ | {"PYTHONPATH": str(PROJECT / "src")}
+        env["APP_PREDICTION_LOG"] = str(folder / "batch-command.sqlite")
         done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"the batch command failed:\n{done.stderr}")
@@ -210,6 +248,19 @@ def batch_command(folder: Path, rows: int) -> dict[str, float]:
 def table(rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows[1:]])
+
+
+def log_rows(log: dict) -> list[list[str]]:
+    rows = [["connections", "log on req/s", "log off req/s", "on / off (range)", "p99 on / off ms"]]
+    for connections in LOG_CONCURRENCY:
+        r = log[connections]
+        rows.append([
+            str(connections), f"{r['on']:,.0f}", f"{r['off']:,.0f}",
+            f"{r['ratio']:.2f} ({r['low']:.2f}-{r['high']:.2f})",
+            f"{r['p99_on']:.2f} / {r['p99_off']:.2f}",
+        ])  # fmt: skip
+    rows.append(["rows in the log", f"{log['logged_rows']:,}", "", "", ""])
+    return rows
 
 
 def report(run: dict) -> str:
@@ -234,7 +285,7 @@ def report(run: dict) -> str:
             ])  # fmt: skip
     predict = [onnx[("/predict", c)] for c in CONCURRENCY]
     shares = [r["share"] for r in predict]
-    steady, cli = run["steady"], run["cli"]
+    steady, cli, log = run["steady"], run["cli"], run["log"]
     goals = [
         ["goal", "target", "measured", "met"],
         ["/predict vs ceiling (1/16/64 conns)", f">= {GOALS['share']}",
@@ -245,6 +296,9 @@ def report(run: dict) -> str:
          f"< {GOALS['steady_p99_ms']:g} ms, 0 errors",
          f"{steady['p99']:.2f} ms at {steady['rps']:,.0f} req/s, {int(steady['errors'])} errors",
          str(steady["p99"] < GOALS["steady_p99_ms"] and steady["errors"] == 0)],
+        ["/predict, prediction log on vs off (1 conn)", f">= {GOALS['log_ratio']}",
+         f"{log[1]['ratio']:.2f} (rounds: {log[1]['low']:.2f}-{log[1]['high']:.2f}; 16 conns: "
+         f"{log[16]['ratio']:.2f})", str(log[1]["ratio"] >= GOALS["log_ratio"])],
         ["cold start to ready", f"< {GOALS['cold_start_s']:g} s", f"{run['cold_start']:.2f} s",
          str(run["cold_start"] < GOALS["cold_start_s"])],
         [f"batch command, {run['cli_rows']:,} rows", f"> {GOALS['cli_rows']:,.0f} rows/s",
@@ -263,6 +317,10 @@ requests rotate over real test rows; each figure is the median of {run["rounds"]
 Another process on the machine changes absolute numbers: read the ratios.
 
 {table(rows)}
+
+The prediction log, on against off (two servers, alternating rounds):
+
+{table(log_rows(log))}
 
 Batch scoring: the command read, scored and wrote {run["cli_rows"]:,} rows at
 {cli["csv"]:,.0f} rows/s from CSV and {cli["parquet"]:,.0f} rows/s from Parquet, process start
@@ -315,6 +373,8 @@ def main() -> None:
             run["sklearn"] = compare(url, {"/predict": scripts["/predict"]}, args.seconds / 2, 1)
             batch = wrk(f"{url}/predict/batch", batch_script, 1, args.seconds / 2)
             run["batch_rows_sklearn"] = batch["rps"] * BATCH_ROWS
+        print("the prediction log, on against off...")
+        run["log"] = log_cost(folder, scripts["/predict"], args.seconds, max(2, args.rounds // 2))
         print(f"batch command on {args.cli_rows:,} rows...")
         run["cli"] = batch_command(folder, args.cli_rows)
 

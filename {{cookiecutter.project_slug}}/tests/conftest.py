@@ -22,6 +22,15 @@ from {{ cookiecutter.package_name }}.training.trainer import save_candidates, tr
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def prediction_log(tmp_path_factory) -> Path:
+    """The service's prediction log in a temporary folder, never in the project's logs/."""
+    path = tmp_path_factory.mktemp("logs") / "predictions.sqlite"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("APP_PREDICTION_LOG", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def params() -> Params:
     """The project's params.yaml with the fast setting, so the tests train in seconds."""

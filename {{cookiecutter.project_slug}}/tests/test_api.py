@@ -175,6 +175,7 @@ def test_api_key_is_required_once_configured(served_dir, record):
         right = locked.post("/predict", json=record, headers={"X-API-Key": "s3cret"})
         assert right.status_code == 200
         assert locked.get("/metadata").status_code == 401
+        assert locked.get("/activity").status_code == 401  # counts of the log: behind the key
         assert locked.get("/health").status_code == 200
         assert locked.get("/ready").status_code == 200
 

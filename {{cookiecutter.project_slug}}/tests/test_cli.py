@@ -54,6 +54,12 @@ def test_other_tools_get_the_arguments_that_follow_the_task(task, args, tail):
     assert [part.replace("\\", "/") for part in last[-len(tail) :]] == tail
 
 
+def test_monitor_runs_its_module_with_its_arguments():
+    assert cli.commands("monitor", ["--current", "new.csv"]) == [
+        [sys.executable, "-m", f"{PACKAGE}.monitor", "--current", "new.csv"]
+    ]
+
+
 def test_lint_runs_ruff_and_deptry():
     tools = [command[2:4] for command in cli.commands("lint", [])]
     assert tools == [["ruff", "check"], ["ruff", "format"], ["deptry", "."]]

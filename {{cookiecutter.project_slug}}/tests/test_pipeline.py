@@ -113,9 +113,10 @@ def test_each_stage_declares_every_params_key_it_reads(name):
 
 
 def _entry_points() -> set[Path]:
-    """The stages' modules, the batch command and the console command: the top floor."""
+    """The stages' modules, the batch command, the monitor and the console command: the top
+    floor."""
     stages = {_stage_module(stage) for stage in STAGES.values()}
-    return stages | {SOURCE / "predict.py", SOURCE / "cli.py"}
+    return stages | {SOURCE / "predict.py", SOURCE / "monitor.py", SOURCE / "cli.py"}
 
 
 def test_lower_layers_never_import_an_entry_point():

@@ -162,6 +162,28 @@ class RegisterParams(_Strict):
     tolerance: float = Field(0.0, ge=0)
 
 
+class MonitorParams(_Strict):
+    """The `monitor` command's window and thresholds (monitoring/verdict.py applies them)."""
+
+    window_days: float = Field(7.0, gt=0)  # the log's last days a run reads by default
+    min_rows: int = Field(100, ge=10)  # fewer rows in the window: an error, not a verdict
+    bins: int = Field(10, ge=2, le=50)  # training quantile bins of a number, for PSI
+    max_levels: int = Field(20, ge=2, le=200)  # levels compared; rarer ones pooled as other
+    # A feature drifts when its PSI reaches `psi` and its test (KS for a number, chi-square
+    # for a category) puts the change beyond sampling noise (p below `p_value`), or when
+    # unseen levels or new missing values reach their shares of the rows.
+    psi: float = Field(0.2, gt=0)
+    p_value: float = Field(0.01, gt=0, lt=1)
+    unseen_share: float = Field(0.05, gt=0, le=1)
+    missing_share: float = Field(0.05, gt=0, le=1)
+    prediction_psi: float = Field(0.2, gt=0)  # the predictions against the test split's
+    # Degraded: even the better end of the primary metric's 95% interval on the rows with
+    # outcomes is worse than the test split's value by more than this share of it.
+    tolerance: float = Field(0.02, ge=0, lt=1)
+    min_outcomes: int = Field(50, ge=10)  # fewer joined outcomes: shown, not judged
+    bootstrap_rounds: int = Field(1000, ge=100)
+
+
 class MlflowParams(_Strict):
     experiment: str = Field(min_length=1)
     registered_model: str = Field(min_length=1)
@@ -177,6 +199,7 @@ class Params(_Strict):
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
     registration: RegisterParams = Field(RegisterParams(), alias="register")
+    monitor: MonitorParams = MonitorParams()
     mlflow: MlflowParams
 
 

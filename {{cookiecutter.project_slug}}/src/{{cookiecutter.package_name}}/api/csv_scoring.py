@@ -96,10 +96,16 @@ class _Table:
             return []
         return [tuple(record.__dict__.values()) for record in valid]
 
-    def scored(self, chunk: Sequence[tuple[int, list[str]]], values: list[Any]) -> list[list[str]]:
-        """The chunk's rows with their answers' cells appended."""
+    def scored(
+        self, chunk: Sequence[tuple[int, list[str]]], values: list[Any], keep: list | None
+    ) -> list[list[str]]:
+        """The chunk's rows with their answers' cells appended; (values, answers) added to
+        `keep` when it is a list (for the prediction log)."""
         out = []
-        for (line, cells), answer in zip(chunk, self.model.predict_rows(values), strict=True):
+        answers = self.model.predict_rows(values)
+        if keep is not None:
+            keep.append((values, answers))
+        for (line, cells), answer in zip(chunk, answers, strict=True):
             if not finite(answer):
                 self.problems.add(("body", f"line {line}"), unscorable(answer), "not_scorable")
             probabilities = answer.get("probabilities") or {}
@@ -136,9 +142,11 @@ def score_table(
     limits: CsvLimits,
     escape: bool,
     stop: threading.Event,
+    keep: list | None = None,
 ) -> str:
     """The scored table as CSV text; a bounded 422 (`InputProblems`) listing its rows'
-    problems. `rows` validates a list of request records."""
+    problems. `rows` validates a list of request records; `keep`, when a list, gets each
+    chunk's (values, answers)."""
     reader = CsvReader(body, limits)
     table = _Table(model, reader.header)
     writer = CsvWriter(escape)
@@ -148,6 +156,6 @@ def score_table(
             raise HTTPException(503, "the request was cancelled (the server is stopping)")
         values = table.validate(rows, chunk)
         if values and not table.problems.count:  # once a row is refused, the rest is only validated
-            writer.write(table.scored(chunk, values))
+            writer.write(table.scored(chunk, values, keep))
     table.problems.raise_if_any()
     return writer.text()

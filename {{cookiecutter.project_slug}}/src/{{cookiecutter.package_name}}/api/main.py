@@ -23,6 +23,7 @@ from ..serving.predictor import Predictor
 from .batching import MicroBatcher
 from .docs import add_docs
 from .headers import add_security_headers
+from .logged import open_log
 from .platform_routes import add_platform
 from .problems import validation_error
 from .routes import build_router
@@ -154,9 +155,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.workers = Workers(settings.scoring_threads)
         _load(app, settings, record)
+        app.state.prediction_log = open_log(settings, app.state.predictor)
         yield
         app.state.predictor = None
         app.state.workers.close()
+        if app.state.prediction_log is not None:
+            app.state.prediction_log.close()  # writes what is pending
 
     app = FastAPI(
         title=title,
@@ -170,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.predictor = None
     app.state.batcher = None
     app.state.load_error = None
+    app.state.prediction_log = None
     app.state.test_metrics = (_read_json(settings.metrics_file) or {}).get("test")
     app.state.registry = _read_json(settings.registry_file)
     if settings.cors_origins:
@@ -178,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "X-API-Key"],
-            expose_headers=["X-Model-Version"],
+            expose_headers=["X-Model-Version", "X-Request-ID"],
         )
     app.add_exception_handler(RequestValidationError, validation_error)
     add_platform(app, record, settings)  # first: a path the platform shares with us is its

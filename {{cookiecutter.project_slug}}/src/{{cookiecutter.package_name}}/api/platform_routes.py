@@ -27,7 +27,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..monitoring.writer import PredictionLog
 from ..serving.predictor import Predictor
+from . import logged
 from .batches import BatchReader
 from .bodies import OwnBodyRoute, read_body, require_json
 from .deps import loaded_model, require_api_key
@@ -107,11 +109,17 @@ def vertex_router(path: str, record: type[BaseModel], settings: Settings) -> API
         model = loaded_model(request)
         require_json(request)
         body = await read_body(request, settings.max_batch_body_bytes)
-        return await request.app.state.workers.run(_vertex_answer, model, reader, body)
+        rid, writer = logged.request_id(request), request.app.state.prediction_log
+        return await request.app.state.workers.run(
+            _vertex_answer, model, reader, body, rid, writer
+        )
 
     return router
 
 
-def _vertex_answer(model: Predictor, reader: BatchReader, body: bytes) -> Response:
-    """Vertex AI's answer: {"predictions": [...]} alone (in a worker thread)."""
-    return json_answer({"predictions": batch_answers(model, reader, body)}, model.version)
+def _vertex_answer(
+    model: Predictor, reader: BatchReader, body: bytes, rid: str, writer: PredictionLog | None
+) -> Response:
+    """Vertex AI's answer: {"predictions": [...]} alone (in a worker thread), logged."""
+    answers = batch_answers(model, reader, body, rid, writer, route="vertex")
+    return json_answer({"predictions": answers}, model.version, rid)

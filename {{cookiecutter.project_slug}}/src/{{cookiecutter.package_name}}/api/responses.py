@@ -26,12 +26,13 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": text[code]} for code in codes}
 
 
-def json_answer(content: Any, version: str) -> Response:
+def json_answer(content: Any, version: str, request_id: str | None = None) -> Response:
     """Compact UTF-8 JSON, written by pydantic's serializer: several times faster than
     `json.dumps` for a prediction. Numbers must be finite (see `finite`): JSON has no NaN."""
-    return Response(
-        to_json(content), media_type="application/json", headers={"X-Model-Version": version}
-    )
+    headers = {"X-Model-Version": version}
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id
+    return Response(to_json(content), media_type="application/json", headers=headers)
 
 
 def finite(answer: dict[str, Any]) -> bool:

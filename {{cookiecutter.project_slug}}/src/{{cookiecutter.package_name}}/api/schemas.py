@@ -65,6 +65,11 @@ class Prediction(BaseModel):
         description="Values unlike the training data: levels never seen, numbers out of range.",
     )
     model_version: str = Field(description="The first 12 hex digits of the model's SHA-256.")
+    request_id: str | None = Field(
+        None,
+        description="The request's id, also in the X-Request-ID header (the caller's own when "
+        "it sent a plain one): hand it in with the true outcome (`monitor --outcomes`).",
+    )
 
 
 class BatchItem(BaseModel):
@@ -76,6 +81,9 @@ class BatchItem(BaseModel):
 class BatchPrediction(BaseModel):
     predictions: list[BatchItem]
     model_version: str
+    request_id: str | None = Field(
+        None, description="The request's id (X-Request-ID); a record's row in the log is its place."
+    )
 
 
 def number_value(value: Any) -> float | None:

@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
+from ..monitoring.writer import PredictionLog
 from ..serving.predictor import Predictor
+from . import logged
 from .batches import BatchReader
 from .bodies import media_type, openapi_body, read_body, read_json, require_json
 from .csv_scoring import score_table
@@ -43,12 +45,15 @@ def add_record_routes(
         """Predict one record; keys are the table's column names, null means missing."""
         model = loaded_model(request)
         body = await read_json(request, settings.max_body_bytes, record)
-        answer = await request.app.state.batcher.submit(tuple(body.__dict__.values()))
+        row = tuple(body.__dict__.values())
+        answer = await request.app.state.batcher.submit(row)
         if not finite(answer):
             raise not_scorable(("body",), answer)
-        version = model.version
+        version, rid = model.version, logged.request_id(request)
         answer["model_version"] = version  # each answer is a dict of its own
-        return json_answer(answer, version)
+        answer["request_id"] = rid
+        logged.record(request, "predict", rid, version, (row,), (answer,))
+        return json_answer(answer, version, rid)
 
     @scoring.post(
         "/predict/batch",
@@ -62,23 +67,52 @@ def add_record_routes(
         model = loaded_model(request)
         require_json(request)
         body = await read_body(request, settings.max_batch_body_bytes)
-        return await request.app.state.workers.run(_batch_answer, model, reader, body)
+        rid, writer = logged.request_id(request), request.app.state.prediction_log
+        return await request.app.state.workers.run(_batch_answer, model, reader, body, rid, writer)
 
 
-def _batch_answer(model: Predictor, reader: BatchReader, body: bytes) -> Response:
-    """A batch body's answer: read, validated, scored and written (in a worker thread)."""
-    answers = batch_answers(model, reader, body)
-    return json_answer({"predictions": answers, "model_version": model.version}, model.version)
+def _batch_answer(
+    model: Predictor, reader: BatchReader, body: bytes, rid: str, writer: PredictionLog | None
+) -> Response:
+    """A batch body's answer: read, validated, scored, logged and written (in a worker
+    thread)."""
+    answers = batch_answers(model, reader, body, rid, writer)
+    content = {"predictions": answers, "model_version": model.version, "request_id": rid}
+    return json_answer(content, model.version, rid)
 
 
-def batch_answers(model: Predictor, reader: BatchReader, body: bytes) -> list[dict[str, Any]]:
-    """A batch body's records, read, validated and scored: one answer each, in order."""
+def batch_answers(
+    model: Predictor,
+    reader: BatchReader,
+    body: bytes,
+    rid: str,
+    writer: PredictionLog | None,
+    route: str = "batch",
+) -> list[dict[str, Any]]:
+    """A batch body's records, read, validated, scored and logged: one answer each, in order."""
     rows = reader.rows(body)
     answers = model.predict_rows(rows) if rows else []
     for i, answer in enumerate(answers):
         if not finite(answer):
             raise not_scorable(("body", reader.field, i), answer)
+    if writer is not None and rows:
+        writer.add(route, rid, model.version, rows, answers)
     return answers
+    rows = reader.rows(body)
+    answers = model.predict_rows(rows) if rows else []
+    for i, answer in enumerate(answers):
+        if not finite(answer):
+<<<<<<< HEAD
+            raise not_scorable(("body", reader.field, i), answer)
+    return answers
+=======
+            raise not_scorable(("body", "records", i), answer)
+    version = model.version
+    if writer is not None and rows:
+        writer.add("batch", rid, version, rows, answers)
+    content = {"predictions": answers, "model_version": version, "request_id": rid}
+    return json_answer(content, version, rid)
+>>>>>>> monitor
 
 
 def add_csv_route(
@@ -120,13 +154,19 @@ def add_csv_route(
         limits = CsvLimits(columns, settings.max_batch_records)
         escape = settings.csv_escape_formulas
         stop = threading.Event()  # set if this wait is cancelled: the thread stops early
-        work = partial(score_table, body, model, rows, limits, escape, stop)
+        scored: list[tuple[list, list]] = []  # each chunk's rows and answers, for the log
+        work = partial(score_table, body, model, rows, limits, escape, stop, scored)
         try:
             text = await request.app.state.workers.run(work)
         finally:
             stop.set()
+        rid, version = logged.request_id(request), model.version
+        values = [row for chunk, _ in scored for row in chunk]
+        answers = [answer for _, chunk in scored for answer in chunk]
+        logged.record(request, "csv", rid, version, values, answers)
         headers = {
             "Content-Disposition": 'attachment; filename="predictions.csv"',
-            "X-Model-Version": model.version,
+            "X-Model-Version": version,
+            logged.HEADER: rid,
         }
         return Response(text, media_type="text/csv", headers=headers)

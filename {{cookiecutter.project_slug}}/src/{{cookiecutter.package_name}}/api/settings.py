@@ -6,13 +6,19 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ..monitoring.writer import LogSettings
 
-class Settings(BaseSettings):
+
+class Settings(LogSettings):
+    """The service's settings, with the prediction log's (APP_LOG_PREDICTIONS, ...)."""
+
     model_config = SettingsConfigDict(env_prefix="APP_", extra="ignore")
 
     model_dir: Path = Field(Path("models"), description="model.json, model.joblib, serving/")
     metrics_file: Path = Path("reports/metrics.json")
     registry_file: Path = Path("reports/registry.json")
+    # The last `monitor` run's verdict, shown on the web page (GET /activity).
+    monitor_summary: Path = Path("reports/monitoring/summary.json")
     # auto: the ONNX graph written by `dvc repro export`, else the scikit-learn pipeline.
     runtime: Literal["auto", "onnx", "sklearn"] = "auto"
     # Threads that validate and score /predict/batch bodies, off the event loop (workers.py).
@@ -27,7 +33,7 @@ class Settings(BaseSettings):
     max_csv_columns: int = Field(1000, ge=1)
     csv_escape_formulas: bool = True
     # Origins allowed to call the API from a browser, comma-separated ("*" for any).
-    cors_origins: Annotated[list[str], NoDecode] = []
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The OpenAPI document (/docs) shows no training values unless this says the API is public:
     # with it, each column's training range and levels too. /metadata shows them behind the key.
     public_schema: bool = False

@@ -1,4 +1,5 @@
-"""The routes that say how the service is: the web page, liveness, readiness, metadata."""
+"""The routes that say how the service is: the web page, liveness, readiness, metadata, and
+the recent activity."""
 
 from pathlib import Path
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from ..monitoring.activity import Activity, today
 from .deps import ModelDep
 from .responses import errors
 
@@ -13,7 +15,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 def add_status_routes(router: APIRouter, auth: list[Any], locked: tuple[int, ...]) -> None:
-    """/, /health, /ready and /metadata (behind the API key when one is set)."""
+    """/, /health, /ready, /metadata and /activity (the last two behind the API key when one
+    is set)."""
 
     @router.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -57,3 +60,13 @@ def add_status_routes(router: APIRouter, auth: list[Any], locked: tuple[int, ...
             "schema": meta.table_schema.model_dump(),
             "example": meta.example,
         }
+
+    @router.get("/activity", dependencies=auth, responses=errors(*locked))
+    async def activity(request: Request) -> Activity:
+        """Predictions since midnight UTC, per class (or their spread), and the last monitor
+        run's verdict: counts only, no record."""
+        state = request.app.state
+        model, writer = state.predictor, state.prediction_log
+        classes = model.class_names if model is not None and model.classes is not None else None
+        log = writer.path if writer is not None else None
+        return await state.workers.run(today, log, classes, state.settings.monitor_summary)

@@ -34,9 +34,10 @@ def _md_cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def environment() -> Environment:
+def environment(templates: Path = TEMPLATES) -> Environment:
+    """Jinja2 with our filters (the monitoring report's templates are in another folder)."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(templates),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,

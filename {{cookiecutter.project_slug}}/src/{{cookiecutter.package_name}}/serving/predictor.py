@@ -168,10 +168,13 @@ class Predictor:
             for label, row in zip(labels, proba.tolist(), strict=True)
         ]
 
-    def with_predictions(self, raw: pd.DataFrame) -> pd.DataFrame:
+    def with_predictions(
+        self, raw: pd.DataFrame, scored: tuple[list[Any], np.ndarray | None] | None = None
+    ) -> pd.DataFrame:
         """The table with a `prediction` column and, for classes, `probability_<label>` ones
-        (names that clash with the table's own get a leading underscore)."""
-        labels, proba = self.predict_frame(raw)
+        (names that clash with the table's own get a leading underscore). `scored`: the
+        table's `predict_frame`, when the caller has it already."""
+        labels, proba = scored or self.predict_frame(raw)
         out = raw.copy()
         taken = {str(column) for column in out.columns}
 

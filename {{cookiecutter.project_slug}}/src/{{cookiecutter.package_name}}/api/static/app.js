@@ -88,6 +88,22 @@ function explain(detail, count) {
   return String(detail);
 }
 
+function meterRow(className, labelText, share, note) {
+  // A label, a meter from 0 to 1 and a note: a class's probability, or its share of today.
+  const row = document.createElement("div");
+  row.className = className;
+  const name = document.createElement("span");
+  name.textContent = labelText;
+  const meter = document.createElement("meter");
+  meter.min = 0;
+  meter.max = 1;
+  meter.value = share;
+  const value = document.createElement("span");
+  value.textContent = note;
+  row.append(name, meter, value);
+  return row;
+}
+
 function showAnswer(answer) {
   $("error").hidden = true;
   $("prediction").textContent = typeof answer.prediction === "number" && !meta.classes
@@ -96,18 +112,7 @@ function showAnswer(answer) {
   const bars = $("probabilities");
   bars.replaceChildren();
   for (const [label, p] of Object.entries(answer.probabilities || {})) {
-    const row = document.createElement("div");
-    row.className = "bar";
-    const name = document.createElement("span");
-    name.textContent = label;
-    const meter = document.createElement("meter");
-    meter.min = 0;
-    meter.max = 1;
-    meter.value = p;
-    const share = document.createElement("span");
-    share.textContent = `${(100 * p).toFixed(1)} %`;
-    row.append(name, meter, share);
-    bars.append(row);
+    bars.append(meterRow("bar", label, p, `${(100 * p).toFixed(1)} %`));
   }
   const warnings = $("warnings");
   warnings.replaceChildren(...(answer.warnings || []).map((text) => {
@@ -206,6 +211,42 @@ async function scoreCsv() {
   preview(text);
 }
 
+function number(value) {
+  return value.toLocaleString(undefined, { maximumFractionDigits: 2 });
+}
+
+async function showActivity() {
+  // Counts only (GET activity, behind the API key when one is set): no record is shown.
+  const response = await fetch("activity", { headers: headers({}) });
+  if (!response.ok) return;
+  const activity = await response.json();
+  $("activity").hidden = false;
+  const since = activity.since.slice(0, 10);
+  $("activity-count").textContent = activity.log
+    ? `${activity.predictions.toLocaleString()} predictions today (since ${since} 00:00 UTC).`
+    : "This service does not log its predictions (APP_LOG_PREDICTIONS=false).";
+  const bars = [];
+  const total = activity.predictions || 1;
+  for (const [label, count] of Object.entries(activity.classes || {})) {
+    const note = `${(100 * count / total).toFixed(1)} % (${count})`;
+    bars.push(meterRow("share", label, count / total, note));
+  }
+  const histogram = activity.histogram;
+  if (histogram) {
+    const most = Math.max(...histogram.counts, 1);
+    histogram.counts.forEach((count, i) => {
+      const range = `${number(histogram.edges[i])} to ${number(histogram.edges[i + 1])}`;
+      bars.push(meterRow("share", range, count / most, String(count)));
+    });
+  }
+  $("activity-bars").replaceChildren(...bars);
+  const last = activity.monitor;
+  $("activity-monitor").textContent = last
+    ? `Last monitor run: ${last.verdict} on ${last.rows.toLocaleString()} rows, ${last.created_at}`
+      + (last.crossed.length ? `; moved: ${last.crossed.join(", ")}.` : ".")
+    : "No monitor run yet (make monitor).";
+}
+
 async function start() {
   const response = await fetch("metadata", { headers: headers({}) });
   if (response.status === 401) {
@@ -224,11 +265,13 @@ async function start() {
   $("subtitle").textContent =
     `Predicts ${meta.target} (${meta.problem_type}) with ${meta.model}, trained ${meta.trained_at}.`;
   buildForm();
+  showActivity();
 }
 
 $("record-form").addEventListener("submit", predict);
 $("reset").addEventListener("click", fillExample);
 $("csv-send").addEventListener("click", scoreCsv);
+$("activity-refresh").addEventListener("click", showActivity);
 $("use-key").addEventListener("click", () => {
   apiKey = $("api-key").value.trim();
   start();

@@ -1,0 +1,1 @@
+"""After deployment: the prediction log the service writes, and the monitor that reads it."""
