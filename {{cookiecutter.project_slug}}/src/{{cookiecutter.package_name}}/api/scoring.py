@@ -98,21 +98,6 @@ def batch_answers(
     if writer is not None and rows:
         writer.add(route, rid, model.version, rows, answers)
     return answers
-    rows = reader.rows(body)
-    answers = model.predict_rows(rows) if rows else []
-    for i, answer in enumerate(answers):
-        if not finite(answer):
-<<<<<<< HEAD
-            raise not_scorable(("body", reader.field, i), answer)
-    return answers
-=======
-            raise not_scorable(("body", "records", i), answer)
-    version = model.version
-    if writer is not None and rows:
-        writer.add("batch", rid, version, rows, answers)
-    content = {"predictions": answers, "model_version": version, "request_id": rid}
-    return json_answer(content, version, rid)
->>>>>>> monitor
 
 
 def add_csv_route(
