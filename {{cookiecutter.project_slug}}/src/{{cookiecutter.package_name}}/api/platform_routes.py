@@ -110,9 +110,7 @@ def vertex_router(path: str, record: type[BaseModel], settings: Settings) -> API
         require_json(request)
         body = await read_body(request, settings.max_batch_body_bytes)
         rid, writer = logged.request_id(request), request.app.state.prediction_log
-        return await request.app.state.workers.run(
-            _vertex_answer, model, reader, body, rid, writer
-        )
+        return await request.app.state.workers.run(_vertex_answer, model, reader, body, rid, writer)
 
     return router
 
