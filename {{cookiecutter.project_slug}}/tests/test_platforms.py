@@ -20,7 +20,9 @@ def platform_client(folder, platform, **settings):
     settings = Settings(
         model_dir=folder, metrics_file=folder / "none", platform=platform, **settings
     )
-    return TestClient(create_app(settings), raise_server_exceptions=False)
+    # One request id for every request: whole answers compare (they hold it).
+    headers = {"X-Request-ID": "platform-test"}
+    return TestClient(create_app(settings), raise_server_exceptions=False, headers=headers)
 
 
 @pytest.fixture(scope="module")
