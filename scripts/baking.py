@@ -288,6 +288,10 @@ def first_test_record(project_dir: Path, target: str) -> dict[str, Any]:
     return json.loads(row.to_json(orient="records", date_format="iso"))[0]
 
 
-def predict(base_url: str, record: Mapping[str, Any]) -> httpx.Response:
-    """POST one raw record to the service's /predict endpoint."""
-    return httpx.post(f"{base_url}/predict", json=dict(record), timeout=30)
+def predict(
+    base_url: str, record: Mapping[str, Any], request_id: str | None = None
+) -> httpx.Response:
+    """POST one raw record to the service's /predict endpoint (with this X-Request-ID: two
+    answers to the same record are then equal as a whole)."""
+    headers = {} if request_id is None else {"X-Request-ID": request_id}
+    return httpx.post(f"{base_url}/predict", json=dict(record), headers=headers, timeout=30)

@@ -250,9 +250,8 @@ def test_sagemaker_serves_and_verifies_a_model_mounted_at_opt_ml_model(image, tm
     volume = [f"{mounted}:/opt/ml/model:ro"]
     with containers.running(image.tag, SAGEMAKER_PORT, args=["serve"], volumes=volume) as box:
         containers.wait_for(box, "/ping")
-        answer = httpx.post(
-            f"{box.url}/invocations", json={"records": expected.records}, timeout=60
-        )
+        body = {"records": expected.records}
+        answer = httpx.post(f"{box.url}/invocations", json=body, headers=SAME_ID, timeout=60)
         assert answer.json() == expected.batch
     graph = mounted / "serving" / "model.onnx"
     graph.write_bytes(graph.read_bytes()[:-1])  # changed after export: refused at start

@@ -228,13 +228,13 @@ def test_trained_model_serves_real_rows(messy_project):
     messy = record | spelt | written
     with baking.serve(messy_project, baking.package_name(messy_project), env) as url:
         for body in (record, record | spelt | read, messy):
-            answer = baking.predict(url, body)
+            answer = baking.predict(url, body, request_id="messy")
             assert answer.status_code == 200, answer.text
             result = answer.json()
             assert result["prediction"] in {"No", "Yes"}
             assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
         assert not [w for w in result["warnings"] if "level" in w], result["warnings"]
-        assert result == baking.predict(url, record | spelt | read).json()
+        assert result == baking.predict(url, record | spelt | read, request_id="messy").json()
         # Columns the schema dropped (the ID, the constant) are accepted and ignored.
         extra = messy | {"Customer ID": "CUST-99999", "Country": "DE"}
         answer = httpx.post(f"{url}/predict", json=extra, timeout=30)
