@@ -174,8 +174,10 @@ def run(
     project_dir: Path,
     env: Mapping[str, str],
     timeout: float = 900,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command in project_dir; raise CommandFailed with its output if it fails."""
+    """Run a command in project_dir; raise CommandFailed with its output if it fails (unless
+    check is false: the caller reads the exit code and output)."""
     done = subprocess.run(
         list(args),
         cwd=project_dir,
@@ -186,7 +188,7 @@ def run(
         timeout=timeout,
         check=False,
     )
-    if done.returncode != 0:
+    if check and done.returncode != 0:
         output = (done.stdout + done.stderr).strip()[-4000:]
         raise CommandFailed(
             f"`{' '.join(args)}` exited {done.returncode} in {project_dir}:\n{output}"

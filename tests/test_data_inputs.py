@@ -49,16 +49,8 @@ def valid_table(rows: int = 400) -> pd.DataFrame:
 
 def repro(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`dvc repro` that may fail: the caller checks the exit code and output."""
-    return subprocess.run(
-        ["dvc", "repro", *args],
-        cwd=project,
-        env=baking.project_env(project),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
+    env = baking.project_env(project)
+    return baking.run(["dvc", "repro", *args], project, env, timeout=300, check=False)
 
 
 def stage_errors(done: subprocess.CompletedProcess[str]) -> list[str]:

@@ -71,16 +71,8 @@ def change_the_template(template: Path) -> None:
 
 
 def cruft(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cruft", *args],
-        cwd=project,
-        env=baking.project_env(project),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
+    command = [sys.executable, "-m", "cruft", *args]
+    return baking.run(command, project, baking.project_env(project), timeout=300, check=False)
 
 
 @dataclass
