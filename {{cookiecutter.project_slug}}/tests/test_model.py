@@ -90,8 +90,8 @@ def test_held_out_roc_auc_is_good_but_not_suspiciously_good(predictor, params):
 
 def test_a_configured_value_outside_a_search_choice_list_is_left_to_the_search():
     """max_depth: 10 in params.yaml must not crash a search that tries None, 8, 12 and 16."""
-    from {{ cookiecutter.package_name }}.training.search import _searchable
     from {{ cookiecutter.package_name }}.training.spaces import SPACES
+    from {{ cookiecutter.package_name }}.training.studies import _searchable
 
     configured = {"max_depth": 10, "min_samples_leaf": 2, "max_features": 0.5}
     usable = _searchable(configured, SPACES["random_forest"], "binary")

@@ -27,6 +27,7 @@ TASKS = {
     "bench-train": "our training vs FLAML and AutoGluon, same split; reports/train_benchmark.md",
     "bench-scale": "stage times and peak memory on generated tables (--rows 10000 100000)",
     "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
+    "tune": "the search alone, in processes sharing one Optuna study per family (--workers 4)",
     "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
     "monitor": "drift and performance on the prediction log or --current FILE; exit 3 drift, "
     "4 degraded",
@@ -47,6 +48,9 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             return [[*python, "-m", "dvc", "repro", *args]]
         case "predict":
             return [[*python, "-m", f"{PACKAGE}.predict", *args]]
+        case "tune":
+            split = [*python, "-m", "dvc", "repro", "split"]
+            return [split, [*python, "-m", f"{PACKAGE}.tune", *args]]
         case "monitor":
             return [[*python, "-m", f"{PACKAGE}.monitor", *args]]
         case "serve":

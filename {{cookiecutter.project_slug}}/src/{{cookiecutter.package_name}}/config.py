@@ -114,6 +114,9 @@ class SearchParams(_Strict):
     patience: int | None = Field(10, ge=1)
     # Tune on a sample of at most this many training rows; the champion refits on all rows.
     max_rows: int = Field(20_000, ge=200)
+    # Tuning processes sharing one Optuna study per family (training/workers.py); 1: this
+    # process alone, in memory, unless OPTUNA_STORAGE names a database.
+    workers: int = Field(1, ge=1, le=64)
 
 
 class BlendParams(_Strict):

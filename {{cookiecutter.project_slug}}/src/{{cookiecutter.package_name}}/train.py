@@ -16,6 +16,7 @@ from .tracking.runs import log_training
 from .training.budget import process_age
 from .training.leaderboard import Candidate, leaderboard, leaderboard_markdown
 from .training.trainer import save_candidates, train
+from .training.workers import plan_for
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ def main() -> None:
     schema = Schema.load(args.schema)
 
     frame = pd.read_parquet(args.train)
+    plan = plan_for(params.train, args.train, args.schema)
     predictor, candidates = train(
-        frame, schema, params.train, params.data, params.split, params.seed, params.project
+        frame, schema, params.train, params.data, params.split, params.seed, params.project, plan
     )
     metric = predictor.meta.primary_metric
     board = leaderboard(candidates, metric)

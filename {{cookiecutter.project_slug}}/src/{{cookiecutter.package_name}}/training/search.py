@@ -18,72 +18,49 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from ..evaluation.metrics import LOWER_IS_BETTER, better
+import pandas as pd
+
+from ..evaluation.metrics import better
 from .budget import Budget
 from .crossval import CvResult, cross_validate
 from .leaderboard import Candidate
-from .portfolio import by_cost, strong_starts
+from .portfolio import by_cost
 from .progress import TrainingProgress
 from .schedule import Arm, Plateau, drop_hopeless, next_arm
 from .spaces import SPACES
+from .studies import memory_study, model_params
 from .task import Setup
 
 log = logging.getLogger(__name__)
 MAX_TREES_GROWTH = 1.25  # the refit learns from more rows than a fold: a few more trees
 
 
+FOLD_THREADS = 2  # folds cross-validated at once by one tuning process (crossval.py)
+
+
 class OutOfTime(Exception):
     """The time budget ran out during a trial."""
 
 
-def model_params(cfg: Any) -> dict[str, Any]:
-    """A family's estimator params: its params.yaml section without the switch."""
-    return cfg.model_dump(exclude={"enabled"})
+class TrialHooks:
+    """What a search shared with other workers adds around each trial (`workers.py`); in one
+    process, nothing."""
 
+    first_pass_budgeted = False  # whether the budget may end the first trial of each family
 
-def _searchable(configured: dict[str, Any], space: Any, problem: str) -> dict[str, Any]:
-    """The configured params a trial of `space` can take: Optuna refuses a value outside a
-    list of choices (max_depth: 10 when the search tries None, 8, 12 and 16), so such a
-    value is left for the search to choose, with a note."""
-    import optuna
+    def before_ask(self, arm: Arm) -> None:
+        """Before a family's next trial (a shared search fails dead workers' trials here)."""
 
-    probe = optuna.create_study().ask()
-    space(probe, problem)
-    usable = {name: value for name, value in configured.items() if name in probe.distributions}
-    for name, distribution in probe.distributions.items():
-        choices = getattr(distribution, "choices", None)
-        if choices is not None and name in usable and usable[name] not in choices:
-            log.info("%s: %r is not among the search's choices %s", name, usable[name], choices)
-            del usable[name]
-    return usable
+    def running(self, arm: Arm, trial: Any) -> AbstractContextManager[None]:
+        """Around a trial's folds (a shared search records its heartbeat)."""
+        return nullcontext()
 
-
-def _study(setup: Setup, family: str, cfg: Any, index: int) -> tuple[Any, int]:
-    """A family's study with its configured params and strong starts queued; and how many."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    space = SPACES[family]
-    starts = [_searchable(model_params(cfg), space, setup.problem)]
-    starts += strong_starts(family, setup.problem)
-    with warnings.catch_warnings():  # multivariate TPE is marked experimental
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(
-            seed=setup.seed + index, multivariate=True, n_startup_trials=len(starts) + 3
-        )
-    study = optuna.create_study(
-        direction="minimize" if setup.metric in LOWER_IS_BETTER else "maximize",
-        sampler=sampler,
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
-    )
-    for params in starts:
-        study.enqueue_trial(params, skip_if_exists=True)
-    waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-    return study, len(waiting)
+    def finished(self, arm: Arm, trial: Any, result: CvResult, best: bool) -> None:
+        """After a complete trial; `best`: the family's best of this process so far."""
 
 
 def _reporter(trial: Any, budget: Budget, first: bool) -> Any:
@@ -101,20 +78,22 @@ def _reporter(trial: Any, budget: Budget, first: bool) -> Any:
     return report
 
 
-def _run(arm: Arm, setup: Setup, pool: Executor, budget: Budget) -> str:
+def _run(arm: Arm, setup: Setup, pool: Executor, budget: Budget, hooks: TrialHooks) -> str:
     """One trial of one family; the arm keeps its best. How it ended: complete, pruned, or
     out of time."""
     trial, cfg, report, stops = None, arm.cfg, None, (OutOfTime,)
     if arm.study is not None:
         import optuna
 
+        hooks.before_ask(arm)
         trial = arm.study.ask()
         cfg = cfg.model_copy(update=SPACES[arm.family](trial, setup.problem))
         report = _reporter(trial, budget, first=arm.trials == 0)
         stops = (OutOfTime, optuna.TrialPruned)
     started = budget.elapsed()
     try:
-        result = cross_validate(setup, arm.family, cfg, pool, report)
+        with hooks.running(arm, trial):
+            result = cross_validate(setup, arm.family, cfg, pool, report)
     except stops as stop:
         arm.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         arm.spent(budget.elapsed() - started, pruned=True)
@@ -126,8 +105,10 @@ def _run(arm: Arm, setup: Setup, pool: Executor, budget: Budget) -> str:
     if trial is not None:
         trial.set_user_attr("trees", result.trees)
         arm.study.tell(trial, value)
-    if arm.best is None or better(setup.metric, value, arm.score(setup.metric)):
+    best = arm.best is None or better(setup.metric, value, arm.score(setup.metric))
+    if best:
         arm.best, arm.best_cfg = result, cfg
+    hooks.finished(arm, trial, result, best)
     return "complete"
 
 
@@ -142,23 +123,32 @@ def _refit_estimate(arms: list[Arm], setup: Setup, refit_rows: int) -> float:
     return (sum(costs) * tuned + extra) / 2
 
 
-def search(
-    setup: Setup, budget: Budget, progress: TrainingProgress, refit_rows: int
-) -> list[Candidate]:
-    """Cross-validate every enabled family and, within the budget, tune them."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    families = by_cost(list(setup.cfg.models.enabled()))
+def memory_arms(setup: Setup, budget: Budget) -> list[Arm]:
+    """Every enabled family, cheap ones first, each with a study in this process."""
     enabled = setup.cfg.models.enabled()
     arms = []
-    for index, family in enumerate(families):
+    for index, family in enumerate(by_cost(list(enabled))):
         study, queued = (None, 1)
         if budget.trials != 0 and family in SPACES:
-            study, queued = _study(setup, family, enabled[family], index)
+            study, queued = memory_study(setup, family, enabled[family], index)
         arms.append(Arm(family, enabled[family], study, queued))
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="fold") as pool:
+    return arms
+
+
+def explore(
+    arms: list[Arm], setup: Setup, budget: Budget, progress: Any, refit_rows: int,
+    threads: int = FOLD_THREADS, hooks: TrialHooks | None = None,
+) -> None:  # fmt: skip
+    """The bandit: every family's first trial, then turns to the family that has spent least
+    until the budget is spent (or, on a time budget, the search settles)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hooks = hooks or TrialHooks()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fold") as pool:
         for arm in arms:  # the configured params of every family, to the end
-            _run(arm, setup, pool, budget)
+            if hooks.first_pass_budgeted and not budget.affords(0.0):
+                break
+            _run(arm, setup, pool, budget, hooks)
             budget.reserve = _refit_estimate(arms, setup, refit_rows)
             progress.update(arm)
         # On a time budget the search may also settle early; a trial budget runs in full.
@@ -166,7 +156,7 @@ def search(
         folds = setup.cv.get_n_splits()
         plateau.settled(arms, setup.metric, folds)
         while (arm := next_arm(arms, budget, setup.metric)) is not None:
-            if _run(arm, setup, pool, budget) == "out of time":
+            if _run(arm, setup, pool, budget, hooks) == "out of time":
                 break
             budget.reserve = _refit_estimate(arms, setup, refit_rows)
             drop_hopeless(arms, setup.metric, folds)
@@ -174,19 +164,22 @@ def search(
             if plateau.settled(arms, setup.metric, folds):
                 log.info("search settled: %d trials without a better score", plateau.since)
                 break
+
+
+def search(
+    setup: Setup, budget: Budget, progress: TrainingProgress, refit_rows: int
+) -> list[Candidate]:
+    """Cross-validate every enabled family and, within the budget, tune them (one process)."""
+    arms = memory_arms(setup, budget)
+    explore(arms, setup, budget, progress, refit_rows)
     return [_candidate(arm, setup, refit_rows) for arm in arms]
 
 
 def _candidate(arm: Arm, setup: Setup, refit_rows: int) -> Candidate:
-    best: CvResult = arm.best
-    config = model_params(arm.best_cfg)
-    if best.trees is not None:
-        growth = min(refit_rows / best.fit_rows, MAX_TREES_GROWTH)
-        config["n_estimators"] = math.ceil(best.trees * growth)
     log.info(
         "%s: %d trials (%d stopped early) in %.1f s, best CV %s %.4f%s",
         arm.family, arm.trials, arm.pruned, arm.seconds, setup.metric,
-        best.cv[setup.metric][0], f"; {arm.dropped}" if arm.dropped else "",
+        arm.best.cv[setup.metric][0], f"; {arm.dropped}" if arm.dropped else "",
     )  # fmt: skip
     trials = None
     if arm.study is not None:
@@ -194,7 +187,19 @@ def _candidate(arm: Arm, setup: Setup, refit_rows: int) -> Candidate:
             attrs=("number", "value", "params", "state", "duration", "user_attrs")
         )
         trials = trials[trials["state"] != "WAITING"].reset_index(drop=True)
+    return candidate(arm.family, arm.best_cfg, arm.best, trials, refit_rows)
+
+
+def candidate(
+    family: str, cfg: Any, best: CvResult, trials: pd.DataFrame | None, refit_rows: int
+) -> Candidate:
+    """A family's candidate: its best params (the boosters' trees as the folds chose them,
+    a few more for the refit's extra rows), its CV result and its trials."""
+    config = model_params(cfg)
+    if best.trees is not None:
+        growth = min(refit_rows / best.fit_rows, MAX_TREES_GROWTH)
+        config["n_estimators"] = math.ceil(best.trees * growth)
     return Candidate(
-        arm.family, config, best.cv, best.fit_seconds, best.predict_ms_per_row,
+        family, config, best.cv, best.fit_seconds, best.predict_ms_per_row,
         trials=trials, oof=best.oof,
     )  # fmt: skip

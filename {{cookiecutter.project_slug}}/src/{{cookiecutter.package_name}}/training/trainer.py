@@ -33,6 +33,7 @@ from .search import search
 from .task import Setup
 from .voting import voting
 from .words import require_words
+from .workers import Plan, shared_search
 
 log = logging.getLogger(__name__)
 
@@ -165,15 +166,20 @@ def train(
     split: SplitParams,
     seed: int,
     project: ProjectParams,
+    plan: Plan | None = None,
 ) -> tuple[Predictor, list[Candidate]]:
-    """Search the families on one budget, refit every candidate on the whole training split;
-    the champion is the best by CV, or the blend of the best when it beats that beyond noise."""
+    """Search the families on one budget (`plan`: in several workers), refit every candidate
+    on the whole training split; the champion is the best by CV, or the blend of the best
+    when it beats that beyond noise."""
     budget = Budget.of(cfg)
     setup, classes = prepare(frame, schema, cfg, data, split, seed)
     tuning = tuning_setup(setup, cfg.search.max_rows)
     log.info("search: %s, %d-fold CV, %d rows", budget.describe(), cfg.cv_folds, len(tuning.y))
     with TrainingProgress(setup.metric) as progress:
-        candidates = search(tuning, budget, progress, refit_rows=len(setup.y))
+        if plan is None:
+            candidates = search(tuning, budget, progress, refit_rows=len(setup.y))
+        else:
+            candidates = shared_search(tuning, budget, progress, len(setup.y), plan)
     best = champion_of(candidates, setup.metric)
     log.info("best single: %s (CV %s %.4f)", best.family, setup.metric, best.cv[setup.metric][0])
     started = time.perf_counter()
