@@ -152,8 +152,7 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
     candidates = []
     with ThreadPoolExecutor(max_workers=FOLD_THREADS, thread_name_prefix="fold") as pool:
         for arm in arms:
-            name = worker.family_study(arm.family)
-            study = optuna.load_study(study_name=name, storage=arm.study._storage)
+            name, study = worker.family_study(arm.family), arm.study
             complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
             best = study.best_trial if complete else None
             cfg = arm.cfg.model_copy(update=best.params) if best else arm.cfg
