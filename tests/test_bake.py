@@ -140,6 +140,7 @@ COMMON_FILES = [
     "src/{pkg}/onnx/words.py",
     "src/{pkg}/predict.py",
     "src/{pkg}/register.py",
+    "src/{pkg}/remote.py",
     "src/{pkg}/runner.py",
     "src/{pkg}/serving/__init__.py",
     "src/{pkg}/serving/artifacts.py",

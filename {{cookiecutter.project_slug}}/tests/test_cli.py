@@ -54,6 +54,19 @@ def test_other_tools_get_the_arguments_that_follow_the_task(task, args, tail):
     assert [part.replace("\\", "/") for part in last[-len(tail) :]] == tail
 
 
+def test_push_and_pull_check_the_remote_then_hand_dvc_their_arguments():
+    assert cli.commands("push", ["-j", "4"]) == [
+        [sys.executable, "-m", f"{PACKAGE}.remote", "push", "-j", "4"]
+    ]
+    assert cli.commands("pull", []) == [[sys.executable, "-m", f"{PACKAGE}.remote", "pull"]]
+
+
+def test_tune_makes_the_split_then_starts_the_workers():
+    split, tune = cli.commands("tune", ["--workers", "4"])
+    assert split[-3:] == ["dvc", "repro", "split"]
+    assert tune == [sys.executable, "-m", f"{PACKAGE}.tune", "--workers", "4"]
+
+
 def test_monitor_runs_its_module_with_its_arguments():
     assert cli.commands("monitor", ["--current", "new.csv"]) == [
         [sys.executable, "-m", f"{PACKAGE}.monitor", "--current", "new.csv"]

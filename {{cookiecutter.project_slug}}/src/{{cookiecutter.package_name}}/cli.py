@@ -27,6 +27,8 @@ TASKS = {
     "bench-train": "our training vs FLAML and AutoGluon, same split; reports/train_benchmark.md",
     "bench-scale": "stage times and peak memory on generated tables (--rows 10000 100000)",
     "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
+    "push": "dvc push, the S3 remote's bucket checked first (arguments go to dvc push)",
+    "pull": "dvc pull, the S3 remote's bucket checked first (arguments go to dvc pull)",
     "tune": "the search alone, in processes sharing one Optuna study per family (--workers 4)",
     "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
     "monitor": "drift and performance on the prediction log or --current FILE; exit 3 drift, "
@@ -48,6 +50,8 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             return [[*python, "-m", "dvc", "repro", *args]]
         case "predict":
             return [[*python, "-m", f"{PACKAGE}.predict", *args]]
+        case "push" | "pull":
+            return [[*python, "-m", f"{PACKAGE}.remote", task, *args]]
         case "tune":
             split = [*python, "-m", "dvc", "repro", "split"]
             return [split, [*python, "-m", f"{PACKAGE}.tune", *args]]

@@ -75,11 +75,12 @@ class SharedTrials(TrialHooks):
 
     first_pass_budgeted = True  # a worker's share may be smaller than the families
 
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
+    def __init__(self, worker: Worker, arms: list[Arm]) -> None:
+        self.worker, self.arms = worker, arms
 
     def before_ask(self, arm: Arm) -> None:
-        fail_stale(arm.study)
+        for each in self.arms:  # a dead worker's trial may be in any family's study
+            fail_stale(each.study)
 
     def running(self, arm: Arm, trial: Any) -> AbstractContextManager[None]:
         trial.set_user_attr("worker", self.worker.number)

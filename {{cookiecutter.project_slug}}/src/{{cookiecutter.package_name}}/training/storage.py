@@ -27,7 +27,7 @@ from ..errors import StageError
 
 ENV = "OPTUNA_STORAGE"  # a database URL; it may hold a password, so never a params.yaml key
 HEARTBEAT = 5  # seconds between a running trial's heartbeats (database)
-GRACE = 30  # seconds without a heartbeat after which a running trial counts as dead
+GRACE = 20  # seconds without a heartbeat after which a running trial counts as dead
 
 
 @dataclass(frozen=True)

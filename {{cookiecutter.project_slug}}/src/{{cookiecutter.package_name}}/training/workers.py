@@ -88,7 +88,7 @@ def work(setup: Setup, worker: Worker, arms: list[Arm], progress: Any, refit_row
     log.info("worker %d of %d: %s on %s", worker.number, worker.workers, budget.describe(),
              worker.study)  # fmt: skip
     explore(arms, setup, budget, progress, refit_rows, fold_threads(worker.workers),
-            SharedTrials(worker))  # fmt: skip
+            SharedTrials(worker, arms))  # fmt: skip
 
 
 def launch(plan: Plan, study: str, numbers: Iterable[int]) -> list[subprocess.Popen]:
