@@ -117,7 +117,8 @@ def fail_stale(study: Any) -> None:
     if isinstance(study._storage, optuna.storages.JournalStorage):
         _fail_dead_journal_trials(study)
     else:
-        optuna.storages.fail_stale_trials(study)  # the database's heartbeats
+        with _quiet():
+            optuna.storages.fail_stale_trials(study)  # the database's heartbeats
 
 
 def _fail_dead_journal_trials(study: Any) -> None:
