@@ -59,11 +59,12 @@ def finish(process: subprocess.Popen, timeout: float = 600) -> str:
     return output
 
 
-def studies(url: str) -> dict[str, list]:
-    """Every study's trials, read through a storage of the test's own."""
+def studies(storage: object) -> dict[str, list]:
+    """Every study's trials, read through a storage of the test's own (a URL, or one opened
+    once for repeated reads)."""
     import optuna
 
-    storage = optuna.storages.RDBStorage(url)
+    storage = optuna.storages.RDBStorage(storage) if isinstance(storage, str) else storage
     names = optuna.get_all_study_names(storage)
     return {name: optuna.load_study(study_name=name, storage=storage).trials for name in names}
 
@@ -110,27 +111,28 @@ def test_two_workers_share_one_study_per_family(trained_telco, postgres_server, 
             assert (mine.number, mine.value) == (theirs.number, theirs.value)
 
 
-def _running_trial(url: str, number: int):
-    for trials in studies(url).values():
-        for trial in trials:
-            if trial.state.name == "RUNNING" and trial.user_attrs.get("worker") == number:
-                return trial
-    return None
+def _running_trial(trials: list, number: int):
+    running = [t for t in trials if t.state.name == "RUNNING"]
+    return next((t for t in running if t.user_attrs.get("worker") == number), None)
 
 
 def _kill_mid_trial(project: Path, url: str) -> tuple[subprocess.Popen, int]:
     """Start both workers; SIGKILL worker 1 while it runs a trial, after two of its own and
     once the queued starts are taken (so its trial, queued again, is the next one asked)."""
+    import optuna
+
+    storage = optuna.storages.RDBStorage(url)
     workers = [start_worker(project, number, url) for number in (0, 1)]
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        trials = [t for ts in studies(url).values() for t in ts]
+        trials = [t for ts in studies(storage).values() for t in ts]
         done = sum(t.state.name in COUNTED and t.user_attrs.get("worker") == 1 for t in trials)
         waiting = any(t.state.name == "WAITING" for t in trials)
-        if done >= 2 and trials and not waiting and _running_trial(url, 1) is not None:
+        if done >= 2 and not waiting and _running_trial(trials, 1) is not None:
             os.kill(workers[1].pid, signal.SIGKILL)
             workers[1].wait()
-            stale = _running_trial(url, 1)
+            trials = [t for ts in studies(storage).values() for t in ts]
+            stale = _running_trial(trials, 1)
             if stale is not None:
                 return workers[0], stale.number
             workers[1] = start_worker(project, 1, url)  # it had just finished: again
