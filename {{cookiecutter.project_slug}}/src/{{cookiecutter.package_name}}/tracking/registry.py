@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import StageError
 from ..evaluation.direction import better
 from ..serving.metadata import ModelMeta, TrackingInfo
-from .champion import log_champion
+from .champion import LoggedChampion, log_champion
 
 ALIAS = "champion"
 
@@ -86,12 +86,15 @@ def _current(client: Any, name: str) -> dict[str, str] | None:
     return dict(version.tags) | {"version": str(version.version)}
 
 
-def _log_champion(tracked: TrackingInfo, model_dir: Path, test: pd.DataFrame, report: dict) -> Any:
+def _log_champion(
+    tracked: TrackingInfo, model_dir: Path, test: pd.DataFrame, report: dict
+) -> LoggedChampion:
     """The served champion as a pyfunc in its training run (a new run if there is none),
     with the test metrics on both."""
     import mlflow
 
-    with mlflow.start_run(run_id=tracked.run_id or None, run_name="champion"):
+    run = {"run_id": tracked.run_id} if tracked.run_id else {"run_name": "champion"}
+    with mlflow.start_run(**run):  # a run_name would rename the family's run
         champion = log_champion(model_dir, test)
         metrics = {f"test_{k}": float(v) for k, v in report["test"].items()}
         mlflow.log_metrics(metrics, model_id=champion.model_id)
