@@ -44,6 +44,7 @@ class LoggedChampion:
 
     model_id: str
     model_uri: str
+    run_id: str
     runtime: str  # "onnx" or "sklearn"
     seconds: float
 
@@ -142,4 +143,4 @@ def log_champion(model_dir: Path, test: pd.DataFrame) -> LoggedChampion:
         )  # fmt: skip
     seconds = time.perf_counter() - started
     log.info("logged the champion (%s) as %s in %.1f s", predictor.runtime, info.model_uri, seconds)
-    return LoggedChampion(info.model_id, info.model_uri, predictor.runtime, seconds)
+    return LoggedChampion(info.model_id, info.model_uri, info.run_id, predictor.runtime, seconds)

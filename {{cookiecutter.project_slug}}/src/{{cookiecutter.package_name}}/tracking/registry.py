@@ -140,4 +140,4 @@ def register(
             f"MLflow registry: {name} version {version} could not take the alias "
             f"@{ALIAS} ({str(exc).splitlines()[0][:200]}); the version was deleted"
         ) from None
-    return outcome | {"version": str(version), "alias": ALIAS, "run_id": meta.mlflow.run_id}
+    return outcome | {"version": str(version), "alias": ALIAS, "run_id": champion.run_id}

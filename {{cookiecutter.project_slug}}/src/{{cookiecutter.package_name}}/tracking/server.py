@@ -98,10 +98,13 @@ def _check_server(uri: str) -> None:
     if status != 200:
         raise StageError(f"{SETTING}={shown(uri)}: the server cannot read its backend store "
                          f"(--backend-store-uri): {_server_message(body)}")  # fmt: skip
-    status, body = _get(uri, "/api/2.0/mlflow-artifacts/artifacts?path=")
-    if status >= 500:  # 404: a server that does not proxy artifacts (--no-serve-artifacts)
-        raise StageError(f"{SETTING}={shown(uri)}: the server cannot reach its artifact store "
-                         f"(--artifacts-destination): {_server_message(body)}")  # fmt: skip
+    status, body = _get(uri, "/api/2.0/mlflow-artifacts/artifacts")
+    if status >= 500 and "--no-serve-artifacts" not in body:  # then clients write themselves
+        raise StageError(
+            f"{SETTING}={shown(uri)}: the server cannot list its artifact store "
+            f"(--artifacts-destination; does the bucket exist, and do the server's AWS_* and "
+            f"MLFLOW_S3_ENDPOINT_URL settings reach it?): {_server_message(body)}"
+        )
 
 
 def preflight(uri: str) -> None:
