@@ -173,3 +173,19 @@ def test_a_missing_bucket_is_one_line_and_registers_nothing(team_project, team_s
         s3_server.create_bucket(BUCKET)
     assert_one_line(done, seconds, team_server, "artifact store", "bucket")
     assert versions(team_server, team_project) == before
+
+
+def test_the_compose_file_runs_the_server_the_tests_start(baked):
+    """deploy/team/compose.yaml: PostgreSQL 15, moto's S3 server, and `mlflow server` with
+    the flags services.mlflow_server passes (plus the names it is reached by)."""
+    project = baked(dataset="telco_churn", include_docker="yes")
+    stack = yaml.safe_load((project / "deploy" / "team" / "compose.yaml").read_text("utf-8"))
+    assert stack["services"]["postgres"]["image"] == "postgres:15"
+    assert "moto_server -H 0.0.0.0" in stack["services"]["s3"]["command"]
+    command = stack["services"]["mlflow"]["command"]
+    server = command[command.index("exec mlflow server") :]
+    for flag in ("--backend-store-uri postgresql+psycopg2://", "--artifacts-destination s3://",
+                 "--serve-artifacts", "--workers 1", "--allowed-hosts 'mlflow,"):  # fmt: skip
+        assert flag in server, flag
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "docker compose -f deploy/team/compose.yaml up -d" in readme
