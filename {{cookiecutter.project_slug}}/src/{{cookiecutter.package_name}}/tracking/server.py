@@ -18,7 +18,8 @@ from ..errors import StageError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 SETTING = "MLFLOW_TRACKING_URI"
-TIMEOUT_SECONDS = 5
+TIMEOUT_SECONDS = 5  # to connect: a host that does not answer
+ANSWER_SECONDS = 60  # to answer: a busy server's first query opens its database
 _DATABASES = ("postgresql", "mysql", "mssql")  # MLflow's other database stores
 
 
@@ -74,7 +75,8 @@ def _get(uri: str, endpoint: str) -> tuple[int, str]:
 
     try:
         response = http_request(get_default_host_creds(uri), endpoint, "GET", max_retries=0,
-                                timeout=TIMEOUT_SECONDS, raise_on_status=False)  # fmt: skip
+                                timeout=(TIMEOUT_SECONDS, ANSWER_SECONDS),
+                                raise_on_status=False)  # fmt: skip
     except MlflowException as exc:
         raise StageError(
             f"{SETTING}={shown(uri)}: no MLflow tracking server answers there ({_reason(exc)})"
@@ -99,7 +101,11 @@ def _check_server(uri: str) -> None:
         raise StageError(f"{SETTING}={shown(uri)}: the server cannot read its backend store "
                          f"(--backend-store-uri): {_server_message(body)}")  # fmt: skip
     status, body = _get(uri, "/api/2.0/mlflow-artifacts/artifacts")
-    if status >= 500 and "--no-serve-artifacts" not in body:  # then clients write themselves
+    # MLflow's own error (a missing bucket is RESOURCE_DOES_NOT_EXIST, 404) or a crash (an
+    # unreachable endpoint); not a server that does not proxy artifacts (--no-serve-artifacts:
+    # its clients write them themselves).
+    failed = status >= 500 or (status != 200 and '"error_code"' in body)
+    if failed and "--no-serve-artifacts" not in body:
         raise StageError(
             f"{SETTING}={shown(uri)}: the server cannot list its artifact store "
             f"(--artifacts-destination; does the bucket exist, and do the server's AWS_* and "
