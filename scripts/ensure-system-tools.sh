@@ -3,7 +3,9 @@
 # tests drive /usr/bin/chromium with playwright, whose own browser download is not used), wrk
 # (the generated project's `make bench-serve`, run by tests/test_benchmarks.py), and podman,
 # buildah, mmdebstrap and runc (tests/test_image.py builds and runs each baked project's
-# Dockerfile with them, on a Debian base image made locally: scripts/containers.py). Needs
+# Dockerfile with them, on a Debian base image made locally: scripts/containers.py),
+# PostgreSQL (the team set-up's tests start a throwaway cluster: scripts/services.py) and a
+# Java 17 runtime (Spark in local mode, tests/test_spark.py). Needs
 # root (or sudo) and apt; does nothing when every tool is there.
 set -eu
 missing=""
@@ -11,6 +13,8 @@ missing=""
 for tool in wrk podman buildah mmdebstrap runc; do
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+command -v java >/dev/null 2>&1 || missing="$missing openjdk-17-jre-headless"
 if [ -z "$missing" ]; then
     exit 0
 fi

@@ -17,6 +17,7 @@ from typing import Any
 
 import baking
 import pytest
+import services
 from _pytest.nodeid import coerce_node_id  # see name_groups
 
 # A small customer table with the awkward parts real exports have: a BOM, spaces,
@@ -112,6 +113,23 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return cache[key]
 
     return bake_once
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Any:
+    """A throwaway PostgreSQL cluster (trust authentication) on a loopback port, per worker:
+    put the tests that use it in one xdist_group. Skips when PostgreSQL is not installed."""
+    if services.postgres_bin() is None:
+        pytest.skip(f"PostgreSQL is not installed under {services.POSTGRES_ROOT}")
+    with services.postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Any:
+    """moto's S3-compatible server on a loopback port, per worker (an xdist_group, as above)."""
+    with services.s3_server() as server:
+        yield server
 
 
 def synthetic_churn_csv(folder: Path, rows: int = 300) -> Path:

@@ -359,7 +359,7 @@ def test_every_dependency_is_installed_here_and_listed(dataset, baked, churn_csv
     project = baked(dataset=dataset, **extra)
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     requirements = [Requirement(text) for text in meta["dependencies"]]
-    for group in ("train", "dev"):
+    for group in ("train", "dev", "team", "spark"):
         requirements += [Requirement(text) for text in meta["optional-dependencies"][group]]
     listed = {
         canonicalize_name(Requirement(line).name)
