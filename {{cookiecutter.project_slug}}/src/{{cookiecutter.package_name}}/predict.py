@@ -27,12 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data.batches import open_batches
 from .monitoring.writer import LogSettings, PredictionLog, table_rows
 from .runner import run
-from .serving.batch import write_batches
+from .scoring.stream import score_file
 from .serving.predictor import Predictor
-from .serving.scored import ScoredColumns, StreamStats, score_stream
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +46,10 @@ def main() -> None:
 
     predictor = Predictor.load(args.model_dir, runtime=args.runtime, threads=0)  # every core
     started = time.perf_counter()
-    source = open_batches(str(args.input), predictor.schema)
-    scored = ScoredColumns.plan(predictor.classes, source.schema.names)
     settings = LogSettings()
     logged = RowLog(predictor, settings) if settings.log_predictions and not args.no_log else None
-    stats = StreamStats()
     try:
-        chunks = score_stream(predictor, source, scored, stats, logged)
-        write_batches(args.output, scored.schema(source.schema), chunks)
+        stats = score_file(predictor, str(args.input), args.output, logged)
     finally:
         if logged is not None:
             logged.close()

@@ -7,7 +7,7 @@ INPUT is a Parquet file or folder (hive-partitioned folders such as region=north
 column); OUTPUT gets a folder of Parquet files holding every input column and the batch
 command's `prediction` and `probability_<label>` columns, partitioned as the input is (or by
 `--partition-by`). The exported ONNX graph scores every row through the API's feature path
-(`serving.spark`). Run as a module, it starts Spark in local mode (`--master`, default
+(`scoring.spark`). Run as a module, it starts Spark in local mode (`--master`, default
 local[*]); under spark-submit (scripts/score_spark_main.py), spark-submit's master and
 settings apply. Needs the `spark` extra (pyspark) and Java 17 or 21.
 """
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None, submitted: bool = False) -> None:
         parser.add_argument("--driver-memory", default="1g", help="the local driver's memory")
     args = parser.parse_args(argv)
     try:
-        from .serving import spark
+        from .scoring import spark
     except ImportError as exc:
         raise StageError(
             f"score-spark needs pyspark ({exc.name} is missing): install the `spark` extra, "

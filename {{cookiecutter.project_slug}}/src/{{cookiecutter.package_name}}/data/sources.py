@@ -68,7 +68,7 @@ def _download(url: str) -> bytes:
 
 
 def file_type(label: str) -> str:
-    """"parquet" or "csv" by the name's suffix; a StageError naming it for anything else."""
+    """The file's kind by its name's suffix, parquet or csv; a StageError naming it otherwise."""
     name = label.lower().split("?")[0].split("#")[0]
     if name.endswith((".parquet", ".pq")):
         return "parquet"

@@ -20,7 +20,7 @@ CSV_OPTIONS = csv.WriteOptions(quoting_style="needed")
 
 
 def output_kind(path: Path) -> str:
-    """"parquet" or "csv" by the output's suffix; a StageError naming it otherwise."""
+    """The output's kind by its suffix, parquet or csv; a StageError naming it otherwise."""
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
         return "parquet"

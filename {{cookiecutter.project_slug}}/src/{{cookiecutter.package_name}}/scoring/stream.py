@@ -1,6 +1,7 @@
 """The columns a scored table gains, named and typed once for the whole table, and a table
-scored chunk by chunk as it is read (`score_stream`, the batch command); Spark's workers add
-the same columns to their partitions (`serving.spark`).
+scored chunk by chunk as it is read (`score_file`, the batch command: each chunk read by
+`data.batches`, scored, and written by `serving.batch.write_batches` before the next is read);
+Spark's workers add the same columns to their partitions (`scoring.spark`).
 
 A table gets a `prediction` column and, for classification, one `probability_<label>` column
 per class; a name the table already uses gets a leading underscore (`_prediction`).
@@ -11,17 +12,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..data.batches import Batches, model_frame
+from ..data.batches import Batches, model_frame, open_batches
 from ..errors import StageError
+from ..serving.batch import write_batches
 
 if TYPE_CHECKING:
-    from .predictor import Predictor
+    from ..serving.predictor import Predictor
 
 
 @dataclass(frozen=True)
@@ -131,3 +134,15 @@ def score_stream(
         yield out
     if stats.rows == 0:
         raise StageError(f"{source.label}: the table has a header but no rows")
+
+
+def score_file(
+    predictor: Predictor, source: str, output: Path, on_scored: OnScored | None = None
+) -> StreamStats:
+    """Score the table at `source` (`batches.open_batches`) into `output` chunk by chunk."""
+    batches = open_batches(source, predictor.schema)
+    scored = ScoredColumns.plan(predictor.classes, batches.schema.names)
+    stats = StreamStats()
+    chunks = score_stream(predictor, batches, scored, stats, on_scored)
+    write_batches(output, scored.schema(batches.schema), chunks)
+    return stats

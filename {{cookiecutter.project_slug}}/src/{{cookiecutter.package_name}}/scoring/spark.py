@@ -8,7 +8,7 @@ written), and broadcasts the graph's bytes: workers need no copy of the model fo
 partition is scored by `mapInPandas` through the API's path (`Predictor.predict_frame`: the
 schema's cleaning, the features, the graph), with one ONNX Runtime session per Python worker
 (workers are reused, so the session is made once per process). The rows come out with the
-same columns as the batch command's (`scored.ScoredColumns`), written as Parquet to a
+same columns as the batch command's (`stream.ScoredColumns`), written as Parquet to a
 temporary folder beside OUTPUT and renamed to it once the job has succeeded.
 """
 
@@ -31,10 +31,10 @@ from pyspark.sql import types as T
 
 from ..data.schema import Schema
 from ..errors import StageError
-from .artifacts import SERVING_DIR
-from .metadata import ModelMeta, ServingManifest
-from .predictor import Predictor
-from .scored import ScoredColumns
+from ..serving.artifacts import SERVING_DIR
+from ..serving.metadata import ModelMeta, ServingManifest
+from ..serving.predictor import Predictor
+from .stream import ScoredColumns
 
 log = logging.getLogger(__name__)
 # pandas 3 works for mapInPandas (checked by the tests); PySpark 4 still says it may not.
