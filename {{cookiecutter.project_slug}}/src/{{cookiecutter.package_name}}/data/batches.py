@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from .sources import (
     utf8_text,
 )
 
-BATCH_ROWS = 65_536  # Parquet rows per chunk
+BATCH_ROWS = 32_768  # Parquet rows per chunk (more: a little faster, more memory)
 CSV_BLOCK_BYTES = 4 << 20  # CSV bytes per chunk
 HEADER_BYTES = 1 << 20  # the longest header line looked for
 # In a number column, as the API's CSV route reads them (text, so the column stays text).
@@ -59,18 +60,13 @@ class Batches:
             yield from self.read()
 
 
-class arrow_errors:  # a `with` block, named as contextlib's are
-    """Arrow's errors while reading as one StageError line naming the file."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type | None, exc: BaseException | None, _tb: object) -> None:
-        if isinstance(exc, pa.ArrowException | OSError) and not isinstance(exc, StageError):
-            raise StageError(f"{self.label}: {_reason(str(exc))}") from None
+@contextmanager
+def arrow_errors(label: str) -> Iterator[None]:
+    """Arrow's errors while reading, as one StageError line naming the file."""
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        raise StageError(f"{label}: {_reason(str(exc))}") from None
 
 
 def _reason(message: str) -> str:
