@@ -54,6 +54,13 @@ def test_other_tools_get_the_arguments_that_follow_the_task(task, args, tail):
     assert [part.replace("\\", "/") for part in last[-len(tail) :]] == tail
 
 
+def test_score_spark_runs_its_module_with_its_arguments():
+    args = ["--input", "rows", "--output", "scored", "--master", "local[2]"]
+    assert cli.commands("score-spark", args) == [
+        [sys.executable, "-m", f"{PACKAGE}.score_spark", *args]
+    ]
+
+
 def test_monitor_runs_its_module_with_its_arguments():
     assert cli.commands("monitor", ["--current", "new.csv"]) == [
         [sys.executable, "-m", f"{PACKAGE}.monitor", "--current", "new.csv"]

@@ -42,6 +42,7 @@ from .sources import (
 BATCH_ROWS = 32_768  # Parquet rows per chunk (more: a little faster, more memory)
 CSV_BLOCK_BYTES = 4 << 20  # CSV bytes per chunk
 HEADER_BYTES = 1 << 20  # the longest header line looked for
+INDEX = re.compile(r"__index_level_\d+__")
 # In a number column, as the API's CSV route reads them (text, so the column stays text).
 BOOLEAN_TEXT = {"True": "1", "TRUE": "1", "true": "1", "False": "0", "FALSE": "0", "false": "0"}
 
@@ -123,14 +124,17 @@ def _parquet(path: Path, label: str) -> Batches:
     # pre_buffer off and one fragment and batch ahead: memory stays flat however long the
     # file (with Arrow's defaults it grows with the file).
     options = ds.ParquetFragmentScanOptions(pre_buffer=False)
+    # pandas' saved index (`__index_level_0__`) is not a column of the table: as pandas reads it
+    columns = [name for name in dataset.schema.names if not INDEX.fullmatch(name)]
 
     def read() -> Iterator[pa.RecordBatch]:
         yield from dataset.to_batches(
-            batch_size=BATCH_ROWS, batch_readahead=1, fragment_readahead=1,
+            columns=columns, batch_size=BATCH_ROWS, batch_readahead=1, fragment_readahead=1,
             fragment_scan_options=options, use_threads=True,
         )  # fmt: skip
 
-    return Batches(label, dataset.schema, False, read)
+    schema = pa.schema([dataset.schema.field(name) for name in columns])
+    return Batches(label, schema, False, read)
 
 
 def _csv(path: Path, label: str) -> Batches:
