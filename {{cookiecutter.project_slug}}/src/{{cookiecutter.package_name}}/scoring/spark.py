@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +36,6 @@ from ..serving.predictor import Predictor
 from .stream import ScoredColumns
 
 log = logging.getLogger(__name__)
-# pandas 3 works for mapInPandas (checked by the tests); PySpark 4 still says it may not.
-warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
 ARROW_BATCH_ROWS = 50_000  # rows per pandas frame handed to a worker (Spark's default: 10,000)
 # The Spark types each kind of column may arrive as (the cleaning reads each of them).
