@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.evaluation.bootstrap import (
     resample_counts,
     resampled,
 )
-from {{ cookiecutter.package_name }}.evaluation.budget import plan
+from {{ cookiecutter.package_name }}.evaluation.budget import learning_shape, plan
 from {{ cookiecutter.package_name }}.evaluation.documents import write_documents
 from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
 from {{ cookiecutter.package_name }}.evaluation.importance import permutation_importance
@@ -214,6 +214,24 @@ def test_the_budget_samples_only_past_its_row_counts(params):
     assert wider.sampled
 
 
+def test_the_learning_curve_is_cut_to_its_seconds(params):
+    cfg = params.evaluate.model_copy(
+        update={"learning_curve_points": 5, "learning_curve_folds": 3, "learning_curve_seconds": 10}
+    )
+    # About refit x (folds - 1) x sizes / 4 seconds: 2.5 s, then 12.5 s (6.25 s on 2 folds).
+    assert learning_shape(cfg, refit_seconds=1.0) == (5, 3)
+    assert learning_shape(cfg, refit_seconds=5.0) == (5, 2)
+    assert learning_shape(cfg, refit_seconds=12.0) == (3, 2)  # 15, 12, then 9 s
+    assert learning_shape(cfg, refit_seconds=100.0) == (3, 2)  # never below a bend on 2 folds
+    # The refit time scales to the rows the curve may use (learning_curve_rows).
+    large = plan(cfg, test_rows=5_000, train_rows=40_000, refit_seconds=10.0)
+    assert large.learning_rows == cfg.learning_curve_rows == 20_000
+    assert (large.learning_points, large.learning_folds) == (5, 2)  # 5 s for 20,000 rows
+    said = " ".join(method_notes(large, cfg))
+    assert "5 sizes and 2 folds (of the 5 and 3 set)" in said
+    assert "sizes and" not in " ".join(method_notes(plan(cfg, 600, 2_400, 1, 1.0), cfg))
+
+
 def test_a_large_split_is_sampled_and_the_report_says_so(
     evaluation, predictor, splits, params, model_dir
 ):
@@ -228,10 +246,10 @@ def test_a_large_split_is_sampled_and_the_report_says_so(
     assert ev.metrics["test"] == evaluation.metrics["test"]
     assert ev.metrics["test_rows"] == len(test)
     assert ev.learning["train_size"].max() < len(train) // 2
-    said = " ".join(method_notes(ev.budget, cfg.bootstrap_rounds))
+    said = " ".join(method_notes(ev.budget, cfg))
     assert f"a random sample of {len(test) // 2:,} of the test rows" in said
     assert f"a random sample of {len(train) // 2:,} of the {len(train):,} training rows" in said
-    unsampled = " ".join(method_notes(evaluation.budget, cfg.bootstrap_rounds))
+    unsampled = " ".join(method_notes(evaluation.budget, cfg))
     assert "random sample" not in unsampled
 
 

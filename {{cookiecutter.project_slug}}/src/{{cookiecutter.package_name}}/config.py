@@ -154,6 +154,8 @@ class EvaluateParams(_Strict):
     # Large splits: diagnostics sample (evaluation/budget.py); the headline metrics never do.
     sample_rows: int = Field(10_000, ge=100)  # test rows for permutation importance
     learning_curve_rows: int = Field(20_000, ge=100)  # training rows for the learning curve
+    # Estimated from the champion's refit time: past it, fewer folds, then fewer sizes.
+    learning_curve_seconds: float = Field(5.0, gt=0)
     top_n: int = Field(15, ge=3, le=50)  # features and categories shown; the rest is "other"
     target_unit: str | None = None  # regression: the target's unit, for axis labels
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from ..errors import StageError
 from .cleaning import as_text, clean_columns
 from .schema import MISSING_TEXT, STRING_KINDS, Schema
+
+# With PySpark installed (the spark extra), pandera tries to import pyspark.pandas, at its
+# own import and again while validating; that import warns (and fails) under pandas 3.
+# Nothing here uses it: the warning would only be noise in the stage's log.
+warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+import pandera.pandas as pa  # noqa: E402
+from pandera.errors import SchemaErrors  # noqa: E402
 
 log = logging.getLogger(__name__)
 

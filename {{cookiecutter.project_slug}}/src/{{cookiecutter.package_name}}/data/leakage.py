@@ -46,6 +46,13 @@ def _holdout_score(bucket: pd.Series, target: pd.Series, regression: bool) -> fl
     return 1 - float((guess != test["y"]).mean()) / baseline if baseline else 0.0
 
 
+def _spearman(x: pd.Series, y: pd.Series) -> float:
+    """Spearman's rank correlation over the rows where both are known: Pearson's on their
+    average ranks (pandas' method="spearman" imports SciPy for it, a second of this stage)."""
+    both = pd.DataFrame({"x": x, "y": y}).dropna()
+    return float(both["x"].rank().corr(both["y"].rank()))
+
+
 def leaky_columns(frame: pd.DataFrame, schema: Schema) -> dict[str, float]:
     """Columns that alone predict the target (see LEAK_R2 and LEAK_ERROR_CUT), with scores."""
     target = frame[schema.target]
@@ -62,7 +69,7 @@ def leaky_columns(frame: pd.DataFrame, schema: Schema) -> dict[str, float]:
             if not pd.api.types.is_numeric_dtype(values):
                 continue
         if regression and spec.kind == "numeric":
-            score = abs(float(values.corr(target.astype(float), method="spearman")))
+            score = abs(_spearman(values, target.astype(float)))
         else:
             score = _holdout_score(_buckets(values), target, regression)
         if score >= (LEAK_R2 if regression else LEAK_ERROR_CUT):

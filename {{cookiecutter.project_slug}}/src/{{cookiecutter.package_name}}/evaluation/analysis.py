@@ -153,15 +153,20 @@ def analyse(
     seed: int,
     source: str,
     model_dir: Path,
+    served: Predictor | None = None,
 ) -> Evaluation:
-    """The champion's metrics with intervals and baseline, the candidates, the diagnostics."""
+    """The champion's metrics with intervals and baseline, the candidates, the diagnostics.
+
+    `served`: the model the API runs (the ONNX graph `export` checked against the pipeline),
+    which permutation importance scores its shuffled copies with; the pipeline when None."""
     meta = predictor.meta
     one_thread(predictor.pipeline)
     problem, metric = meta.problem_type, meta.primary_metric
     headline = list(dict.fromkeys([metric, *HEADLINE[problem]]))
     champion = scored(predictor, test)
     metrics = summary(predictor, champion)
-    budget = plan(cfg, len(test), len(train), len(predictor.schema.features))
+    columns = len(predictor.schema.features)
+    budget = plan(cfg, len(test), len(train), columns, meta.refit_seconds)
     rounds = budget.bootstrap_rounds
     log.info("bootstrap intervals (%d resamples of %d rows)", rounds, len(test))
     metrics["intervals"] = intervals(problem, champion, headline, rounds, seed)
@@ -182,8 +187,9 @@ def analyse(
 
     repeats, rows = budget.permutation_repeats, budget.permutation_rows
     log.info("permutation importance (%d repeats per column, %d test rows)", repeats, rows)
-    ranking = permutation_importance(predictor, sample(test, rows, seed), metric, repeats, seed)
-    points, folds, rows = cfg.learning_curve_points, cfg.learning_curve_folds, budget.learning_rows
+    shuffled = sample(test, rows, seed)
+    ranking = permutation_importance(served or predictor, shuffled, metric, repeats, seed)
+    points, folds, rows = budget.learning_points, budget.learning_folds, budget.learning_rows
     log.info("learning curve (%d sizes, %d folds, %d training rows)", points, folds, rows)
     curve = learning(predictor, sample(train, rows, seed), metric, points, folds, seed)
     return Evaluation(

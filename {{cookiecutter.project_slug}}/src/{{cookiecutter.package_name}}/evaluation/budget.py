@@ -5,7 +5,9 @@ The headline metrics and the candidates are always scored on the whole test spli
 `evaluate.sample_rows` test rows, permutation importance shuffles the columns of a seeded
 sample of that many rows with fewer shuffles, and the bootstrap resamples the whole split
 fewer times; the learning curve refits the champion on at most
-`evaluate.learning_curve_rows` training rows. The report says what was sampled."""
+`evaluate.learning_curve_rows` training rows, with fewer folds (then fewer sizes) when its
+refits, estimated from the champion's own refit time, would outlast
+`evaluate.learning_curve_seconds`. The report says what was sampled or cut."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ LARGE_SPLIT_REPEATS = 2  # shuffles per column on a sample: its rows already ave
 # a few thousand test rows would otherwise cost more than training (80 columns x 5 shuffles
 # of 600 rows through 500 trees took 20 s); past it, fewer shuffles, then fewer rows.
 PERMUTED_ROWS = 150_000
+MIN_FOLDS, MIN_POINTS = 2, 3  # the learning curve's least: a train/validation pair, a bend
+FITS_AT_ONCE = 2  # the learning curve refits two sizes at a time (diagnostics.learning)
 
 
 @dataclass(frozen=True)
@@ -33,15 +37,24 @@ class Budget:
     permutation_repeats: int
     learning_rows: int
     learning_of: int
+    learning_points: int
+    learning_folds: int
 
     @property
     def sampled(self) -> bool:
         return self.permutation_rows < self.permutation_of or self.learning_rows < self.learning_of
 
 
-def plan(cfg: EvaluateParams, test_rows: int, train_rows: int, columns: int = 1) -> Budget:
-    """The budget for splits of these sizes (and this many original columns to shuffle)
-    under the evaluate settings of params.yaml."""
+def plan(
+    cfg: EvaluateParams,
+    test_rows: int,
+    train_rows: int,
+    columns: int = 1,
+    refit_seconds: float = 0.0,
+) -> Budget:
+    """The budget for splits of these sizes (and this many original columns to shuffle, and
+    a champion whose refit on the training split took `refit_seconds`) under the evaluate
+    settings of params.yaml."""
     rounds, repeats = cfg.bootstrap_rounds, cfg.permutation_repeats
     if test_rows > cfg.sample_rows:
         # Each resample costs as many rows as the split: fewer of them on a large split.
@@ -53,14 +66,36 @@ def plan(cfg: EvaluateParams, test_rows: int, train_rows: int, columns: int = 1)
     if repeats * per_shuffle > PERMUTED_ROWS:
         repeats = min(repeats, max(LARGE_SPLIT_REPEATS, PERMUTED_ROWS // per_shuffle))
         shuffled = min(shuffled, max(100, PERMUTED_ROWS // (repeats * max(columns, 1))))
+    learning_rows = min(train_rows, cfg.learning_curve_rows)
+    seconds = refit_seconds * learning_rows / max(train_rows, 1)  # one refit on those rows
+    points, folds = learning_shape(cfg, seconds)
     return Budget(
         bootstrap_rounds=rounds,
         permutation_rows=shuffled,
         permutation_of=test_rows,
         permutation_repeats=repeats,
-        learning_rows=min(train_rows, cfg.learning_curve_rows),
+        learning_rows=learning_rows,
         learning_of=train_rows,
+        learning_points=points,
+        learning_folds=folds,
     )
+
+
+def learning_shape(cfg: EvaluateParams, refit_seconds: float) -> tuple[int, int]:
+    """The learning curve's sizes and folds: fewer folds, then fewer sizes, until its refits
+    fit `learning_curve_seconds`. A fold's fits train on (folds - 1) / folds of the rows at
+    sizes spread up to all of them (about half on average), so the curve costs about
+    refit x (folds - 1) x points / 2, over the fits that run at once."""
+
+    def cost(points: int, folds: int) -> float:
+        return refit_seconds * (folds - 1) * points / 2 / FITS_AT_ONCE
+
+    points, folds = cfg.learning_curve_points, cfg.learning_curve_folds
+    while cost(points, folds) > cfg.learning_curve_seconds and folds > MIN_FOLDS:
+        folds -= 1
+    while cost(points, folds) > cfg.learning_curve_seconds and points > MIN_POINTS:
+        points -= 1
+    return points, folds
 
 
 def sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:

@@ -62,7 +62,7 @@ def _model_importance(ev: Evaluation, folder: Path, board: pd.DataFrame, kind: s
 
 
 def _learning(ev: Evaluation, folder: Path) -> Plot:
-    metric, folds = ev.meta.primary_metric, ev.settings.learning_curve_folds
+    metric, folds = ev.meta.primary_metric, ev.budget.learning_folds
     rows = "the training split"
     if ev.budget.learning_rows < ev.budget.learning_of:
         rows = f"{ev.budget.learning_rows:,} training rows"

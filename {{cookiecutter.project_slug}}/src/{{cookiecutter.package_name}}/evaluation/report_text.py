@@ -178,7 +178,7 @@ def _notes(ev: Evaluation) -> list[str]:
         "honest estimates.",
         f"Baseline: a model that ignores the features and predicts {baseline}.",
         _candidates_note(ev),
-        *method_notes(ev.budget, s.bootstrap_rounds),
+        *method_notes(ev.budget, s),
     ]
     blend = _blend(ev)
     if blend is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config import EvaluateParams
 from .budget import Budget
 from .direction import LOWER_IS_BETTER
 from .metrics import LABELS
@@ -92,10 +93,10 @@ def read_calibration(ece: float) -> str:
     )
 
 
-def method_notes(budget: Budget, configured_rounds: int) -> list[str]:
+def method_notes(budget: Budget, settings: EvaluateParams) -> list[str]:
     """How the intervals, the importance and the learning curve were computed, saying what
-    was sampled on a large table (evaluate.sample_rows, evaluate.learning_curve_rows)."""
-    b = budget
+    was sampled or cut (evaluate.sample_rows, learning_curve_rows, learning_curve_seconds)."""
+    b, configured_rounds = budget, settings.bootstrap_rounds
     rounds = f"{b.bootstrap_rounds:,} resamples of the {b.permutation_of:,} test rows"
     if b.bootstrap_rounds < configured_rounds:
         rounds += f" (fewer than the {configured_rounds:,} set: the split is large)"
@@ -111,5 +112,12 @@ def method_notes(budget: Budget, configured_rounds: int) -> list[str]:
         notes.append(
             f"Learning curve: refits on a random sample of {b.learning_rows:,} of the "
             f"{b.learning_of:,} training rows."
+        )
+    points, folds = settings.learning_curve_points, settings.learning_curve_folds
+    if (b.learning_points, b.learning_folds) != (points, folds):
+        notes.append(
+            f"Learning curve: {b.learning_points} sizes and {b.learning_folds} folds (of the "
+            f"{points} and {folds} set), so that its refits, estimated "
+            "from the champion's refit time, stay within evaluate.learning_curve_seconds."
         )
     return notes
