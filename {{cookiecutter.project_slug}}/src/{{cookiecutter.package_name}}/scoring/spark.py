@@ -14,11 +14,11 @@ temporary folder beside OUTPUT and renamed to it once the job has succeeded.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import secrets
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +35,8 @@ from ..serving.metadata import ModelMeta, ServingManifest
 from ..serving.predictor import Predictor
 from .stream import ScoredColumns
 
-log = logging.getLogger(__name__)
+# mapInPandas works with pandas 3 (the tests run it); PySpark 4 warns that it may not.
+warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
 
 ARROW_BATCH_ROWS = 50_000  # rows per pandas frame handed to a worker (Spark's default: 10,000)
 # The Spark types each kind of column may arrive as (the cleaning reads each of them).
