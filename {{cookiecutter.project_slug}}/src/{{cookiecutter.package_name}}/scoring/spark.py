@@ -101,6 +101,7 @@ def session(master: str | None, driver_memory: str | None) -> SparkSession:
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
         )
     try:
         return builder.getOrCreate()
