@@ -47,8 +47,8 @@ def expected(predictor: Predictor, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def assert_same_answers(got: pd.DataFrame, want: pd.DataFrame, scored: list[str]) -> None:
-    got = got.sort_values("key").reset_index(drop=True)
-    assert got["key"].astype(int).tolist() == want["key"].tolist()
+    got = got.assign(key=got["key"].astype(int)).sort_values("key").reset_index(drop=True)
+    assert got["key"].tolist() == want["key"].tolist()
     for name in scored:
         if pd.api.types.is_float_dtype(want[name]):
             assert np.allclose(got[name].astype(float), want[name], rtol=0, atol=1e-9), name
@@ -129,14 +129,17 @@ def test_a_missing_column_is_named_before_anything_is_written(onnx, table, tmp_p
 
 
 @pytest.mark.parametrize(
-    ("content", "problem"),
-    [(b"", "the file is empty"), (b"a,b\n", "the table has a header but no rows"),
-     (b"a,b\n1,\xff\n", "not UTF-8 text")],
+    ("rows", "problem"),
+    [(None, "the file is empty"), ([], "the table has a header but no rows"),
+     ([b"\xff"], r"not UTF-8 text \(line 2\)"), ([b"1", b"\xff"], r"not UTF-8 text \(line 3\)")],
 )  # fmt: skip
-def test_an_empty_or_unreadable_csv_is_one_line(onnx, table, tmp_path, content, problem):
+def test_an_empty_or_unreadable_csv_is_one_line(onnx, table, tmp_path, rows, problem):
+    """rows: the lines after the header, each a row of ones ending in this cell."""
     header = ",".join(table.columns).encode()
+    width = len(table.columns)
+    lines = [header, *(b",".join([b"1"] * (width - 1) + [cell]) for cell in rows or [])]
     source, output = tmp_path / "in.csv", tmp_path / "out.csv"
-    source.write_bytes(content.replace(b"a,b", header) if content else content)
+    source.write_bytes(b"" if rows is None else b"\n".join(lines) + b"\n")
     with pytest.raises(StageError, match=problem):
         score_file(onnx, str(source), output)
     assert not output.exists()
