@@ -158,9 +158,12 @@ COMMON_FILES = [
     "src/{pkg}/serving/text_codes.py",
     "src/{pkg}/split.py",
     "src/{pkg}/tracking/__init__.py",
+    "src/{pkg}/tracking/champion.py",
     "src/{pkg}/tracking/registry.py",
     "src/{pkg}/tracking/monitoring_runs.py",
+    "src/{pkg}/tracking/pyfunc_model.py",
     "src/{pkg}/tracking/runs.py",
+    "src/{pkg}/tracking/server.py",
     "src/{pkg}/train.py",
     "src/{pkg}/training/__init__.py",
     "src/{pkg}/training/blend.py",
@@ -205,6 +208,7 @@ COMMON_FILES = [
     "tests/test_search.py",
     "tests/test_stream.py",
     "tests/test_text.py",
+    "tests/test_tracking.py",
     "tests/test_validate.py",
     "uv.lock",
 ]
@@ -215,6 +219,7 @@ DOCKER_FILES = [
     ".dockerignore",
     "deploy/azure-ml.md",
     "deploy/sagemaker.md",
+    "deploy/team/compose.yaml",
     "deploy/vertex-ai.md",
 ]
 COPY_WITHOUT_RENDER = json.loads(

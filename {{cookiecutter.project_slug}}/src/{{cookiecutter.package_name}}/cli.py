@@ -10,6 +10,7 @@ project's folder. Nothing in the package imports this module: it only dispatches
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ TASKS = {
     "bench-serve": "load-test the service with wrk; writes reports/serving_benchmark.md",
     "bench-train": "our training vs FLAML and AutoGluon, same split; reports/train_benchmark.md",
     "bench-scale": "stage times and peak memory on generated tables (--rows 10000 100000)",
-    "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
+    "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui on MLFLOW_TRACKING_URI)",
     "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
     "score-spark": "batch scoring on Spark: --input PATH --output PATH (the spark extra, Java)",
     "monitor": "drift and performance on the prediction log or --current FILE; exit 3 drift, "
@@ -35,7 +36,7 @@ TASKS = {
 }
 # Tasks whose arguments this module reads; the others pass theirs on.
 OWN_ARGUMENTS = ("lint",)
-TRACKING_URI = "sqlite:///mlflow.db"  # the default of tracking/runs.py, as `make mlflow-ui`
+TRACKING_URI = "sqlite:///mlflow.db"  # the default of tracking/server.py, as `make mlflow-ui`
 
 
 def commands(task: str, args: Sequence[str]) -> list[list[str]]:
@@ -62,7 +63,10 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             split = [*python, "-m", "dvc", "repro", "split"]
             return [split, [*python, _script("bench_train.py"), *args]]
         case "mlflow-ui":
-            return [[*python, "-m", "mlflow", "ui", "--backend-store-uri", TRACKING_URI, *args]]
+            uri = os.environ.get("MLFLOW_TRACKING_URI") or TRACKING_URI
+            if uri.startswith(("http://", "https://")):  # a team's server is its own UI
+                sys.exit(f"MLFLOW_TRACKING_URI is a tracking server: open {uri} in a browser")
+            return [[*python, "-m", "mlflow", "ui", "--backend-store-uri", uri, *args]]
         case "test":
             return [[*python, "-m", "pytest", *args]]
         case "lint":
