@@ -55,6 +55,13 @@ def test_other_tools_get_the_arguments_that_follow_the_task(task, args, tail, mo
     assert [part.replace("\\", "/") for part in last[-len(tail) :]] == tail
 
 
+def test_score_spark_runs_its_module_with_its_arguments():
+    args = ["--input", "rows", "--output", "scored", "--master", "local[2]"]
+    assert cli.commands("score-spark", args) == [
+        [sys.executable, "-m", f"{PACKAGE}.score_spark", *args]
+    ]
+
+
 def test_mlflow_ui_browses_the_store_mlflow_tracking_uri_names(monkeypatch):
     database = "postgresql+psycopg2://mlflow@db.example:5432/mlflow"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", database)

@@ -29,6 +29,7 @@ TASKS = {
     "bench-scale": "stage times and peak memory on generated tables (--rows 10000 100000)",
     "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui on MLFLOW_TRACKING_URI)",
     "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
+    "score-spark": "batch scoring on Spark: --input PATH --output PATH (the spark extra, Java)",
     "monitor": "drift and performance on the prediction log or --current FILE; exit 3 drift, "
     "4 degraded",
     **{stage: f"run the {stage} stage alone (its arguments: see dvc.yaml)" for stage in STAGES},
@@ -50,6 +51,8 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             return [[*python, "-m", f"{PACKAGE}.predict", *args]]
         case "monitor":
             return [[*python, "-m", f"{PACKAGE}.monitor", *args]]
+        case "score-spark":
+            return [[*python, "-m", f"{PACKAGE}.score_spark", *args]]
         case "serve":
             return [[*python, "-m", f"{PACKAGE}.api.server", *args]]
         case "bench-serve":
