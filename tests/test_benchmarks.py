@@ -1,7 +1,8 @@
 """The generated project's benchmark scripts run end to end on the trained Telco project.
 
-They are run with short settings: these tests check that `make bench-train` and
-`make bench-serve` work on the project as generated and write their reports, not the numbers
+They are run with short settings: these tests check that `make bench-train`,
+`make bench-serve` and scripts/bench_stream.py work on the project as generated and write their
+reports, not the numbers
 they print (speed is judged from those numbers, on a quiet machine, not by timed tests).
 """
 
@@ -93,6 +94,20 @@ def test_bench_serve_quick_measures_every_part(trained_telco, tmp_path):
     goals = [line for line in text.splitlines() if line.endswith(("| True |", "| False |"))]
     assert len(goals) == 6, text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE), text
+
+
+def test_bench_stream_measures_each_table_as_csv_and_parquet(trained_telco, tmp_path):
+    out = tmp_path / "stream_benchmark"
+    command = [sys.executable, "scripts/bench_stream.py", "--rows", "2000", "30000", "--csv"]
+    baking.run([*command, "--out", str(out)], trained_telco, baking.project_env(trained_telco))
+
+    runs = json.loads(out.with_suffix(".json").read_text("utf-8"))["runs"]
+    done = sorted((run["command"], run["rows"]) for run in runs)
+    kinds = ("this, csv", "this, parquet")
+    assert done == [(kind, rows) for kind in kinds for rows in (2000, 30000)]
+    assert all(run["peak_mb"] > 50 and run["rate"] > 0 and run["seconds"] > 0 for run in runs)
+    text = out.with_suffix(".md").read_text("utf-8")
+    assert "- this, parquet: peak at 30,000 rows / at 2,000 rows = " in text, text
 
 
 def test_autogluon_validates_on_whole_groups_or_the_latest_rows(baked, monkeypatch):

@@ -48,7 +48,8 @@ def test_predict_takes_the_batch_command_s_own_arguments():
         ("bench-serve", ["--quick"], ["scripts/bench_serve.py", "--quick"]),
     ],
 )
-def test_other_tools_get_the_arguments_that_follow_the_task(task, args, tail):
+def test_other_tools_get_the_arguments_that_follow_the_task(task, args, tail, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     last = cli.commands(task, args)[-1]
     assert last[0] == sys.executable
     assert [part.replace("\\", "/") for part in last[-len(tail) :]] == tail
@@ -65,6 +66,22 @@ def test_tune_makes_the_split_then_starts_the_workers():
     split, tune = cli.commands("tune", ["--workers", "4"])
     assert split[-3:] == ["dvc", "repro", "split"]
     assert tune == [sys.executable, "-m", f"{PACKAGE}.tune", "--workers", "4"]
+
+
+def test_score_spark_runs_its_module_with_its_arguments():
+    args = ["--input", "rows", "--output", "scored", "--master", "local[2]"]
+    assert cli.commands("score-spark", args) == [
+        [sys.executable, "-m", f"{PACKAGE}.score_spark", *args]
+    ]
+
+
+def test_mlflow_ui_browses_the_store_mlflow_tracking_uri_names(monkeypatch):
+    database = "postgresql+psycopg2://mlflow@db.example:5432/mlflow"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", database)
+    assert cli.commands("mlflow-ui", [])[-1][-2:] == ["--backend-store-uri", database]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.example:5000")
+    with pytest.raises(SystemExit, match=r"open http://mlflow\.example:5000 in a browser"):
+        cli.commands("mlflow-ui", [])
 
 
 def test_monitor_runs_its_module_with_its_arguments():

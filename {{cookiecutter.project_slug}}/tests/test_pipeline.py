@@ -113,10 +113,11 @@ def test_each_stage_declares_every_params_key_it_reads(name):
 
 
 def _entry_points() -> set[Path]:
-    """The stages' modules, the batch command, the monitor and the console command: the top
+    """The stages' modules, the batch commands, the monitor and the console command: the top
     floor."""
     stages = {_stage_module(stage) for stage in STAGES.values()}
-    return stages | {SOURCE / "predict.py", SOURCE / "monitor.py", SOURCE / "cli.py"}
+    others = {SOURCE / "predict.py", SOURCE / "score_spark.py", SOURCE / "monitor.py"}
+    return stages | others | {SOURCE / "cli.py"}
 
 
 def test_lower_layers_never_import_an_entry_point():
@@ -139,3 +140,19 @@ def test_modules_import_each_other_without_loops():
             if module not in seen:
                 seen.add(module)
                 pending.extend(graph.get(module, ()))
+
+
+def test_only_the_spark_module_imports_pyspark():
+    """pyspark is the optional `spark` extra: one module imports it, and only the
+    `score-spark` command imports that module (so nothing else needs Spark installed)."""
+    importers = set()
+    for module in SOURCE.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] in ("pyspark", "py4j") for name in names):
+                importers.add(module.relative_to(SOURCE).as_posix())
+    assert importers == {"scoring/spark.py"}
+    spark = SOURCE / "scoring" / "spark.py"
+    users = {m.relative_to(SOURCE).as_posix() for m in SOURCE.rglob("*.py") if spark in _imports(m)}
+    assert users == {"score_spark.py"}

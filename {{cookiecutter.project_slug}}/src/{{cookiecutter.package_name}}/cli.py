@@ -10,6 +10,7 @@ project's folder. Nothing in the package imports this module: it only dispatches
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -26,18 +27,19 @@ TASKS = {
     "bench-serve": "load-test the service with wrk; writes reports/serving_benchmark.md",
     "bench-train": "our training vs FLAML and AutoGluon, same split; reports/train_benchmark.md",
     "bench-scale": "stage times and peak memory on generated tables (--rows 10000 100000)",
-    "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui)",
+    "mlflow-ui": "browse the MLflow runs on 127.0.0.1:5000 (mlflow ui on MLFLOW_TRACKING_URI)",
     "push": "dvc push, the S3 remote's bucket checked first (arguments go to dvc push)",
     "pull": "dvc pull, the S3 remote's bucket checked first (arguments go to dvc pull)",
     "tune": "the search alone, in processes sharing one Optuna study per family (--workers 4)",
     "predict": f"batch scoring: INPUT OUTPUT [--model-dir] (python -m {PACKAGE}.predict)",
+    "score-spark": "batch scoring on Spark: --input PATH --output PATH (the spark extra, Java)",
     "monitor": "drift and performance on the prediction log or --current FILE; exit 3 drift, "
     "4 degraded",
     **{stage: f"run the {stage} stage alone (its arguments: see dvc.yaml)" for stage in STAGES},
 }
 # Tasks whose arguments this module reads; the others pass theirs on.
 OWN_ARGUMENTS = ("lint",)
-TRACKING_URI = "sqlite:///mlflow.db"  # the default of tracking/runs.py, as `make mlflow-ui`
+TRACKING_URI = "sqlite:///mlflow.db"  # the default of tracking/server.py, as `make mlflow-ui`
 
 
 def commands(task: str, args: Sequence[str]) -> list[list[str]]:
@@ -57,6 +59,8 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             return [split, [*python, "-m", f"{PACKAGE}.tune", *args]]
         case "monitor":
             return [[*python, "-m", f"{PACKAGE}.monitor", *args]]
+        case "score-spark":
+            return [[*python, "-m", f"{PACKAGE}.score_spark", *args]]
         case "serve":
             return [[*python, "-m", f"{PACKAGE}.api.server", *args]]
         case "bench-serve":
@@ -67,7 +71,10 @@ def commands(task: str, args: Sequence[str]) -> list[list[str]]:
             split = [*python, "-m", "dvc", "repro", "split"]
             return [split, [*python, _script("bench_train.py"), *args]]
         case "mlflow-ui":
-            return [[*python, "-m", "mlflow", "ui", "--backend-store-uri", TRACKING_URI, *args]]
+            uri = os.environ.get("MLFLOW_TRACKING_URI") or TRACKING_URI
+            if uri.startswith(("http://", "https://")):  # a team's server is its own UI
+                sys.exit(f"MLFLOW_TRACKING_URI is a tracking server: open {uri} in a browser")
+            return [[*python, "-m", "mlflow", "ui", "--backend-store-uri", uri, *args]]
         case "test":
             return [[*python, "-m", "pytest", *args]]
         case "lint":

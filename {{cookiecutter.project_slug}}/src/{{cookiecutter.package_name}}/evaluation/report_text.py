@@ -282,5 +282,4 @@ def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
             ("Target transform", meta.target_transform),
         ],
         "features": meta.features.model_dump(),
-        "model_uri": meta.mlflow.model_uri,
     }

@@ -71,6 +71,8 @@ class TrackingInfo(_Record):
 
     parent_run_id: str = ""
     run_id: str = ""
+    # Written by `train` before `register` logged the champion (its URI: reports/registry.json);
+    # kept so such a model.json still loads.
     model_uri: str = ""
 
 

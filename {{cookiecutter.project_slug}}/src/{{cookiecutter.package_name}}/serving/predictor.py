@@ -13,6 +13,7 @@ only when the scikit-learn runtime is asked for, and onnxruntime only for the ON
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .artifacts import (
     MANIFEST_FILE,
     META_FILE,
     MODEL_FILE,
+    ONNX_FILE,
     SERVING_DIR,
     ModelLoadError,
     sha256,
@@ -121,6 +123,17 @@ class Predictor:
         verify(folder / MODEL_FILE, meta.sha256, META_FILE)
         return cls(_unpickled(folder / MODEL_FILE), meta, manifest)
 
+    @classmethod
+    def from_graph(
+        cls, meta: ModelMeta, manifest: ServingManifest, graph: bytes, threads: int = 1
+    ) -> Predictor:
+        """The ONNX predictor of a graph in memory, which `load` read and checked elsewhere
+        (Spark's driver ships it to its workers): refused unless its SHA-256 is the manifest's."""
+        path = Path(SERVING_DIR, manifest.file or ONNX_FILE)
+        if hashlib.sha256(graph).hexdigest() != manifest.sha256:
+            raise ModelLoadError(f"{path}: the graph received does not match {MANIFEST_FILE}")
+        return cls(None, meta, manifest, onnx_scorer(path, manifest, threads, graph))
+
     @cached_property
     def inputs(self) -> ModelInput:
         """Raw tables and records to model input, from the model's schema."""
@@ -147,7 +160,8 @@ class Predictor:
         """Model output to (labels or values, class probabilities or None)."""
         if self.classes is None:
             return output.reshape(-1).astype(float).tolist(), None
-        return [self.classes[i] for i in self.decide(output).tolist()], output
+        classes = self.classes
+        return [classes[i] for i in self.decide(output).tolist()], output
 
     def predict_frame(self, raw: pd.DataFrame) -> tuple[list[Any], np.ndarray | None]:
         """Predicted labels (or values) and, for classification, class probabilities."""
@@ -167,28 +181,6 @@ class Predictor:
             {"prediction": label, "probabilities": dict(zip(names, row, strict=True))}
             for label, row in zip(labels, proba.tolist(), strict=True)
         ]
-
-    def with_predictions(
-        self, raw: pd.DataFrame, scored: tuple[list[Any], np.ndarray | None] | None = None
-    ) -> pd.DataFrame:
-        """The table with a `prediction` column and, for classes, `probability_<label>` ones
-        (names that clash with the table's own get a leading underscore). `scored`: the
-        table's `predict_frame`, when the caller has it already."""
-        labels, proba = scored or self.predict_frame(raw)
-        out = raw.copy()
-        taken = {str(column) for column in out.columns}
-
-        def free(name: str) -> str:
-            while name in taken:
-                name = f"_{name}"
-            taken.add(name)
-            return name
-
-        out[free("prediction")] = labels
-        if proba is not None:
-            for i, label in enumerate(self.classes):
-                out[free(f"probability_{label}")] = proba[:, i]
-        return out
 
     def predict_records(self, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """One answer per record (a mapping keyed by raw column names; None means missing),

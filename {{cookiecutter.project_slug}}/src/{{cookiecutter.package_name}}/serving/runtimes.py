@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 Scorer = Callable[[Mapping[str, Any]], np.ndarray]
 
 
-def onnx_scorer(path: Path, manifest: ServingManifest, threads: int = 1) -> Scorer:
+def onnx_scorer(
+    path: Path, manifest: ServingManifest, threads: int = 1, graph: bytes | None = None
+) -> Scorer:
     """Feature columns -> model output through ONNX Runtime.
 
     The graph reads a block of numbers (`numeric`) and one of text (`categorical`), or, when
@@ -28,6 +30,7 @@ def onnx_scorer(path: Path, manifest: ServingManifest, threads: int = 1) -> Scor
 
     threads: 1 for the service (one worker process = one core; no thread hand-offs); 0 lets
     ONNX Runtime use every core, for the batch command's long tables.
+    graph: the file's bytes, when they are in memory already (Spark's workers).
     """
     import onnxruntime as ort
 
@@ -36,7 +39,8 @@ def onnx_scorer(path: Path, manifest: ServingManifest, threads: int = 1) -> Scor
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        model = str(path) if graph is None else graph
+        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ONNX Runtime's own errors (InvalidProtobuf, Fail, ...)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"{path}: not a graph ONNX Runtime can load: {reason}") from None

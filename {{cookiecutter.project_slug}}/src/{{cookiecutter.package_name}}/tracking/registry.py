@@ -3,15 +3,29 @@ baseline and is not worse (beyond `register.tolerance`) than the registered cham
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..errors import StageError
 from ..evaluation.direction import better
-from ..serving.metadata import ModelMeta
+from ..serving.metadata import ModelMeta, TrackingInfo
+from .champion import LoggedChampion, log_champion
 
 ALIAS = "champion"
+
+
+@dataclass(frozen=True)
+class Split:
+    """The held-out test split the gate judges on: its rows, file checksum and the naive
+    baseline's score on it."""
+
+    test: pd.DataFrame
+    sha256: str
+    naive: float
 
 
 def naive_score(train: pd.DataFrame, test: pd.DataFrame, meta: ModelMeta) -> float:
@@ -72,29 +86,58 @@ def _current(client: Any, name: str) -> dict[str, str] | None:
     return dict(version.tags) | {"version": str(version.version)}
 
 
+def _log_champion(
+    tracked: TrackingInfo, model_dir: Path, test: pd.DataFrame, report: dict
+) -> LoggedChampion:
+    """The served champion as a pyfunc in its training run (a new run if there is none),
+    with the test metrics on both."""
+    import mlflow
+
+    run = {"run_id": tracked.run_id} if tracked.run_id else {"run_name": "champion"}
+    with mlflow.start_run(**run):  # a run_name would rename the family's run
+        champion = log_champion(model_dir, test)
+        metrics = {f"test_{k}": float(v) for k, v in report["test"].items()}
+        mlflow.log_metrics(metrics, model_id=champion.model_id)
+    return champion
+
+
 def register(
-    meta: ModelMeta, report: dict, split_sha: str, naive: float, name: str, tolerance: float
+    meta: ModelMeta,
+    report: dict,
+    split: Split,
+    name: str,
+    tolerance: float,
+    model_dir: Path,
 ) -> dict:
+    """The gate, in an order that leaves no half-registered model: decide, log the pyfunc
+    and its metrics, register the version with its tags, then move the alias (or delete the
+    version when the alias cannot be set)."""
     import mlflow
     from mlflow import MlflowClient
 
     metric = meta.primary_metric
     score = float(report["test"][metric])
-    tracked = meta.mlflow
-    outcome: dict[str, Any] = {"model": name, "metric": metric, "test": score, "naive": naive}
-    if not tracked.model_uri:
-        return outcome | {"registered": False, "reason": "the model was not logged to MLflow"}
+    outcome: dict[str, Any] = {"model": name, "metric": metric, "test": score, "naive": split.naive}
     client = MlflowClient()
     current = _current(client, name)
-    ok, reason = decide(metric, score, naive, current, split_sha, tolerance)
+    ok, reason = decide(metric, score, split.naive, current, split.sha256, tolerance)
     outcome |= {"registered": ok, "reason": reason}
     if current is not None:
         outcome["previous_version"] = current["version"]
+    champion = _log_champion(meta.mlflow, model_dir, split.test, report)
+    outcome |= {"model_id": champion.model_id, "model_uri": champion.model_uri,
+                "runtime": champion.runtime}  # fmt: skip
     if not ok:
         return outcome
-    with mlflow.start_run(run_id=tracked.run_id):
-        mlflow.log_metrics({f"test_{k}": v for k, v in report["test"].items()})
-    tags = {"test_split_sha256": split_sha, "primary_metric": metric, f"test_{metric}": score}
-    version = mlflow.register_model(tracked.model_uri, name, tags=tags).version
-    client.set_registered_model_alias(name, ALIAS, version)
-    return outcome | {"version": str(version), "alias": ALIAS, "run_id": tracked.run_id}
+    tags = {"test_split_sha256": split.sha256, "primary_metric": metric}
+    tags |= {f"test_{k}": float(v) for k, v in report["test"].items()}
+    version = mlflow.register_model(champion.model_uri, name, tags=tags).version
+    try:
+        client.set_registered_model_alias(name, ALIAS, version)
+    except Exception as exc:  # MLflow's or the connection's: undo the registration
+        client.delete_model_version(name, version)
+        raise StageError(
+            f"MLflow registry: {name} version {version} could not take the alias "
+            f"@{ALIAS} ({str(exc).splitlines()[0][:200]}); the version was deleted"
+        ) from None
+    return outcome | {"version": str(version), "alias": ALIAS, "run_id": champion.run_id}

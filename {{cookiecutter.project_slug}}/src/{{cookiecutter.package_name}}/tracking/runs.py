@@ -1,22 +1,21 @@
-"""MLflow runs: one per training (a nested run per family, the champion's model logged) and
-the evaluation's documents attached to it. Set up when called, never at import time, so tests
-can point MLflow at a temporary store."""
+"""MLflow runs: one per training (a nested run per family, the champion's tagged) and the
+evaluation's documents attached to it; `register` logs the champion's model into its run.
+Set up when called, never at import time, so tests can point MLflow at a temporary store."""
 
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import tempfile
 import time
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StageError
 from ..files import sha256
 from ..serving.metadata import TrackingInfo
+from .server import preflight, tracking_uri
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,28 +25,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 SCHEMA_ROWS = 1_000  # rows the logged dataset's column types are read from
 DIGEST_CHARS = 16  # of the split file's SHA-256: MLflow stores a short digest
-# Pinned at logging time: inferring requirements costs MLflow several seconds per model.
-_RUNTIME_PACKAGES = ("scikit-learn", "pandas", "numpy", "lightgbm", "xgboost-cpu", "xgboost")
 
 
 def setup_mlflow(experiment: str) -> None:
+    """Point MLflow at MLFLOW_TRACKING_URI's store (checked first: one line if it does not
+    answer) and at the project's experiment."""
     import mlflow
 
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+    uri = tracking_uri()
+    preflight(uri)
+    mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment)
-
-
-def pip_requirements() -> list[str]:
-    pins = []
-    for package in _RUNTIME_PACKAGES:
-        try:
-            pins.append(f"{package}=={version(package)}")
-        except PackageNotFoundError:
-            continue
-    return pins
 
 
 def git_commit() -> str | None:
@@ -70,7 +60,7 @@ def log_training(
     board: pd.DataFrame,
     source: Path,
 ) -> TrackingInfo:
-    """A parent run for this training, a nested run per family; the champion's model logged."""
+    """A parent run for this training, a nested run per family; the champion's tagged."""
     started = time.perf_counter()
     import mlflow
 
@@ -87,7 +77,6 @@ def log_training(
                 if candidate.family == champion.meta.champion:
                     mlflow.set_tag("champion", "true")
                     tracked.run_id = run.info.run_id
-                    tracked.model_uri = _log_model(champion, frame.head(5))
     log.info("logged to MLflow in %.1f s (run %s)", time.perf_counter() - started, tracked.run_id)
     return tracked
 
@@ -123,24 +112,6 @@ def _log_candidate(candidate: Candidate, tmp: Path) -> None:
         path = tmp / f"trials_{candidate.family}.csv"
         candidate.trials.to_csv(path, index=False)
         mlflow.log_artifact(str(path))
-
-
-def _log_model(champion: Predictor, rows: pd.DataFrame) -> str:
-    """The champion's pipeline as an MLflow model (skops format) in the active run; its URI."""
-    import mlflow
-    from mlflow.models import infer_signature
-    from skops.io import dumps, get_untrusted_types
-
-    pipeline, example = champion.pipeline, champion.features(rows)
-    info = mlflow.sklearn.log_model(
-        pipeline,
-        name="model",
-        signature=infer_signature(example, pipeline.predict(example)),
-        input_example=example,
-        pip_requirements=pip_requirements(),
-        skops_trusted_types=get_untrusted_types(data=dumps(pipeline)),
-    )
-    return info.model_uri
 
 
 def _flat(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:

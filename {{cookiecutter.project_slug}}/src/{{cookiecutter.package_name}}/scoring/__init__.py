@@ -1,0 +1,1 @@
+"""Scoring tables at scale: streamed chunk by chunk on one machine, or on Spark."""
