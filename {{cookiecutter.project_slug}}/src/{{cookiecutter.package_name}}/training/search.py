@@ -87,12 +87,13 @@ def _run(arm: Arm, setup: Setup, pool: Executor, budget: Budget, hooks: TrialHoo
 
         hooks.before_ask(arm)
         trial = arm.study.ask()
-        cfg = cfg.model_copy(update=SPACES[arm.family](trial, setup.problem))
         report = _reporter(trial, budget, first=arm.trials == 0)
         stops = (OutOfTime, optuna.TrialPruned)
     started = budget.elapsed()
     try:
-        with hooks.running(arm, trial):
+        with hooks.running(arm, trial):  # sampled inside: a shared trial beats from here on
+            if trial is not None:
+                cfg = cfg.model_copy(update=SPACES[arm.family](trial, setup.problem))
             result = cross_validate(setup, arm.family, cfg, pool, report)
     except stops as stop:
         arm.study.tell(trial, state=optuna.trial.TrialState.PRUNED)

@@ -12,7 +12,8 @@ import hashlib
 import logging
 import os
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,12 @@ class SharedTrials(TrialHooks):
         for each in self.arms:  # a dead worker's trial may be in any family's study
             fail_stale(each.study)
 
-    def running(self, arm: Arm, trial: Any) -> AbstractContextManager[None]:
-        trial.set_user_attr("worker", self.worker.number)
-        trial.set_user_attr("process", worker_tag())
-        return heartbeat(arm.study, trial)
+    @contextmanager
+    def running(self, arm: Arm, trial: Any) -> Iterator[None]:
+        with heartbeat(arm.study, trial):  # its first beat is recorded before anything else
+            trial.set_user_attr("worker", self.worker.number)
+            trial.set_user_attr("process", worker_tag())
+            yield
 
     def finished(self, arm: Arm, trial: Any, result: CvResult, best: bool) -> None:
         if best and trial is not None:

@@ -151,13 +151,14 @@ def heartbeat(study: Any, trial: Any) -> Iterator[None]:
     if trial is None or not isinstance(storage, optuna.storages.RDBStorage):
         yield
         return
+    # The first beat here, not in the thread: Optuna never fails a running trial that has no
+    # heartbeat at all, so a worker killed before its thread beat would leave it for ever.
+    storage.record_heartbeat(trial._trial_id)
     stop = threading.Event()
 
     def beat() -> None:
-        while True:
+        while not stop.wait(HEARTBEAT):
             storage.record_heartbeat(trial._trial_id)
-            if stop.wait(HEARTBEAT):
-                return
 
     thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
     thread.start()
