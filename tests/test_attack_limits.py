@@ -100,9 +100,10 @@ def server(trained_telco: Path) -> Iterator[Server]:
 
 def assert_responsive(latencies: list[float]) -> None:
     """/health answered within milliseconds, bar the odd pause of a busy machine (before
-    these fixes: stalls of 1 to 60 s). The bounds leave room for other jobs on 2 cores."""
+    these fixes: stalls of 1 to 60 s). The bounds leave room for other jobs on 2 cores: a
+    run of the full suite next to other work saw a 90th percentile of 0.17 s."""
     assert latencies, "no /health answer during the attack"
-    assert latencies[int(len(latencies) * 0.9)] < 0.1, latencies[-5:]
+    assert latencies[int(len(latencies) * 0.9)] < 0.5, latencies[-5:]
     assert latencies[-1] < 1.5, latencies[-5:]
 
 
@@ -215,7 +216,7 @@ def test_a_slowloris_connection_is_closed_with_408(server):
     head = b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 100
     line, after = trickle(server, head)
     assert line == "HTTP/1.1 408 Request Timeout"
-    assert TIMEOUT <= after < TIMEOUT + 1.5
+    assert TIMEOUT - 0.1 <= after < TIMEOUT + 1.5  # asyncio may fire a timer a little early
 
 
 def test_a_half_sent_body_is_timed_out(server):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -168,6 +169,11 @@ def request_bodies(folder: Path) -> tuple[Path, Path]:
     return single, batched
 
 
+def ratio(part: float, whole: float) -> float:
+    """part / whole; NaN (printed as such) when a stalled machine answered nothing in a run."""
+    return part / whole if whole > 0 else math.nan
+
+
 def compare(url: str, scripts: dict[str, Path], seconds: float, rounds: int) -> dict:
     """{(endpoint, connections): result}, the median of alternating rounds.
 
@@ -185,7 +191,7 @@ def compare(url: str, scripts: dict[str, Path], seconds: float, rounds: int) -> 
     summary = {}
     for (path, connections), runs in results.items():
         reference = results[(first, connections)]
-        shares = [r["rps"] / ref["rps"] for r, ref in zip(runs, reference, strict=True)]
+        shares = [ratio(r["rps"], ref["rps"]) for r, ref in zip(runs, reference, strict=True)]
         summary[(path, connections)] = {
             **{name: statistics.median(r[name] for r in runs) for name in runs[0]},
             "share": statistics.median(shares),
@@ -210,7 +216,7 @@ def log_cost(folder: Path, script: Path, seconds: float, rounds: int) -> dict:
             for i in range(rounds):
                 for name, url in [("on", on), ("off", off)][:: 1 if i % 2 == 0 else -1]:
                     runs[name].append(wrk(f"{url}/predict", script, connections, seconds))
-            ratios = [a["rps"] / b["rps"] for a, b in zip(runs["on"], runs["off"], strict=True)]
+            ratios = [ratio(a["rps"], b["rps"]) for a, b in zip(runs["on"], runs["off"], strict=True)]
             median = {name: statistics.median(r["rps"] for r in got) for name, got in runs.items()}
             cost[connections] = {
                 **median,
@@ -276,7 +282,7 @@ def report(run: dict) -> str:
         entries = [(names[p], onnx[(p, connections)]) for p in names]
         # The scikit-learn server ran on its own: its share is against the ceiling's median.
         sklearn = sk[("/predict", connections)]
-        entries.append(("/predict, scikit-learn", sklearn | {"share": sklearn["rps"] / ceiling}))
+        entries.append(("/predict, scikit-learn", sklearn | {"share": ratio(sklearn["rps"], ceiling)}))
         for name, r in entries:
             share = r["share"]
             rows.append([

@@ -12,7 +12,7 @@ from .config import TrainParams, load_params
 from .data.schema import Schema
 from .files import write_text
 from .runner import run
-from .tracking.runs import log_training
+from .tracking.runs import log_training, setup_in_background
 from .tracking.server import preflight, tracking_uri
 from .training.budget import process_age
 from .training.leaderboard import Candidate, leaderboard, leaderboard_markdown
@@ -44,6 +44,8 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     preflight(tracking_uri())  # before the search, not after it: MLflow must take its runs
+    experiment = params.mlflow.experiment
+    mlflow_ready = setup_in_background(experiment)  # while the search runs
     schema = Schema.load(args.schema)
 
     frame = pd.read_parquet(args.train)
@@ -57,9 +59,8 @@ def main() -> None:
     markdown = leaderboard_markdown(board, metric, note)
     logged = {"seed": params.seed, "data": params.data.model_dump()}
     logged["train"] = params.train.model_dump(exclude={"models"})
-    experiment = params.mlflow.experiment
     predictor.meta.mlflow = log_training(
-        experiment, logged, frame, candidates, predictor, board, args.train
+        experiment, logged, frame, candidates, predictor, board, args.train, mlflow_ready
     )
     predictor.save(args.model_dir)
     save_candidates(candidates, args.model_dir / "candidates")

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,16 @@ def setup_mlflow(experiment: str) -> None:
     mlflow.set_experiment(experiment)
 
 
+def setup_in_background(experiment: str) -> Future[None]:
+    """setup_mlflow in a thread of its own, while the caller works on: MLflow's import and,
+    on a project's first run, the creation of its database's tables take seconds that a
+    search running meanwhile hides. The future raises what setup_mlflow raised."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-setup")
+    future = pool.submit(setup_mlflow, experiment)
+    pool.shutdown(wait=False)
+    return future
+
+
 def git_commit() -> str | None:
     """The checked-out commit, or None outside a git repository or before the first commit."""
     try:
@@ -59,12 +70,17 @@ def log_training(
     champion: Predictor,
     board: pd.DataFrame,
     source: Path,
+    ready: Future[None] | None = None,
 ) -> TrackingInfo:
-    """A parent run for this training, a nested run per family; the champion's tagged."""
+    """A parent run for this training, a nested run per family; the champion's tagged.
+    `ready`: MLflow set up by setup_in_background (else set up here)."""
     started = time.perf_counter()
     import mlflow
 
-    setup_mlflow(experiment)
+    if ready is None:
+        setup_mlflow(experiment)
+    else:
+        ready.result()
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(_flat(logged))
         mlflow.log_input(_dataset(frame, Path(source)), context="training")
