@@ -216,7 +216,8 @@ def log_cost(folder: Path, script: Path, seconds: float, rounds: int) -> dict:
             for i in range(rounds):
                 for name, url in [("on", on), ("off", off)][:: 1 if i % 2 == 0 else -1]:
                     runs[name].append(wrk(f"{url}/predict", script, connections, seconds))
-            ratios = [ratio(a["rps"], b["rps"]) for a, b in zip(runs["on"], runs["off"], strict=True)]
+            pairs = zip(runs["on"], runs["off"], strict=True)
+            ratios = [ratio(a["rps"], b["rps"]) for a, b in pairs]
             median = {name: statistics.median(r["rps"] for r in got) for name, got in runs.items()}
             cost[connections] = {
                 **median,
@@ -282,7 +283,8 @@ def report(run: dict) -> str:
         entries = [(names[p], onnx[(p, connections)]) for p in names]
         # The scikit-learn server ran on its own: its share is against the ceiling's median.
         sklearn = sk[("/predict", connections)]
-        entries.append(("/predict, scikit-learn", sklearn | {"share": ratio(sklearn["rps"], ceiling)}))
+        sklearn_share = ratio(sklearn["rps"], ceiling)
+        entries.append(("/predict, scikit-learn", sklearn | {"share": sklearn_share}))
         for name, r in entries:
             share = r["share"]
             rows.append([

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..evaluation.metrics import better
+from ..parallel import one_blas_thread
 from .budget import Budget
 from .crossval import CvResult, cross_validate
 from .leaderboard import Candidate
@@ -145,7 +146,7 @@ def explore(
     from concurrent.futures import ThreadPoolExecutor
 
     hooks = hooks or TrialHooks()
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fold") as pool:
+    with one_blas_thread(), ThreadPoolExecutor(threads, thread_name_prefix="fold") as pool:
         for arm in arms:  # the configured params of every family, to the end
             if hooks.first_pass_budgeted and not budget.affords(0.0):
                 break

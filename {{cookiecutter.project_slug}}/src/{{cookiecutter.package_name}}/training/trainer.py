@@ -18,6 +18,7 @@ from ..data.typical import typical_record
 from ..errors import StageError
 from ..evaluation.metrics import primary_metric
 from ..files import atomic_write
+from ..parallel import one_blas_thread
 from ..serving.inputs import ModelInput
 from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
@@ -139,7 +140,7 @@ def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Can
         candidate.refit_rows = len(rows.y)
         return pipeline.fit(rows.features, rows.y, **rows.fit_kw(candidate.family))
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="refit") as pool:
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="refit") as pool:
         for candidate, pipeline in zip(candidates, pool.map(fit, candidates), strict=True):
             candidate.pipeline = pipeline
 

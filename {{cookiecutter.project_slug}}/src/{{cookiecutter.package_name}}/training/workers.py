@@ -22,6 +22,7 @@ from typing import Any
 
 from ..config import TrainParams
 from ..errors import StageError
+from ..parallel import one_blas_thread
 from .budget import Budget, process_age
 from .crossval import cross_validate
 from .leaderboard import Candidate
@@ -150,7 +151,7 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
     import optuna
 
     candidates = []
-    with ThreadPoolExecutor(max_workers=FOLD_THREADS, thread_name_prefix="fold") as pool:
+    with one_blas_thread(), ThreadPoolExecutor(FOLD_THREADS, thread_name_prefix="fold") as pool:
         for arm in arms:
             name, study = worker.family_study(arm.family), arm.study
             complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
