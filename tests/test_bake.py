@@ -141,6 +141,7 @@ COMMON_FILES = [
     "src/{pkg}/onnx/parity.py",
     "src/{pkg}/onnx/trees.py",
     "src/{pkg}/onnx/words.py",
+    "src/{pkg}/parallel.py",
     "src/{pkg}/predict.py",
     "src/{pkg}/register.py",
     "src/{pkg}/remote.py",
