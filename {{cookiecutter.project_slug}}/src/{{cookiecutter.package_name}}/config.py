@@ -74,7 +74,7 @@ class ExtraTreesParams(_Strict):
     enabled: bool = True
     n_estimators: int = Field(100, ge=1)
     max_depth: int | None = Field(None, ge=1)
-    min_samples_leaf: int = Field(3, ge=1)
+    min_samples_leaf: int = Field(1, ge=1)
     max_features: float = Field(0.5, gt=0, le=1)
 
 

@@ -14,8 +14,8 @@ Where they come from (published facts, not code):
   on a square root of the columns for classification and on all columns for regression;
   averaging over a tenth to a third of the columns is the common tuned alternative.
 - Extra trees: their authors (Geurts, Ernst and Wehenkel, 2006) draw among the square root of
-  the columns for classification and all of them for regression, and stop splitting below 2
-  rows (classification) or 5 (regression); AutoGluon trains them beside its random forests.
+  the columns for classification and all of them for regression, full trees; AutoGluon
+  trains them beside its random forests with those defaults.
 - Linear: regularisation strengths a decade either side of the default.
 
 Every family's configured params (params.yaml) run first; these follow, in order.
@@ -62,8 +62,8 @@ _EXTRA_TREES = {
         {"max_depth": None, "min_samples_leaf": 2, "max_features": 1.0},
     ],
     "regression": [
-        {"max_depth": None, "min_samples_leaf": 5, "max_features": 1.0},
-        {"max_depth": None, "min_samples_leaf": 2, "max_features": 0.33},
+        {"max_depth": None, "min_samples_leaf": 1, "max_features": 1.0},
+        {"max_depth": None, "min_samples_leaf": 3, "max_features": 0.5},
     ],
 }
 _LINEAR = {
