@@ -32,6 +32,7 @@ SETTINGS = {
 TWO_FAMILIES = {
     "train.models.xgboost.enabled": False,
     "train.models.random_forest.enabled": False,
+    "train.models.extra_trees.enabled": False,
     "train.search.n_trials": 16,
 }
 ONE_FAMILY = TWO_FAMILIES | {"train.models.linear.enabled": False}  # LightGBM alone
@@ -187,7 +188,7 @@ def test_the_train_stage_with_two_workers_writes_its_usual_outputs(
 
     board = pd.read_csv(project / "reports" / "leaderboard.csv")
     singles = board[board["members"].isna()]
-    assert set(singles["model"]) == {"linear", "lightgbm", "xgboost", "random_forest"}
+    assert set(singles["model"]) == {"linear", "lightgbm", "xgboost", "random_forest", "extra_trees"}
     assert singles["trials"].sum() == TRIALS
     meta = (project / "models" / "model.json").read_text(encoding="utf-8")
     assert '"run_id"' in meta  # the MLflow runs were logged, as with one process

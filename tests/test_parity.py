@@ -37,8 +37,8 @@ singles = {{family: model for family, model in models.items() if not is_blend(mo
 trees = [(family, model) for family, model in sorted(singles.items()) if family != "linear"]
 classes = len(meta.classes) if classification else None
 weighed = {{
-    "blend_of_all": voting(sorted(singles.items()), [1, 2, 3, 4], classes),
-    "blend_of_trees": voting(trees, [3, 2, 1], classes),
+    "blend_of_all": voting(sorted(singles.items()), list(range(1, len(singles) + 1)), classes),
+    "blend_of_trees": voting(trees, list(range(len(trees), 0, -1)), classes),
 }}
 lifted = {{}}
 for family, model in sorted(models.items()) + sorted(weighed.items()):
@@ -59,7 +59,7 @@ def test_every_candidate_family_exports_within_the_parity_bar(fixture, request):
     code = CHECK_EVERY_CANDIDATE.format(package=baking.package_name(project))
     answer = json.loads(baking.run(["python", "-c", code], project, env).stdout)
     found, lifted = answer["checks"], answer["lifted"]
-    families = {"linear", "random_forest", "xgboost", "lightgbm"}
+    families = {"linear", "random_forest", "extra_trees", "xgboost", "lightgbm"}
     assert set(found) - {"blend"} == families | {"blend_of_all", "blend_of_trees"}
     assert lifted["blend_of_trees"] and lifted["xgboost"]  # one shared lookup, out of the graph
     for family, checks in found.items():

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.evaluation.analysis import evaluate
@@ -99,3 +100,19 @@ def test_a_configured_value_outside_a_search_choice_list_is_left_to_the_search()
     assert _searchable(configured | {"max_depth": None}, SPACES["random_forest"], "binary") == (
         configured | {"max_depth": None}
     )
+
+
+@pytest.mark.parametrize("family", ["random_forest", "extra_trees"])
+def test_a_forest_refitted_on_more_rows_than_tuned_draws_as_many_rows_a_tree(family):
+    from {{ cookiecutter.package_name }}.config import ModelsParams
+    from {{ cookiecutter.package_name }}.training.families import bounded_forest, build_pipeline
+
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame({"x": rng.normal(size=400), "level": rng.choice(["a", "b"], 400)})
+    y = (features["x"] > 0).to_numpy(dtype=int)
+    cfg = getattr(ModelsParams(), family)
+    pipeline = build_pipeline(family, cfg, "binary", ["x"], ["level"], seed=0)
+    fitted = bounded_forest(pipeline, tuned_rows=100, rows=400).fit(features, y)
+    forest = fitted.named_steps["model"]
+    assert forest.bootstrap and forest.max_samples == 100
+    assert max(tree.tree_.n_node_samples[0] for tree in forest.estimators_) <= 100

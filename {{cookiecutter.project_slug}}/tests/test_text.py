@@ -112,7 +112,9 @@ def _unusual(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, odd], ignore_index=True)
 
 
-@pytest.mark.parametrize("family", ["linear", "random_forest", "xgboost", "lightgbm"])
+@pytest.mark.parametrize(
+    "family", ["linear", "random_forest", "extra_trees", "xgboost", "lightgbm"]
+)
 @pytest.mark.parametrize("problem", ["regression", "binary"])
 def test_words_help_every_family_and_the_graph_answers_alike(family, problem):
     import onnxruntime as ort

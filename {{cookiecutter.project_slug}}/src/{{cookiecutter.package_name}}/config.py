@@ -70,6 +70,14 @@ class RandomForestParams(_Strict):
     max_features: float = Field(0.5, gt=0, le=1)
 
 
+class ExtraTreesParams(_Strict):
+    enabled: bool = True
+    n_estimators: int = Field(100, ge=1)
+    max_depth: int | None = Field(None, ge=1)
+    min_samples_leaf: int = Field(1, ge=1)
+    max_features: float = Field(0.5, gt=0, le=1)
+
+
 class XGBoostParams(_Strict):
     enabled: bool = True
     n_estimators: int = Field(2000, ge=1)  # at most; early stopping picks the number
@@ -95,6 +103,7 @@ class LightGBMParams(_Strict):
 class ModelsParams(_Strict):
     linear: LinearParams = LinearParams()
     random_forest: RandomForestParams = RandomForestParams()
+    extra_trees: ExtraTreesParams = ExtraTreesParams()
     xgboost: XGBoostParams = XGBoostParams()
     lightgbm: LightGBMParams = LightGBMParams()
 

@@ -3,7 +3,8 @@
 - LightGBM and XGBoost models: onnxmltools' converters, registered with skl2onnx; LightGBM's
   made to decide as LightGBM does (`convert_lightgbm`), XGBoost's regressor to add up its
   trees in XGBoost's order (`convert_xgboost_regressor`);
-- RandomForestRegressor: skl2onnx's converter, averaging in float64 as scikit-learn does;
+- RandomForestRegressor and ExtraTreesRegressor: skl2onnx's converter, averaging in float64
+  as scikit-learn does;
 - SimpleImputer(add_indicator=True): the imputed columns, then the missing-value flags
   (any SimpleImputer: only with keep_empty_features=True, else it drops columns);
 - OneHotEncoder(handle_unknown="infrequent_if_exist"): unknown levels go to the infrequent
@@ -39,7 +40,7 @@ def register_converters() -> None:
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
     from sklearn.compose import TransformedTargetRegressor
-    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import OneHotEncoder
 
@@ -47,13 +48,14 @@ def register_converters() -> None:
         _register_lightgbm()
     if "xgboost" in sys.modules:
         _register_xgboost()
-    update_registered_converter(
-        RandomForestRegressor,
-        "SklearnRandomForestRegressor",
-        calculate_linear_regressor_output_shapes,
-        convert_forest_regressor,
-        options={"decision_path": [True, False], "decision_leaf": [True, False]},
-    )
+    for forest in (RandomForestRegressor, ExtraTreesRegressor):
+        update_registered_converter(
+            forest,
+            f"Sklearn{forest.__name__}",
+            calculate_linear_regressor_output_shapes,
+            convert_forest_regressor,
+            options={"decision_path": [True, False], "decision_leaf": [True, False]},
+        )
     update_registered_converter(
         SimpleImputer, "SklearnSimpleImputer", imputer_shape, convert_imputer
     )

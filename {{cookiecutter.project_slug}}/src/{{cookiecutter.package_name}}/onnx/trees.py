@@ -1,5 +1,5 @@
-"""Tree ensembles converted to answer exactly as their libraries do: LightGBM and random
-forests in float64, XGBoost adding its trees in its own order."""
+"""Tree ensembles converted to answer exactly as their libraries do: LightGBM and forests
+(random or extra trees) in float64, XGBoost adding its trees in its own order."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def convert_lightgbm(scope: Any, operator: Any, container: Any) -> None:
 
 
 def convert_forest_regressor(scope: Any, operator: Any, container: Any) -> None:
-    """skl2onnx's random forest regressor, averaging its trees in float64 as scikit-learn
-    does (in float32, a log price drifted by 8e-6 over 300 trees)."""
+    """skl2onnx's random forest (or extra trees) regressor, averaging its trees in float64 as
+    scikit-learn does (in float32, a log price drifted by 8e-6 over 300 trees)."""
     from skl2onnx.operator_converters.random_forest import (
         convert_sklearn_random_forest_regressor_converter as convert,
     )

@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from xgboost import XGBClassifier, XGBRegressor
@@ -43,6 +48,21 @@ def _linear(cfg: Any, problem: str, seed: int) -> Any:
 
 def _random_forest(cfg: Any, problem: str, seed: int) -> Any:
     model = RandomForestRegressor if problem == "regression" else RandomForestClassifier
+    return model(
+        n_estimators=cfg.n_estimators,
+        max_depth=cfg.max_depth,
+        min_samples_leaf=cfg.min_samples_leaf,
+        max_features=cfg.max_features,
+        n_jobs=FOREST_JOBS,
+        random_state=seed,
+    )
+
+
+def _extra_trees(cfg: Any, problem: str, seed: int) -> Any:
+    """Extremely randomised trees: each split point drawn at random for each of the columns
+    considered, the best of those kept; on all rows (no bootstrap). Smoother than a random
+    forest's answers where numbers carry the signal, and several times cheaper to grow."""
+    model = ExtraTreesRegressor if problem == "regression" else ExtraTreesClassifier
     return model(
         n_estimators=cfg.n_estimators,
         max_depth=cfg.max_depth,
@@ -89,6 +109,7 @@ def _lightgbm(cfg: Any, problem: str, seed: int) -> Any:
 BUILDERS: dict[str, Callable[[Any, str, int], Any]] = {
     "linear": _linear,
     "random_forest": _random_forest,
+    "extra_trees": _extra_trees,
     "xgboost": _xgboost,
     "lightgbm": _lightgbm,
 }
@@ -125,11 +146,13 @@ def build_pipeline(
 def bounded_forest(pipeline: Pipeline, tuned_rows: int, rows: int) -> Pipeline:
     """A forest refitted on more rows than it was tuned on draws each tree from as many rows
     as in tuning (max_samples): the same tree sizes, so a million-row table does not grow
-    trees of a million leaves (gigabytes of model) that the search never measured."""
+    trees of a million leaves (gigabytes of model) that the search never measured. Extra
+    trees, which grow on every row, then draw as many rows (with replacement) too."""
     if rows > tuned_rows:
         for name in pipeline.get_params():
             if name.endswith("max_samples"):
-                pipeline.set_params(**{name: tuned_rows})
+                bootstrap = name.removesuffix("max_samples") + "bootstrap"
+                pipeline.set_params(**{name: tuned_rows, bootstrap: True})
     return pipeline
 
 

@@ -104,4 +104,4 @@ NATIVE_CATEGORIES = {"lightgbm"}  # splits on category codes directly
 
 # Words as a dense block: XGBoost reads an entry absent from a sparse matrix as missing where
 # the ONNX graph (dense) reads 0; scikit-learn's trees split sparse columns several times slower.
-DENSE = {"xgboost", "random_forest"}
+DENSE = {"xgboost", "random_forest", "extra_trees"}

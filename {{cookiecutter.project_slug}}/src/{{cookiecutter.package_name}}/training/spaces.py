@@ -50,6 +50,7 @@ def _space_lightgbm(trial: Any, problem: str) -> dict[str, Any]:
 SPACES: dict[str, Callable[[Any, str], dict[str, Any]]] = {
     "linear": _space_linear,
     "random_forest": _space_random_forest,
+    "extra_trees": _space_random_forest,  # the same knobs; its own study
     "xgboost": _space_xgboost,
     "lightgbm": _space_lightgbm,
 }
