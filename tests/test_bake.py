@@ -175,6 +175,7 @@ COMMON_FILES = [
     "src/{pkg}/training/families.py",
     "src/{pkg}/training/folds.py",
     "src/{pkg}/training/gains.py",
+    "src/{pkg}/training/growth.py",
     "src/{pkg}/training/leaderboard.py",
     "src/{pkg}/training/portfolio.py",
     "src/{pkg}/training/preprocessing.py",

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.config import TrainParams
+from {{ cookiecutter.package_name }}.parallel import fit_pool
 from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
-from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
+from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold, cross_validate
+from {{ cookiecutter.package_name }}.training.growth import PROBE, Growth
 from {{ cookiecutter.package_name }}.training.leaderboard import leaderboard
 from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
@@ -67,6 +69,38 @@ def test_a_trial_budget_repeats_itself_and_the_refit_keeps_the_chosen_trees(spli
     for candidate in boosters:
         pipeline = candidate.pipeline if candidate.pipeline is not None else first.pipeline
         assert _trees(pipeline) == candidate.config["n_estimators"], candidate.family
+
+
+def test_a_forest_grows_the_trees_its_allowance_affords_the_same_in_every_fold():
+    growth = Growth(fold_seconds=10.0)
+    # 10 probe trees took 1 s and encoding 2 s: 8 s left at 0.1 s a tree.
+    assert growth.fix(configured=100, prepare_seconds=2.0, probe_seconds=1.0) == 80
+    assert growth.fix(configured=100, prepare_seconds=0.0, probe_seconds=9.0) == 80  # fixed
+    assert Growth(1.0).fix(100, 5.0, 1.0) == PROBE  # no time: the probe stands
+    assert Growth(1e6).fix(100, 0.0, 1.0) == 100  # never past the configured trees
+
+
+def _forests(result_folds) -> list[int]:
+    models = [fit.pipeline.named_steps["model"] for fit in result_folds]
+    return [len(getattr(model, "regressor_", model).estimators_) for model in models]
+
+
+def test_a_forest_trial_on_a_time_allowance_grows_fewer_trees_a_trial_budget_all(
+    splits, schema, params, monkeypatch
+):
+    from {{ cookiecutter.package_name }}.training import crossval
+
+    setup, _ = prepare(splits[0], schema, params.train, params.data, params.split, params.seed)
+    cfg = params.train.models.extra_trees.model_copy(update={"n_estimators": 30})
+    fits = []
+    fitted = crossval._fitted
+    monkeypatch.setattr(crossval, "_fitted", lambda *a: fits.append(fitted(*a)) or fits[-1])
+    with fit_pool("test") as pool:
+        short = cross_validate(setup, "extra_trees", cfg, pool, fold_seconds=0.0)
+        full = cross_validate(setup, "extra_trees", cfg, pool)
+    assert short.trees == PROBE and _forests(fits[0]) == [PROBE] * len(fits[0])
+    assert full.trees is None and _forests(fits[1]) == [30] * len(fits[1])
+    assert short.oof.output.shape == full.oof.output.shape
 
 
 def test_on_a_sample_only_the_champion_learns_from_every_row(splits, schema, params):

@@ -17,7 +17,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
 
 from ..data.cleaning import as_text
 from ..data.schema import MISSING_TEXT
-from ..parallel import one_blas_thread
+from ..parallel import FITS_AT_ONCE, one_blas_thread
 from ..serving.predictor import Predictor
 from .metrics import cv_scorers, from_cv_score
 
@@ -142,7 +142,7 @@ def learning(
     # Two fits at a time in threads: the models run one thread each (one_thread, and BLAS's
     # too) and the boosters and trees release the GIL; worker processes would each import the
     # stack again.
-    with one_blas_thread(), parallel_config(backend="threading", n_jobs=2):
+    with one_blas_thread(), parallel_config(backend="threading", n_jobs=FITS_AT_ONCE):
         sizes, train_scores, valid_scores = learning_curve(
             clone(curve_model(predictor.pipeline)[0]),
             features,

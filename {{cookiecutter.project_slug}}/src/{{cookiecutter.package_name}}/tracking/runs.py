@@ -70,17 +70,14 @@ def log_training(
     champion: Predictor,
     board: pd.DataFrame,
     source: Path,
-    ready: Future[None] | None = None,
+    ready: Future[None],
 ) -> TrackingInfo:
     """A parent run for this training, a nested run per family; the champion's tagged.
-    `ready`: MLflow set up by setup_in_background (else set up here)."""
+    `ready`: MLflow being set up by setup_in_background (its errors are raised here)."""
     started = time.perf_counter()
     import mlflow
 
-    if ready is None:
-        setup_mlflow(experiment)
-    else:
-        ready.result()
+    ready.result()
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(_flat(logged))
         mlflow.log_input(_dataset(frame, Path(source)), context="training")

@@ -18,6 +18,8 @@ from ..config import TrainParams
 
 # Part of the time budget left for what follows the refits: saving and logging to MLflow.
 _TAIL_SHARE = 0.15
+# At most this part of a time budget planned for one trial (forests size themselves to it).
+TRIAL_SHARE = 0.2
 
 
 def process_age() -> float:
@@ -70,6 +72,13 @@ class Budget:
         if self.seconds is None:
             return self.used < (self.trials or 0)
         return self.left() >= expected_seconds
+
+    def trial_seconds(self) -> float | None:
+        """What one trial may plan to take: a share of a time budget, less when less is
+        left; None on a trial budget, where nothing is sized to the clock."""
+        if self.seconds is None:
+            return None
+        return max(0.0, min(TRIAL_SHARE * self.seconds, self.left()))
 
     def overrun(self) -> bool:
         """A time budget is spent (a trial under way stops at its next fold)."""

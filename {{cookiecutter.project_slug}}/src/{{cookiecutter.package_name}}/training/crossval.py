@@ -9,18 +9,22 @@ decides on the same scores every time."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, wait
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.utils.class_weight import compute_sample_weight
 
 from ..evaluation.metrics import cv_scorers, score
 from .folds import STOPPING, FoldFit, fit_fold, fold_output, own_best_trees
+from .growth import FORESTS, Growth
 from .task import Setup
 
+log = logging.getLogger(__name__)
 Report = Callable[[int, float], None]  # (fold number, mean primary score so far); may raise
 
 
@@ -37,7 +41,7 @@ class OutOfFold:
 class CvResult:
     cv: dict[str, tuple[float, float]]  # metric -> (mean, std) over the folds
     oof: OutOfFold
-    trees: int | None  # boosters: the number of trees the folds chose together
+    trees: int | None  # boosters: the number of trees the folds chose; forests: grew
     fit_rows: float  # mean rows a fold model learned from
     fit_seconds: float  # mean per fold
     predict_ms_per_row: float
@@ -89,14 +93,22 @@ def _fitted(futures: list, setup: Setup, report: Report | None) -> list[FoldFit]
 
 
 def cross_validate(
-    setup: Setup, family: str, cfg: object, pool: Executor, report: Report | None = None
-) -> CvResult:
-    """Every metric over the shared folds, and the out-of-fold answers."""
+    setup: Setup, family: str, cfg: Any, pool: Executor, report: Report | None = None,
+    fold_seconds: float | None = None,
+) -> CvResult:  # fmt: skip
+    """Every metric over the shared folds, and the out-of-fold answers. `fold_seconds`: what
+    one fold of a forest may take (`growth.py`); None grows its configured trees."""
     rounds = setup.cfg.early_stopping_rounds if family in STOPPING else 0
     folds = setup.folds()
-    futures = [pool.submit(fit_fold, setup, family, cfg, f, h, rounds) for f, h in folds]
+    growth = None
+    if family in FORESTS and fold_seconds is not None:
+        growth = Growth(fold_seconds)
+    futures = [pool.submit(fit_fold, setup, family, cfg, f, h, rounds, growth) for f, h in folds]
     fits = _fitted(futures, setup, report)
     trees = chosen_trees(fits)
+    if growth is not None and growth.trees < cfg.n_estimators:
+        log.info("%s: %d trees a fold (of %d) fit the trial's %.1f s a fold", family,
+                 growth.trees, cfg.n_estimators, fold_seconds)  # fmt: skip
     outputs = [fold_output(setup, fit, trees) for fit in fits]
     pairs = zip(fits, outputs, strict=True)
     per_fold = [fold_scores(setup, setup.y[fit.held], output) for fit, output in pairs]
@@ -109,7 +121,7 @@ def cross_validate(
             for values in [[fold[name] for fold in per_fold]]
         },
         oof=OutOfFold(rows, np.concatenate(outputs), fold),
-        trees=trees,
+        trees=growth.trees if growth is not None else trees,
         fit_rows=float(np.mean([fit.fit_rows for fit in fits])),
         fit_seconds=float(np.mean([fit.fit_seconds for fit in fits])),
         predict_ms_per_row=_predict_ms_per_row(setup, fits[0]),

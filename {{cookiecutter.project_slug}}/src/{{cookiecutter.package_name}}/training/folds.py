@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 
+from .growth import Growth, grow
 from .task import Setup
 
 # The held-out loss a booster stops on, whatever the primary metric: the loss it minimises.
@@ -64,9 +65,11 @@ def _curve(family: str, booster: Any, metric: str) -> np.ndarray:
 
 
 def fit_fold(
-    setup: Setup, family: str, cfg: Any, fit_rows: np.ndarray, held: np.ndarray, rounds: int
-) -> FoldFit:
-    """Fit one fold; a booster (rounds > 0) stops early on the held-out rows."""
+    setup: Setup, family: str, cfg: Any, fit_rows: np.ndarray, held: np.ndarray, rounds: int,
+    growth: Growth | None = None,
+) -> FoldFit:  # fmt: skip
+    """Fit one fold; a booster (rounds > 0) stops early on the held-out rows; a forest with
+    a `growth` grows as many trees as the trial's time allows."""
     pipeline = setup.pipeline(family, cfg)
     x_fit, y_fit = setup.features.iloc[fit_rows], setup.y[fit_rows]
     kw = {
@@ -74,11 +77,15 @@ def fit_fold(
         for name, value in setup.fit_kw(family).items()
     }
     started = time.perf_counter()
-    if family not in STOPPING or rounds <= 0:
+    stops = family in STOPPING and rounds > 0
+    if not stops and growth is None:
         pipeline.fit(x_fit, y_fit, **{f"model__{k}": v for k, v in kw.items()})
         return FoldFit(pipeline, held, len(fit_rows), time.perf_counter() - started)
     preprocess, model = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
     x_fit = preprocess.fit_transform(x_fit, y_fit)
+    if not stops:
+        grow(model, x_fit, y_fit, kw, growth, prepare=time.perf_counter() - started)
+        return FoldFit(pipeline, held, len(fit_rows), time.perf_counter() - started)
     x_held, y_held = preprocess.transform(setup.features.iloc[held]), setup.y[held]
     if setup.log_target:
         y_held = np.log(y_held)  # the booster inside the wrapper learns log(target)

@@ -1,7 +1,8 @@
 """The search: one budget for every family, spent where it pays.
 
 1. Every family's configured params (params.yaml) are cross-validated first, cheap families
-   first, always to the end: the leaderboard has every family even on a tiny budget.
+   first, always to the end: the leaderboard has every family even on a tiny budget. A
+   forest grows as many trees as a trial's share of the budget allows (`growth.py`).
 2. Then each turn goes to the family that has spent least, the leader counting its spending
    half, so it gets about twice the time. A family's turns run its strong starts
    (`portfolio.py`) first, then Optuna's samples (seeded TPE, one study per family).
@@ -25,9 +26,10 @@ from typing import Any
 import pandas as pd
 
 from ..evaluation.metrics import better
-from ..parallel import one_blas_thread
+from ..parallel import FITS_AT_ONCE, fit_pool
 from .budget import Budget
 from .crossval import CvResult, cross_validate
+from .folds import STOPPING
 from .leaderboard import Candidate
 from .portfolio import by_cost
 from .progress import TrainingProgress
@@ -38,9 +40,6 @@ from .task import Setup
 
 log = logging.getLogger(__name__)
 MAX_TREES_GROWTH = 1.25  # the refit learns from more rows than a fold: a few more trees
-
-
-FOLD_THREADS = 2  # folds cross-validated at once by one tuning process (crossval.py)
 
 
 class OutOfTime(Exception):
@@ -79,9 +78,11 @@ def _reporter(trial: Any, budget: Budget, first: bool) -> Any:
     return report
 
 
-def _run(arm: Arm, setup: Setup, pool: Executor, budget: Budget, hooks: TrialHooks) -> str:
+def _run(
+    arm: Arm, setup: Setup, pool: Executor, budget: Budget, hooks: TrialHooks, waves: int
+) -> str:
     """One trial of one family; the arm keeps its best. How it ended: complete, pruned, or
-    out of time."""
+    out of time. `waves`: folds one after another in each of the pool's threads."""
     trial, cfg, report, stops = None, arm.cfg, None, (OutOfTime,)
     if arm.study is not None:
         import optuna
@@ -90,12 +91,13 @@ def _run(arm: Arm, setup: Setup, pool: Executor, budget: Budget, hooks: TrialHoo
         trial = arm.study.ask()
         report = _reporter(trial, budget, first=arm.trials == 0)
         stops = (OutOfTime, optuna.TrialPruned)
-    started = budget.elapsed()
+    started, allowed = budget.elapsed(), budget.trial_seconds()
+    fold_seconds = None if allowed is None else allowed / waves
     try:
         with hooks.running(arm, trial):  # sampled inside: a shared trial beats from here on
             if trial is not None:
                 cfg = cfg.model_copy(update=SPACES[arm.family](trial, setup.problem))
-            result = cross_validate(setup, arm.family, cfg, pool, report)
+            result = cross_validate(setup, arm.family, cfg, pool, report, fold_seconds)
     except stops as stop:
         arm.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         arm.spent(budget.elapsed() - started, pruned=True)
@@ -139,26 +141,25 @@ def memory_arms(setup: Setup, budget: Budget) -> list[Arm]:
 
 def explore(
     arms: list[Arm], setup: Setup, budget: Budget, progress: Any, refit_rows: int,
-    threads: int = FOLD_THREADS, hooks: TrialHooks | None = None,
+    threads: int = FITS_AT_ONCE, hooks: TrialHooks | None = None,
 ) -> None:  # fmt: skip
     """The bandit: every family's first trial, then turns to the family that has spent least
     until the budget is spent (or, on a time budget, the search settles)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     hooks = hooks or TrialHooks()
-    with one_blas_thread(), ThreadPoolExecutor(threads, thread_name_prefix="fold") as pool:
+    folds = setup.cv.get_n_splits()
+    waves = math.ceil(folds / threads)
+    with fit_pool("fold", threads) as pool:
         for arm in arms:  # the configured params of every family, to the end
             if hooks.first_pass_budgeted and not budget.affords(0.0):
                 break
-            _run(arm, setup, pool, budget, hooks)
+            _run(arm, setup, pool, budget, hooks, waves)
             budget.reserve = _refit_estimate(arms, setup, refit_rows)
             progress.update(arm)
         # On a time budget the search may also settle early; a trial budget runs in full.
         plateau = Plateau(setup.cfg.search.patience if budget.timed else None)
-        folds = setup.cv.get_n_splits()
         plateau.settled(arms, setup.metric, folds)
         while (arm := next_arm(arms, budget, setup.metric)) is not None:
-            if _run(arm, setup, pool, budget, hooks) == "out of time":
+            if _run(arm, setup, pool, budget, hooks, waves) == "out of time":
                 break
             budget.reserve = _refit_estimate(arms, setup, refit_rows)
             drop_hopeless(arms, setup.metric, folds)
@@ -196,10 +197,11 @@ def candidate(
     family: str, cfg: Any, best: CvResult, trials: pd.DataFrame | None, refit_rows: int
 ) -> Candidate:
     """A family's candidate: its best params (the boosters' trees as the folds chose them,
-    a few more for the refit's extra rows), its CV result and its trials."""
+    a few more for the refit's extra rows; a forest's as its folds grew them), its CV result
+    and its trials."""
     config = model_params(cfg)
-    if best.trees is not None:
-        growth = min(refit_rows / best.fit_rows, MAX_TREES_GROWTH)
+    if best.trees is not None:  # a forest keeps the trees it grew; a booster gets a few more
+        growth = min(refit_rows / best.fit_rows, MAX_TREES_GROWTH) if family in STOPPING else 1
         config["n_estimators"] = math.ceil(best.trees * growth)
     return Candidate(
         family, config, best.cv, best.fit_seconds, best.predict_ms_per_row,

@@ -18,7 +18,7 @@ from ..data.typical import typical_record
 from ..errors import StageError
 from ..evaluation.metrics import primary_metric
 from ..files import atomic_write
-from ..parallel import one_blas_thread
+from ..parallel import fit_pool
 from ..serving.inputs import ModelInput
 from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
@@ -129,8 +129,6 @@ def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Can
     champion (a blend: its members) on the whole training split; the others on the rows they
     were tuned on, which is the whole split too unless the search worked on a sample. On a
     large table that spares refitting models nobody serves on every row."""
-    from concurrent.futures import ThreadPoolExecutor
-
     served = set(best.blend.weights) if best.blend else {best.family}
 
     def fit(candidate: Candidate) -> Any:
@@ -140,7 +138,7 @@ def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Can
         candidate.refit_rows = len(rows.y)
         return pipeline.fit(rows.features, rows.y, **rows.fit_kw(candidate.family))
 
-    with one_blas_thread(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="refit") as pool:
+    with fit_pool("refit") as pool:
         for candidate, pipeline in zip(candidates, pool.map(fit, candidates), strict=True):
             candidate.pipeline = pipeline
 

@@ -15,20 +15,20 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..config import TrainParams
 from ..errors import StageError
-from ..parallel import one_blas_thread
+from ..parallel import fit_pool
 from .budget import Budget, process_age
 from .crossval import cross_validate
+from .growth import FORESTS
 from .leaderboard import Candidate
 from .results import load_result, result_path
 from .schedule import Arm
-from .search import FOLD_THREADS, candidate, explore
+from .search import candidate, explore
 from .shared import (
     SharedTrials,
     Worker,
@@ -144,6 +144,12 @@ def shared_search(
     return candidates
 
 
+def trial_params(family: str, trial: Any) -> dict[str, Any]:
+    """A trial's params as its folds used them: a forest's trees as they grew (`growth.py`)."""
+    trees = trial.user_attrs.get("trees")
+    return trial.params | ({"n_estimators": trees} if family in FORESTS and trees else {})
+
+
 def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> list[Candidate]:
     """Every family's best trial over all workers, with its saved result (or its params
     cross-validated again when another machine ran it); a family nobody ran (a trial budget
@@ -151,12 +157,12 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
     import optuna
 
     candidates = []
-    with one_blas_thread(), ThreadPoolExecutor(FOLD_THREADS, thread_name_prefix="fold") as pool:
+    with fit_pool("fold") as pool:
         for arm in arms:
             name, study = worker.family_study(arm.family), arm.study
             complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
             best = study.best_trial if complete else None
-            cfg = arm.cfg.model_copy(update=best.params) if best else arm.cfg
+            cfg = arm.cfg.model_copy(update=trial_params(arm.family, best)) if best else arm.cfg
             result = None
             if best is not None:
                 result = load_result(result_path(worker.folder, name, best.number), len(setup.y))
