@@ -154,9 +154,16 @@ def _arm(family: str, mean: float, queued: int = 0) -> Arm:
 
 def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_done():
     # Two standard errors of the leader over 5 folds: 2 * 0.01 / sqrt(5) = 0.0089.
-    arms = [_arm("lead", 0.85), _arm("close", 0.845), _arm("far", 0.80), _arm("new", 0.70, 1)]
+    arms = [_arm("lead", 0.85), _arm("close", 0.845), _arm("far", 0.80), _arm("new", 0.83, 1)]
     drop_hopeless(arms, "roc_auc", folds=5)
     assert [arm.dropped is not None for arm in arms] == [False, False, True, False]
+
+
+def test_a_family_three_times_beyond_noise_is_dropped_before_its_strong_starts():
+    # 3 x 0.0089 = 0.0268: 0.02 behind waits for its starts, 0.03 behind does not.
+    arms = [_arm("lead", 0.85), _arm("near", 0.83, 2), _arm("hopeless", 0.82, 2)]
+    drop_hopeless(arms, "roc_auc", folds=5)
+    assert [arm.dropped is not None for arm in arms] == [False, False, True]
 
 
 def test_families_share_time_from_the_first_trial_so_slow_strong_starts_wait():

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..config import EvaluateParams
+from ..parallel import FITS_AT_ONCE  # the learning curve refits that many sizes at once
 
 MIN_BOOTSTRAP_ROUNDS = 200  # below this the 2.5% and 97.5% quantiles are too rough
 LARGE_SPLIT_REPEATS = 2  # shuffles per column on a sample: its rows already average the noise
@@ -24,7 +25,6 @@ LARGE_SPLIT_REPEATS = 2  # shuffles per column on a sample: its rows already ave
 # of 600 rows through 500 trees took 20 s); past it, fewer shuffles, then fewer rows.
 PERMUTED_ROWS = 150_000
 MIN_FOLDS, MIN_POINTS = 2, 3  # the learning curve's least: a train/validation pair, a bend
-FITS_AT_ONCE = 2  # the learning curve refits two sizes at a time (diagnostics.learning)
 
 
 @dataclass(frozen=True)

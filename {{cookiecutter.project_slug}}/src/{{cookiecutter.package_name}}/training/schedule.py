@@ -15,6 +15,9 @@ from .crossval import CvResult
 
 LEADER_SHARE = 2.0  # the leading family may spend this many times what the others spend
 NOISE = 2.0  # standard errors behind the leader that drop a family
+# Times that margin behind: dropped before its strong starts too, which tune a family's
+# params around strong defaults and do not close a gap of six standard errors.
+FAR = 3.0
 
 
 @dataclass
@@ -85,17 +88,18 @@ def next_arm(arms: list[Arm], budget: Budget, metric: str) -> Arm | None:
 
 def drop_hopeless(arms: list[Arm], metric: str, folds: int) -> None:
     """Drop a family (its strong starts done) that trails the leader beyond noise: by more
-    than NOISE standard errors of the leader's fold scores."""
+    than NOISE standard errors of the leader's fold scores; or, with strong starts still to
+    run, by FAR times as much."""
     top = leader(arms, metric)
     if top is None:
         return
     mean, std = top.best.cv[metric]
     margin = NOISE * std / math.sqrt(folds)
     for arm in arms:
-        if arm is top or arm.dropped or arm.queued > 0 or arm.best is None:
+        if arm is top or arm.dropped or arm.best is None:
             continue
         gap = abs(arm.score(metric) - mean)
-        if gap > margin:
+        if gap > margin * (FAR if arm.queued > 0 else 1.0):
             arm.dropped = f"dropped: {gap:.4g} behind {top.family}, beyond noise ({margin:.4g})"
 
 

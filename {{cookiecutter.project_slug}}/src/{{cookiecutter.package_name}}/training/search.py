@@ -158,6 +158,7 @@ def explore(
         # On a time budget the search may also settle early; a trial budget runs in full.
         plateau = Plateau(setup.cfg.search.patience if budget.timed else None)
         plateau.settled(arms, setup.metric, folds)
+        drop_hopeless(arms, setup.metric, folds)
         while (arm := next_arm(arms, budget, setup.metric)) is not None:
             if _run(arm, setup, pool, budget, hooks, waves) == "out of time":
                 break
