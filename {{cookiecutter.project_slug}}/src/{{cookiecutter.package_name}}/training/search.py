@@ -8,7 +8,8 @@
    (`portfolio.py`) first, then Optuna's samples (seeded TPE, one study per family).
    A trial worse than the family's median after a fold stops there (median pruning); a family
    whose best is behind the leader by more than twice the leader's standard error, once its
-   strong starts are done, is dropped: it would need luck, not search, to catch up.
+   strong starts are done (or by three times that, before them), is dropped: it would need
+   luck, not search, to catch up.
 
 A bandit over families with Optuna inside each, rather than one study over everything: the
 families' costs differ tenfold, and a scheduler that sees time (FLAML's idea) spends it better
@@ -158,7 +159,8 @@ def explore(
         # On a time budget the search may also settle early; a trial budget runs in full.
         plateau = Plateau(setup.cfg.search.patience if budget.timed else None)
         plateau.settled(arms, setup.metric, folds)
-        drop_hopeless(arms, setup.metric, folds)
+        if any(arm.study is not None for arm in arms):  # a search follows
+            drop_hopeless(arms, setup.metric, folds)
         while (arm := next_arm(arms, budget, setup.metric)) is not None:
             if _run(arm, setup, pool, budget, hooks, waves) == "out of time":
                 break
