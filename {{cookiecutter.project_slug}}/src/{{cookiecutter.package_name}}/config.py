@@ -70,12 +70,8 @@ class RandomForestParams(_Strict):
     max_features: float = Field(0.5, gt=0, le=1)
 
 
-class ExtraTreesParams(_Strict):
-    enabled: bool = True
-    n_estimators: int = Field(100, ge=1)
-    max_depth: int | None = Field(None, ge=1)
-    min_samples_leaf: int = Field(1, ge=1)
-    max_features: float = Field(0.5, gt=0, le=1)
+class ExtraTreesParams(RandomForestParams):
+    min_samples_leaf: int = Field(1, ge=1)  # random split points: full trees average well
 
 
 class XGBoostParams(_Strict):

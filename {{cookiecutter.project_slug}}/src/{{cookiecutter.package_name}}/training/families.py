@@ -46,31 +46,24 @@ def _linear(cfg: Any, problem: str, seed: int) -> Any:
     return LogisticRegression(C=cfg.C, solver="newton-cholesky", max_iter=1000)
 
 
-def _random_forest(cfg: Any, problem: str, seed: int) -> Any:
-    model = RandomForestRegressor if problem == "regression" else RandomForestClassifier
-    return model(
-        n_estimators=cfg.n_estimators,
-        max_depth=cfg.max_depth,
-        min_samples_leaf=cfg.min_samples_leaf,
-        max_features=cfg.max_features,
-        n_jobs=FOREST_JOBS,
-        random_state=seed,
-    )
+def _forest(regressor: type, classifier: type) -> Callable[[Any, str, int], Any]:
+    """A builder of scikit-learn forests: random forests (bootstrap rows, best splits) or
+    extremely randomised trees (every row, each split point drawn at random for each column
+    weighed, the best of those kept: smoother answers where numbers carry the signal, and
+    several times cheaper to grow)."""
 
+    def build(cfg: Any, problem: str, seed: int) -> Any:
+        model = regressor if problem == "regression" else classifier
+        return model(
+            n_estimators=cfg.n_estimators,
+            max_depth=cfg.max_depth,
+            min_samples_leaf=cfg.min_samples_leaf,
+            max_features=cfg.max_features,
+            n_jobs=FOREST_JOBS,
+            random_state=seed,
+        )
 
-def _extra_trees(cfg: Any, problem: str, seed: int) -> Any:
-    """Extremely randomised trees: each split point drawn at random for each of the columns
-    considered, the best of those kept; on all rows (no bootstrap). Smoother than a random
-    forest's answers where numbers carry the signal, and several times cheaper to grow."""
-    model = ExtraTreesRegressor if problem == "regression" else ExtraTreesClassifier
-    return model(
-        n_estimators=cfg.n_estimators,
-        max_depth=cfg.max_depth,
-        min_samples_leaf=cfg.min_samples_leaf,
-        max_features=cfg.max_features,
-        n_jobs=FOREST_JOBS,
-        random_state=seed,
-    )
+    return build
 
 
 def _xgboost(cfg: Any, problem: str, seed: int) -> Any:
@@ -108,8 +101,8 @@ def _lightgbm(cfg: Any, problem: str, seed: int) -> Any:
 
 BUILDERS: dict[str, Callable[[Any, str, int], Any]] = {
     "linear": _linear,
-    "random_forest": _random_forest,
-    "extra_trees": _extra_trees,
+    "random_forest": _forest(RandomForestRegressor, RandomForestClassifier),
+    "extra_trees": _forest(ExtraTreesRegressor, ExtraTreesClassifier),
     "xgboost": _xgboost,
     "lightgbm": _lightgbm,
 }
