@@ -163,6 +163,7 @@ COMMON_FILES = [
     "src/{pkg}/tracking/champion.py",
     "src/{pkg}/tracking/registry.py",
     "src/{pkg}/tracking/monitoring_runs.py",
+    "src/{pkg}/tracking/process.py",
     "src/{pkg}/tracking/pyfunc_model.py",
     "src/{pkg}/tracking/runs.py",
     "src/{pkg}/tracking/server.py",

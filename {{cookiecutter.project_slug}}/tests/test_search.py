@@ -10,7 +10,7 @@ from {{ cookiecutter.package_name }}.config import TrainParams
 from {{ cookiecutter.package_name }}.parallel import fit_pool
 from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold, cross_validate
-from {{ cookiecutter.package_name }}.training.growth import PROBE, Growth
+from {{ cookiecutter.package_name }}.training.growth import MIN_ROUNDS, PROBE, Growth
 from {{ cookiecutter.package_name }}.training.leaderboard import leaderboard
 from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
@@ -101,6 +101,26 @@ def test_a_forest_trial_on_a_time_allowance_grows_fewer_trees_a_trial_budget_all
     assert short.trees == PROBE and _forests(fits[0]) == [PROBE] * len(fits[0])
     assert full.trees is None and _forests(fits[1]) == [30] * len(fits[1])
     assert short.oof.output.shape == full.oof.output.shape
+
+
+@pytest.mark.parametrize("family", ["xgboost", "lightgbm"])
+def test_a_booster_fold_stops_at_its_time_limit_after_its_least_trees(
+    family, splits, schema, params, monkeypatch
+):
+    from {{ cookiecutter.package_name }}.training import crossval
+
+    setup, _ = prepare(splits[0], schema, params.train, params.data, params.split, params.seed)
+    cfg = getattr(params.train.models, family)
+    fits = []
+    fitted = crossval._fitted
+    monkeypatch.setattr(crossval, "_fitted", lambda *a: fits.append(fitted(*a)) or fits[-1])
+    with fit_pool("test") as pool:
+        cut = cross_validate(setup, family, cfg, pool, fold_seconds=0.0)
+        free = cross_validate(setup, family, cfg, pool)
+    assert all(fit.cut and len(fit.curve) == MIN_ROUNDS for fit in fits[0])
+    assert cut.trees <= MIN_ROUNDS
+    assert not any(fit.cut for fit in fits[1]) and free.trees > MIN_ROUNDS
+    assert cut.oof.output.shape == free.oof.output.shape
 
 
 def test_on_a_sample_only_the_champion_learns_from_every_row(splits, schema, params):

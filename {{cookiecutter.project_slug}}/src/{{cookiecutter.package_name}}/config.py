@@ -116,7 +116,7 @@ class SearchParams(_Strict):
     n_trials: int | None = Field(None, ge=1)
     # On a time budget, the search also ends after this many trials in a row without a
     # better score beyond noise (None: it spends the whole budget).
-    patience: int | None = Field(10, ge=1)
+    patience: int | None = Field(5, ge=1)
     # Tune on a sample of at most this many training rows; the champion refits on all rows.
     max_rows: int = Field(20_000, ge=200)
     # Tuning processes sharing one Optuna study per family (training/workers.py); 1: this

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from .config import TrainParams, load_params
 from .data.schema import Schema
 from .files import write_text
 from .runner import run
-from .tracking.runs import log_training, setup_in_background
+from .tracking.process import TrackingProcess
 from .tracking.server import preflight, tracking_uri
 from .training.budget import process_age
 from .training.leaderboard import Candidate, leaderboard, leaderboard_markdown
@@ -44,24 +45,26 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     preflight(tracking_uri())  # before the search, not after it: MLflow must take its runs
-    experiment = params.mlflow.experiment
-    mlflow_ready = setup_in_background(experiment)  # while the search runs
-    schema = Schema.load(args.schema)
-
-    frame = pd.read_parquet(args.train)
-    plan = plan_for(params.train, args.train, args.schema)
-    predictor, candidates = train(
-        frame, schema, params.train, params.data, params.split, params.seed, params.project, plan
-    )
-    metric = predictor.meta.primary_metric
-    board = leaderboard(candidates, metric)
-    note = search_note(params.train, candidates, len(frame))
-    markdown = leaderboard_markdown(board, metric, note)
-    logged = {"seed": params.seed, "data": params.data.model_dump()}
-    logged["train"] = params.train.model_dump(exclude={"models"})
-    predictor.meta.mlflow = log_training(
-        experiment, logged, frame, candidates, predictor, board, args.train, mlflow_ready
-    )
+    with TrackingProcess(params.mlflow.experiment) as tracking:  # sets up while we search
+        schema = Schema.load(args.schema)
+        frame = pd.read_parquet(args.train)
+        plan = plan_for(params.train, args.train, args.schema)
+        predictor, candidates = train(
+            frame, schema, params.train, params.data, params.split, params.seed,
+            params.project, plan,
+        )  # fmt: skip
+        metric = predictor.meta.primary_metric
+        board = leaderboard(candidates, metric)
+        note = search_note(params.train, candidates, len(frame))
+        markdown = leaderboard_markdown(board, metric, note)
+        logged = {"seed": params.seed, "data": params.data.model_dump()}
+        logged["train"] = params.train.model_dump(exclude={"models"})
+        started = time.perf_counter()
+        predictor.meta.mlflow = tracking.log_training(
+            logged, frame, candidates, predictor.meta.champion, board, args.train
+        )
+        log.info("logged to MLflow in %.1f s (run %s)", time.perf_counter() - started,
+                 predictor.meta.mlflow.run_id)  # fmt: skip
     predictor.save(args.model_dir)
     save_candidates(candidates, args.model_dir / "candidates")
     write_text(board.to_csv(index=False), args.leaderboard)

@@ -4,12 +4,9 @@ Set up when called, never at import time, so tests can point MLflow at a tempora
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import tempfile
-import time
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +18,7 @@ from .server import preflight, tracking_uri
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..serving.predictor import Predictor
     from ..training.leaderboard import Candidate
-
-log = logging.getLogger(__name__)
 
 SCHEMA_ROWS = 1_000  # rows the logged dataset's column types are read from
 DIGEST_CHARS = 16  # of the split file's SHA-256: MLflow stores a short digest
@@ -41,16 +35,6 @@ def setup_mlflow(experiment: str) -> None:
     mlflow.set_experiment(experiment)
 
 
-def setup_in_background(experiment: str) -> Future[None]:
-    """setup_mlflow in a thread of its own, while the caller works on: MLflow's import and,
-    on a project's first run, the creation of its database's tables take seconds that a
-    search running meanwhile hides. The future raises what setup_mlflow raised."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-setup")
-    future = pool.submit(setup_mlflow, experiment)
-    pool.shutdown(wait=False)
-    return future
-
-
 def git_commit() -> str | None:
     """The checked-out commit, or None outside a git repository or before the first commit."""
     try:
@@ -63,21 +47,18 @@ def git_commit() -> str | None:
 
 
 def log_training(
-    experiment: str,
     logged: dict[str, Any],
     frame: pd.DataFrame,
     candidates: list[Candidate],
-    champion: Predictor,
+    champion: str,
     board: pd.DataFrame,
     source: Path,
-    ready: Future[None],
 ) -> TrackingInfo:
-    """A parent run for this training, a nested run per family; the champion's tagged.
-    `ready`: MLflow being set up by setup_in_background (its errors are raised here)."""
-    started = time.perf_counter()
+    """A parent run for this training, a nested run per family; the champion family's
+    tagged. After setup_mlflow (in `process.TrackingProcess`); `frame`: the training rows,
+    or the first SCHEMA_ROWS of them (the dataset record reads no more)."""
     import mlflow
 
-    ready.result()
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_params(_flat(logged))
         mlflow.log_input(_dataset(frame, Path(source)), context="training")
@@ -87,10 +68,9 @@ def log_training(
         for candidate in candidates:
             with mlflow.start_run(run_name=candidate.family, nested=True) as run:
                 _log_candidate(candidate, Path(tmp))
-                if candidate.family == champion.meta.champion:
+                if candidate.family == champion:
                     mlflow.set_tag("champion", "true")
                     tracked.run_id = run.info.run_id
-    log.info("logged to MLflow in %.1f s (run %s)", time.perf_counter() - started, tracked.run_id)
     return tracked
 
 

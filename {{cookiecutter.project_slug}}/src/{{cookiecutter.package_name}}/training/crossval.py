@@ -62,6 +62,12 @@ def fold_scores(setup: Setup, y: np.ndarray, output: np.ndarray) -> dict[str, fl
     return {name: score(setup.problem, name, y, output, predicted) for name in names}
 
 
+def primary_score(setup: Setup, y: np.ndarray, output: np.ndarray) -> float:
+    """The primary metric alone: the pruner's running mean after each fold."""
+    predicted = output.argmax(axis=1) if output.ndim == 2 else None
+    return score(setup.problem, setup.metric, y, output, predicted)
+
+
 def chosen_trees(fits: list[FoldFit]) -> int | None:
     """One number of trees for every fold: the best mean held-out loss over the folds, as
     the boosters' own cross-validation chooses it (None: not a booster)."""
@@ -82,7 +88,7 @@ def _fitted(futures: list, setup: Setup, report: Report | None) -> list[FoldFit]
             if report is not None:
                 fit = fits[-1]
                 output = fold_output(setup, fit, own_best_trees(fit))
-                seen.append(fold_scores(setup, setup.y[fit.held], output)[setup.metric])
+                seen.append(primary_score(setup, setup.y[fit.held], output))
                 report(step, float(np.mean(seen)))
     except BaseException:
         for future in futures:
@@ -97,18 +103,25 @@ def cross_validate(
     fold_seconds: float | None = None,
 ) -> CvResult:  # fmt: skip
     """Every metric over the shared folds, and the out-of-fold answers. `fold_seconds`: what
-    one fold of a forest may take (`growth.py`); None grows its configured trees."""
+    one fold of a forest or a booster may take (`growth.py`); None: no limit (a forest grows
+    its configured trees, a booster until early stopping)."""
     rounds = setup.cfg.early_stopping_rounds if family in STOPPING else 0
     folds = setup.folds()
     growth = None
     if family in FORESTS and fold_seconds is not None:
         growth = Growth(fold_seconds)
-    futures = [pool.submit(fit_fold, setup, family, cfg, f, h, rounds, growth) for f, h in folds]
+    limit = fold_seconds if family in STOPPING else None
+    futures = [
+        pool.submit(fit_fold, setup, family, cfg, f, h, rounds, growth, limit) for f, h in folds
+    ]
     fits = _fitted(futures, setup, report)
     trees = chosen_trees(fits)
     if growth is not None and growth.trees < cfg.n_estimators:
         log.info("%s: %d trees a fold (of %d) fit the trial's %.1f s a fold", family,
                  growth.trees, cfg.n_estimators, fold_seconds)  # fmt: skip
+    if any(fit.cut for fit in fits):
+        log.info("%s: %d trees, folds stopped at the trial's %.1f s a fold", family, trees,
+                 fold_seconds)  # fmt: skip
     outputs = [fold_output(setup, fit, trees) for fit in fits]
     pairs = zip(fits, outputs, strict=True)
     per_fold = [fold_scores(setup, setup.y[fit.held], output) for fit, output in pairs]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 
-from .growth import Growth, grow
+from .growth import Deadline, Growth, grow
 from .task import Setup
 
 # The held-out loss a booster stops on, whatever the primary metric: the loss it minimises.
@@ -36,6 +36,8 @@ class FoldFit:
     fit_seconds: float
     curve: np.ndarray | None = None
     encoded_held: Any = None  # boosters: the held-out rows as the model reads them
+    answered: tuple[int | None, np.ndarray] | None = None  # the last answers, by trees
+    cut: bool = False  # a booster stopped by its time limit, not by early stopping
 
 
 def _estimator(model: Any, fitted: bool) -> Any:
@@ -66,10 +68,11 @@ def _curve(family: str, booster: Any, metric: str) -> np.ndarray:
 
 def fit_fold(
     setup: Setup, family: str, cfg: Any, fit_rows: np.ndarray, held: np.ndarray, rounds: int,
-    growth: Growth | None = None,
+    growth: Growth | None = None, seconds: float | None = None,
 ) -> FoldFit:  # fmt: skip
-    """Fit one fold; a booster (rounds > 0) stops early on the held-out rows; a forest with
-    a `growth` grows as many trees as the trial's time allows."""
+    """Fit one fold; a booster (rounds > 0) stops early on the held-out rows, or once the fold
+    has run `seconds`; a forest with a `growth` grows as many trees as the trial's time
+    allows."""
     pipeline = setup.pipeline(family, cfg)
     x_fit, y_fit = setup.features.iloc[fit_rows], setup.y[fit_rows]
     kw = {
@@ -91,6 +94,9 @@ def fit_fold(
         y_held = np.log(y_held)  # the booster inside the wrapper learns log(target)
     metric = _LOSS[family][setup.problem]
     kw |= _stopping_kw(family, _estimator(model, fitted=False), metric, rounds)
+    deadline = None if seconds is None else Deadline(started + seconds)
+    if deadline is not None:
+        deadline.attach(family, _estimator(model, fitted=False), kw)
     # Weighted classes: the held-out loss is weighted as the training loss is.
     weights = None if setup.weights is None else [setup.weights[held]]
     if family == "xgboost":
@@ -99,13 +105,21 @@ def fit_fold(
         kw |= {"eval_X": x_held, "eval_y": y_held, "eval_sample_weight": weights}
     model.fit(x_fit, y_fit, **kw)
     curve = _curve(family, _estimator(model, fitted=True), metric)
-    seconds = time.perf_counter() - started
-    return FoldFit(pipeline, held, len(fit_rows), seconds, curve, encoded_held=x_held)
+    took = time.perf_counter() - started
+    cut = deadline is not None and deadline.hit
+    return FoldFit(pipeline, held, len(fit_rows), took, curve, encoded_held=x_held, cut=cut)
 
 
 def fold_output(setup: Setup, fold: FoldFit, trees: int | None) -> np.ndarray:
     """The fold's answers for its held-out rows: class probabilities, or values; a booster
-    answers with its first `trees` trees."""
+    answers with its first `trees` trees. Asked twice for the same trees (the pruner's
+    running score, then the trial's), the fold answers once."""
+    if fold.answered is None or fold.answered[0] != trees:
+        fold.answered = trees, _answers(setup, fold, trees)
+    return fold.answered[1]
+
+
+def _answers(setup: Setup, fold: FoldFit, trees: int | None) -> np.ndarray:
     classify = setup.problem != "regression"
     if trees is None:
         rows = setup.features.iloc[fold.held]

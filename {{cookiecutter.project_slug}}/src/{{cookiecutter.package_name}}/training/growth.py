@@ -9,6 +9,12 @@ end within its allowance (at least PROBE, at most the configured `n_estimators`)
 number in every fold. AutoGluon sizes its forests to the time left the same way, from the
 cost of its first trees. On a trial budget there is no allowance: every forest grows its
 configured trees, the same from run to run.
+
+Boosters stop by early stopping, but a slow one (a low learning rate on a large sample) can
+run far past its trial's share before the held-out loss stops improving: on the 20,000-row
+sample of diamonds LightGBM's first trial took 38 s of a 60 s budget. On a time budget each
+booster fold therefore also stops adding trees once it has run the trial's share (after
+MIN_ROUNDS trees); the folds then choose their number of trees among those grown.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sklearn.compose import TransformedTargetRegressor
 
 FORESTS = {"random_forest", "extra_trees"}  # scikit-learn forests: trees grown one by one
 PROBE = 10  # trees grown before the trial's number is fixed
+MIN_ROUNDS = 10  # a booster's trees before its time limit may stop it
 
 
 @dataclass
@@ -64,3 +71,39 @@ def grow(
     fitted.set_params(warm_start=False)
     if wrapped:  # the wrapper's unfitted forest, as configured
         forest.set_params(warm_start=False, n_estimators=configured)
+
+
+@dataclass
+class Deadline:
+    """When a booster fold must stop adding trees (time.perf_counter seconds); `hit` once it
+    has stopped one."""
+
+    at: float
+    hit: bool = False
+
+    def passed(self, trees: int) -> bool:
+        self.hit |= trees >= MIN_ROUNDS and time.perf_counter() > self.at
+        return self.hit
+
+    def attach(self, family: str, booster: Any, kw: dict[str, Any]) -> None:
+        """Have the booster stop at this deadline: XGBoost through a callback of the model,
+        LightGBM through one more callback in its fit's keyword arguments `kw`."""
+        if family == "xgboost":
+            from xgboost.callback import TrainingCallback
+
+            deadline = self
+
+            class _Stop(TrainingCallback):
+                def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                    return deadline.passed(epoch + 1)
+
+            booster.set_params(callbacks=[_Stop()])
+            return
+        from lightgbm.callback import EarlyStopException
+
+        def stop(env: Any) -> None:
+            if self.passed(env.iteration + 1):
+                raise EarlyStopException(env.iteration, env.evaluation_result_list)
+
+        stop.order = 40  # type: ignore[attr-defined]  # after the held-out loss is recorded (20)
+        kw["callbacks"] = [*kw.get("callbacks", []), stop]
