@@ -2,7 +2,8 @@
 
 1. Every family's configured params (params.yaml) are cross-validated first, cheap families
    first, always to the end: the leaderboard has every family even on a tiny budget. A
-   forest grows as many trees as a trial's share of the budget allows (`growth.py`).
+   forest grows as many trees as a trial's share of the budget allows, and a booster stops
+   adding trees when its folds have run that share (`growth.py`).
 2. Then each turn goes to the family that has spent least, the leader counting its spending
    half, so it gets about twice the time. A family's turns run its strong starts
    (`portfolio.py`) first, then Optuna's samples (seeded TPE, one study per family).
