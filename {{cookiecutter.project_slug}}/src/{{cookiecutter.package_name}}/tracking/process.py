@@ -20,6 +20,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,9 @@ class TrackingProcess:
     ) -> TrackingInfo:
         """`runs.log_training` in the tracking process: the runs' ids."""
         sample = frame.head(runs.SCHEMA_ROWS)  # all the dataset record reads
-        job = logged, sample, candidates, champion, board, source
+        # What the runs record of each candidate: not its fitted models or answers.
+        records = [replace(c, pipeline=None, oof=None, blend=None) for c in candidates]
+        job = logged, sample, records, champion, board, source
         Path(self._folder.name, JOB).write_bytes(pickle.dumps(job))
         self._process.stdin.close()  # the job is there
         code = self._process.wait()  # the stage now waits on it: both cores are its
