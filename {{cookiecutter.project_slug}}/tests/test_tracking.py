@@ -19,7 +19,7 @@ from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.champion import log_champion
 from {{ cookiecutter.package_name }}.tracking.process import TrackingProcess
-from {{ cookiecutter.package_name }}.tracking.runs import setup_mlflow
+from {{ cookiecutter.package_name }}.tracking.runs import Training, setup_mlflow
 from {{ cookiecutter.package_name }}.tracking.server import preflight
 from {{ cookiecutter.package_name }}.training.leaderboard import Candidate
 
@@ -55,7 +55,7 @@ def test_a_database_that_does_not_open_is_named_without_its_password():
     assert "s3cret" not in str(error.value) and "\n" not in str(error.value)
 
 
-def _training(splits, tmp_path) -> tuple:
+def _training(splits, tmp_path) -> Training:
     """What the train stage hands its tracking process: two candidates, their board."""
     source = tmp_path / "train.parquet"
     splits[0].to_parquet(source)
@@ -65,12 +65,13 @@ def _training(splits, tmp_path) -> tuple:
         Candidate("xgboost", {"max_depth": 4}, {"roc_auc": (0.82, 0.02)}, 0.5, 0.02),
     ]
     board = pd.DataFrame({"model": ["xgboost", "linear"], "roc_auc_mean": [0.82, 0.8]})
-    return {"seed": 1, "train": {"cv_folds": 5}}, splits[0], candidates, "xgboost", board, source
+    settings = {"seed": 1, "train": {"cv_folds": 5}}
+    return Training(settings, splits[0], candidates, "xgboost", board, source)
 
 
 def test_the_train_stage_logs_its_runs_from_a_process_of_its_own(splits, store, tmp_path):
     with TrackingProcess("tests") as tracking:
-        tracked = tracking.log_training(*_training(splits, tmp_path))
+        tracked = tracking.log_training(_training(splits, tmp_path))
     client = MlflowClient()
     parent, champion = client.get_run(tracked.parent_run_id), client.get_run(tracked.run_id)
     assert parent.data.params["train.cv_folds"] == "5"
@@ -85,7 +86,7 @@ def test_a_tracking_process_that_cannot_log_fails_the_stage_in_one_line(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{closed_port()}")
     failing = pytest.raises(StageError, match="MLFLOW_TRACKING_URI=http")
     with failing as error, TrackingProcess("tests") as tracking:
-        tracking.log_training(*_training(splits, tmp_path))
+        tracking.log_training(_training(splits, tmp_path))
     assert "\n" not in str(error.value)
 
 

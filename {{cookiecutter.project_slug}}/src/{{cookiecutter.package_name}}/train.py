@@ -14,6 +14,7 @@ from .data.schema import Schema
 from .files import write_text
 from .runner import run
 from .tracking.process import TrackingProcess
+from .tracking.runs import Training
 from .tracking.server import preflight, tracking_uri
 from .training.budget import process_age
 from .training.leaderboard import Candidate, leaderboard, leaderboard_markdown
@@ -60,9 +61,8 @@ def main() -> None:
         logged = {"seed": params.seed, "data": params.data.model_dump()}
         logged["train"] = params.train.model_dump(exclude={"models"})
         started = time.perf_counter()
-        predictor.meta.mlflow = tracking.log_training(
-            logged, frame, candidates, predictor.meta.champion, board, args.train
-        )
+        training = Training(logged, frame, candidates, predictor.meta.champion, board, args.train)
+        predictor.meta.mlflow = tracking.log_training(training)
         log.info("logged to MLflow in %.1f s (run %s)", time.perf_counter() - started,
                  predictor.meta.mlflow.run_id)  # fmt: skip
     predictor.save(args.model_dir)

@@ -22,16 +22,13 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import StageError
 from . import runs
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from ..serving.metadata import TrackingInfo
-    from ..training.leaderboard import Candidate
 
 LOWEST_PRIORITY = 19  # Unix niceness: a core only when nothing else of the user's wants it
 JOB, OUTCOME = "job.pickle", "outcome.pickle"
@@ -58,20 +55,11 @@ class TrackingProcess:
             self._process.wait()
         self._folder.cleanup()
 
-    def log_training(
-        self,
-        logged: dict[str, Any],
-        frame: pd.DataFrame,
-        candidates: list[Candidate],
-        champion: str,
-        board: pd.DataFrame,
-        source: Path,
-    ) -> TrackingInfo:
-        """`runs.log_training` in the tracking process: the runs' ids."""
-        sample = frame.head(runs.SCHEMA_ROWS)  # all the dataset record reads
-        # What the runs record of each candidate: not its fitted models or answers.
-        records = [replace(c, pipeline=None, oof=None, blend=None) for c in candidates]
-        job = logged, sample, records, champion, board, source
+    def log_training(self, training: runs.Training) -> TrackingInfo:
+        """`runs.log_training` in the tracking process: the runs' ids. It is handed what the
+        runs record: the first rows, the candidates without their fitted models or answers."""
+        candidates = [replace(c, pipeline=None, oof=None, blend=None) for c in training.candidates]
+        job = replace(training, frame=training.frame.head(runs.SCHEMA_ROWS), candidates=candidates)
         Path(self._folder.name, JOB).write_bytes(pickle.dumps(job))
         self._process.stdin.close()  # the job is there
         code = self._process.wait()  # the stage now waits on it: both cores are its
@@ -91,7 +79,7 @@ def _serve(experiment: str, folder: Path) -> None:
         from ..training import leaderboard  # noqa: F401  the job's candidates: imported now
 
         sys.stdin.read()  # returns when the stage closes it: the job is written
-        result: object = runs.log_training(*pickle.loads((folder / JOB).read_bytes()))
+        result: object = runs.log_training(pickle.loads((folder / JOB).read_bytes()))
     except Exception as error:  # the stage raises it: StageError's one line, or the trace
         result = error
     try:

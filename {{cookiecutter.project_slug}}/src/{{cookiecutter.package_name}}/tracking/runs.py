@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,29 +47,35 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def log_training(
-    logged: dict[str, Any],
-    frame: pd.DataFrame,
-    candidates: list[Candidate],
-    champion: str,
-    board: pd.DataFrame,
-    source: Path,
-) -> TrackingInfo:
+@dataclass
+class Training:
+    """What a training's runs record: the settings logged as params, the training rows (or
+    their first SCHEMA_ROWS: the dataset record reads no more), every candidate, the
+    champion's family, the leaderboard and the training split's file."""
+
+    settings: dict[str, Any]
+    frame: pd.DataFrame
+    candidates: list[Candidate]
+    champion: str
+    board: pd.DataFrame
+    source: Path
+
+
+def log_training(training: Training) -> TrackingInfo:
     """A parent run for this training, a nested run per family; the champion family's
-    tagged. After setup_mlflow (in `process.TrackingProcess`); `frame`: the training rows,
-    or the first SCHEMA_ROWS of them (the dataset record reads no more)."""
+    tagged. After setup_mlflow (in `process.TrackingProcess`)."""
     import mlflow
 
     with mlflow.start_run(run_name="train") as parent, tempfile.TemporaryDirectory() as tmp:
-        mlflow.log_params(_flat(logged))
-        mlflow.log_input(_dataset(frame, Path(source)), context="training")
-        board.to_csv(Path(tmp, "leaderboard.csv"), index=False)
+        mlflow.log_params(_flat(training.settings))
+        mlflow.log_input(_dataset(training.frame, training.source), context="training")
+        training.board.to_csv(Path(tmp, "leaderboard.csv"), index=False)
         mlflow.log_artifact(str(Path(tmp, "leaderboard.csv")))
         tracked = TrackingInfo(parent_run_id=parent.info.run_id)
-        for candidate in candidates:
+        for candidate in training.candidates:
             with mlflow.start_run(run_name=candidate.family, nested=True) as run:
                 _log_candidate(candidate, Path(tmp))
-                if candidate.family == champion:
+                if candidate.family == training.champion:
                     mlflow.set_tag("champion", "true")
                     tracked.run_id = run.info.run_id
     return tracked
