@@ -188,7 +188,8 @@ def test_the_train_stage_with_two_workers_writes_its_usual_outputs(
 
     board = pd.read_csv(project / "reports" / "leaderboard.csv")
     singles = board[board["members"].isna()]
-    assert set(singles["model"]) == {"linear", "lightgbm", "xgboost", "random_forest", "extra_trees"}
+    families = {"linear", "lightgbm", "xgboost", "random_forest", "extra_trees"}
+    assert set(singles["model"]) == families
     assert singles["trials"].sum() == TRIALS
     meta = (project / "models" / "model.json").read_text(encoding="utf-8")
     assert '"run_id"' in meta  # the MLflow runs were logged, as with one process

@@ -1,6 +1,8 @@
 """The blend: greedy selection on out-of-fold answers, its keep rule, the fast metrics it
 scores with, and the fitted estimator that averages its members as the selection did."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,6 +79,19 @@ def test_a_blend_that_beats_the_best_single_model_beyond_noise_is_kept():
     assert np.allclose(blend.oof.output, expected)
     board = leaderboard([*candidates, blend], "rmse")
     assert board.loc[0, "model"] == "blend" and board.loc[0, "note"].startswith("kept")
+
+
+def test_a_familys_runner_up_is_blended_under_its_own_name():
+    """The family's second-best trial sees what its best misses: the blend weighs both."""
+    y, a, b = _world(8)
+    setup = _setup(y)
+    best = _candidate(setup, "a", a)
+    runner = replace(_candidate(setup, "a", b + 0.3), rank=2)  # worse alone, by its bias
+    assert runner.cv["rmse"][0] > best.cv["rmse"][0]
+    best.runners_up = [runner]
+    blend, kept = blended(setup, [best], best, BlendParams())
+    assert kept and set(blend.blend.weights) == {"a", "a_2"}
+    assert "a_2_weight" in blend.config and "a_2 0." in blend.blend.members()
 
 
 def test_a_blend_within_noise_or_of_one_member_is_not_kept_and_says_why():

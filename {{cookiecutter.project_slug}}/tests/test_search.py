@@ -133,10 +133,10 @@ def test_on_a_sample_only_the_champion_learns_from_every_row(splits, schema, par
     served = {predictor.meta.champion}
     blend = next((c for c in candidates if c.blend is not None and c.blend.kept), None)
     if blend is not None:
-        served = set(blend.blend.weights)
-    rows = {c.family: c.refit_rows for c in candidates if c.blend is None}
-    assert all(rows[family] == len(splits[0]) for family in served)
-    others = [n for family, n in rows.items() if family not in served]
+        served = set(blend.blend.weights)  # a family's runner-up ("lightgbm_2") among them
+    trials = {t.name: t for c in candidates if c.blend is None for t in (c, *c.runners_up)}
+    assert all(trials[name].refit_rows == len(splits[0]) for name in served)
+    others = [c.refit_rows for c in candidates if c.blend is None and c.name not in served]
     assert others and all(0 < n < len(splits[0]) for n in others)
     board = leaderboard(candidates, predictor.meta.primary_metric)
     assert set(board.loc[board["model"].isin(served), "refit_rows"]) == {len(splits[0])}
@@ -170,6 +170,16 @@ def _arm(family: str, mean: float, queued: int = 0) -> Arm:
         predict_ms_per_row=0.0,
     )
     return Arm(family, cfg=None, study=None, queued=queued, best=result)
+
+
+def test_a_family_keeps_its_best_trials_best_first_for_the_blend():
+    arm = _arm("lead", 0.80)
+    means = (0.82, 0.79, 0.85, 0.81, 0.85)
+    trials = [(f"t{i}", _arm("lead", mean).best) for i, mean in enumerate(means)]
+    new_best = [arm.keep(cfg, result, "roc_auc", most=3) for cfg, result in trials]
+    assert new_best == [True, False, True, False, False]  # a tie keeps the first best
+    assert arm.best_cfg == "t2" and arm.best is trials[2][1]
+    assert [cfg for cfg, _ in arm.runners_up] == ["t4", "t0"]  # the next two, best first
 
 
 def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_done():

@@ -66,6 +66,14 @@ def test_two_workers_share_the_budget_and_the_refit_gets_each_family_s_best(tuni
         if complete:
             assert candidate.cv[tuning.metric][0] == arm.study.best_value, arm.family
         assert candidate.oof is not None and len(candidate.oof.rows) == len(candidate.oof.output)
+        # The next-best complete trials, every worker's, follow it into the blend's pool.
+        values = sorted(t.value for t in complete)
+        if arm.study.direction.name == "MAXIMIZE":
+            values.reverse()
+        runners = candidate.runners_up
+        assert [r.cv[tuning.metric][0] for r in runners] == values[1 : tuning.cfg.blend.pool()]
+        assert [r.rank for r in runners] == list(range(2, len(runners) + 2))
+    assert any(candidate.runners_up for candidate in candidates)
 
     again = _worker(tmp_path, 1)  # a restarted worker whose share is done runs nothing
     work(tuning, again, shared_arms(tuning, storage, again), Quiet(), len(tuning.y))

@@ -128,6 +128,12 @@ class BlendParams(_Strict):
     enabled: bool = True
     # The most candidates the blend may weigh (each one adds its answer time to every call).
     max_members: int = Field(3, ge=2, le=10)
+    # Each family's best complete trials the blend may draw on (its best, then runners-up).
+    trials_per_family: int = Field(4, ge=1, le=20)
+
+    def pool(self) -> int:
+        """Complete trials a family keeps with their out-of-fold answers: 1 without a blend."""
+        return self.trials_per_family if self.enabled else 1
 
 
 class TrainParams(_Strict):

@@ -58,7 +58,10 @@ class TrackingProcess:
     def log_training(self, training: runs.Training) -> TrackingInfo:
         """`runs.log_training` in the tracking process: the runs' ids. It is handed what the
         runs record: the first rows, the candidates without their fitted models or answers."""
-        candidates = [replace(c, pipeline=None, oof=None, blend=None) for c in training.candidates]
+        candidates = [
+            replace(c, pipeline=None, oof=None, blend=None, runners_up=[])
+            for c in training.candidates
+        ]
         job = replace(training, frame=training.frame.head(runs.SCHEMA_ROWS), candidates=candidates)
         Path(self._folder.name, JOB).write_bytes(pickle.dumps(job))
         self._process.stdin.close()  # the job is there

@@ -3,10 +3,12 @@ or predicted values on the target's own scale, as the metrics read them), champi
 it beats the best single model beyond noise.
 
 Weights: greedy ensemble selection with replacement (Caruana et al., 2004) on the out-of-fold
-answers. It starts from the best single model; each step adds the candidate (again, or a new
-one while fewer than `train.blend.max_members` are in) whose addition scores best; a weight
-is the share of steps that picked it, and the best-scoring prefix of the steps is kept: the
-weights are non-negative and sum to 1.
+answers of every family's best few trials (`train.blend.trials_per_family`): a family's
+second-best configuration may complement the others better than its best. It starts from
+the best single model; each step adds the trial (again, or a new one while fewer than
+`train.blend.max_members` are in) whose addition scores best; a weight is the share of steps
+that picked it, and the best-scoring prefix of the steps is kept: the weights are
+non-negative and sum to 1.
 
 Its CV score is nested: weights chosen on the rows they are scored on would flatter the
 blend, so each fold's rows are blended with weights chosen on the other folds. The blend's
@@ -89,12 +91,13 @@ def wins(y, blend, single, units: np.ndarray, gain: Gain, seed: int) -> float:
 
 
 def blended(tuning: Setup, candidates: list[Candidate], best: Candidate, cfg: BlendParams):
-    """The blend of the candidates sharing the champion's out-of-fold rows, as a candidate;
-    whether it is kept as the champion. None with fewer than two such candidates."""
+    """The blend of the candidates and their runners-up sharing the champion's out-of-fold
+    rows, as a candidate; whether it is kept as the champion. None with fewer than two."""
     if not cfg.enabled:
         return None, False
     rows, fold = best.oof.rows, best.oof.fold
-    pool = [c for c in candidates if c.oof is not None and np.array_equal(c.oof.rows, rows)]
+    trials = [trial for c in candidates for trial in (c, *c.runners_up)]
+    pool = [c for c in trials if c.oof is not None and np.array_equal(c.oof.rows, rows)]
     if len(pool) < 2:
         return None, False
     y, outputs = tuning.y[rows], np.stack([c.oof.output for c in pool])
@@ -113,7 +116,7 @@ def blended(tuning: Setup, candidates: list[Candidate], best: Candidate, cfg: Bl
     ahead = better(tuning.metric, cv[tuning.metric][0], best.cv[tuning.metric][0])
     kept = len(members) > 1 and share >= CONFIDENCE and ahead
     blend = Blend(
-        weights={c.family: w for c, w in members},
+        weights={c.name: w for c, w in members},
         best=best.family,
         scores=(cv[tuning.metric][0], best.cv[tuning.metric][0]),
         wins=share,
@@ -122,7 +125,7 @@ def blended(tuning: Setup, candidates: list[Candidate], best: Candidate, cfg: Bl
     )
     candidate = Candidate(
         NAME,
-        {f"{c.family}_weight": w for c, w in members},
+        {f"{c.name}_weight": w for c, w in members},
         cv,
         fit_seconds=sum(c.fit_seconds for c, _ in members),
         predict_ms_per_row=sum(c.predict_ms_per_row for c, _ in members),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -15,7 +15,7 @@ from .crossval import OutOfFold
 class Blend:
     """A blend's members and the verdict of its keep rule (`training.blend`)."""
 
-    weights: dict[str, float]  # member family -> weight; the weights sum to 1
+    weights: dict[str, float]  # member name (`Candidate.name`) -> weight; they sum to 1
     best: str  # the best single family, the one to beat
     scores: tuple[float, float]  # CV primary metric: the blend's (nested), the best single's
     wins: float  # share of bootstrap resamples of the out-of-fold rows the blend won
@@ -23,7 +23,7 @@ class Blend:
     kept: bool
 
     def members(self) -> str:
-        return " + ".join(f"{family} {weight:.2f}" for family, weight in self.weights.items())
+        return " + ".join(f"{name} {weight:.2f}" for name, weight in self.weights.items())
 
     def verdict(self, metric: str) -> str:
         """Why the blend is, or is not, the champion."""
@@ -51,6 +51,15 @@ class Candidate:
     refit_rows: int = 0  # the rows `pipeline` learned from (the tuning sample, or every row)
     oof: OutOfFold | None = None  # its out-of-fold answers on the tuning rows
     blend: Blend | None = None  # a blend of other candidates: its members and verdict
+    # The family's next-best complete trials, best first (rank 2, 3, ...): more answers for
+    # the blend to draw on, not on the leaderboard; refitted only when the blend weighs them.
+    runners_up: list[Candidate] = field(default_factory=list)
+    rank: int = 1  # 1: the family's best trial
+
+    @property
+    def name(self) -> str:
+        """The family for its best trial; "lightgbm_2" for its second best, and so on."""
+        return self.family if self.rank == 1 else f"{self.family}_{self.rank}"
 
 
 def champion_of(candidates: list[Candidate], metric: str) -> Candidate:

@@ -2,7 +2,8 @@
 
 The study in the shared storage holds each trial's params and score; the blend and the
 decision threshold also need the best trial's out-of-fold answers, which stay with the
-worker that ran it. Each worker saves its best result of each family as
+worker that ran it. Each worker saves the results it keeps of each family (its best, and the
+runners-up the blend may draw on) as
 `<folder>/<study>/<trial number>.npz`: plain arrays (numbers and names), read back with
 allow_pickle=False, so loading one runs no code. A result from another machine is not here:
 the refitting process then cross-validates the best params again (the folds and the seeds

@@ -30,6 +30,7 @@ class Arm:
     queued: int  # configured params and strong starts not run yet
     best: CvResult | None = None
     best_cfg: Any = None
+    runners_up: list[tuple[Any, CvResult]] = field(default_factory=list)  # next best first
     trials: int = 0
     pruned: int = 0
     seconds: float = 0.0
@@ -43,6 +44,15 @@ class Arm:
         self.queued = max(0, self.queued - 1)
         if not pruned:
             self.durations.append(seconds)
+
+    def keep(self, cfg: Any, result: CvResult, metric: str, most: int) -> bool:
+        """Keep a complete trial if it is among the family's `most` best (its best, or a
+        runner-up for the blend's pool); whether it is the new best (a tie keeps the old)."""
+        kept = [(self.best_cfg, self.best)] if self.best is not None else []
+        kept += [*self.runners_up, (cfg, result)]
+        kept.sort(key=lambda pair: pair[1].cv[metric][0], reverse=better(metric, 1.0, 0.0))
+        (self.best_cfg, self.best), self.runners_up = kept[0], kept[1:most]
+        return self.best is result
 
     def score(self, metric: str) -> float:
         return self.best.cv[metric][0] if self.best else math.nan

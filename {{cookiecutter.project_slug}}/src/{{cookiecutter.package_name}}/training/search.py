@@ -27,7 +27,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..evaluation.metrics import better
 from ..parallel import FITS_AT_ONCE, fit_pool
 from .budget import Budget
 from .crossval import CvResult, cross_validate
@@ -111,9 +110,7 @@ def _run(
     if trial is not None:
         trial.set_user_attr("trees", result.trees)
         arm.study.tell(trial, value)
-    best = arm.best is None or better(setup.metric, value, arm.score(setup.metric))
-    if best:
-        arm.best, arm.best_cfg = result, cfg
+    best = arm.keep(cfg, result, setup.metric, setup.cfg.blend.pool())
     hooks.finished(arm, trial, result, best)
     return "complete"
 
@@ -194,20 +191,26 @@ def _candidate(arm: Arm, setup: Setup, refit_rows: int) -> Candidate:
             attrs=("number", "value", "params", "state", "duration", "user_attrs")
         )
         trials = trials[trials["state"] != "WAITING"].reset_index(drop=True)
-    return candidate(arm.family, arm.best_cfg, arm.best, trials, refit_rows)
+    best = candidate(arm.family, arm.best_cfg, arm.best, trials, refit_rows)
+    best.runners_up = [
+        candidate(arm.family, cfg, result, None, refit_rows, rank)
+        for rank, (cfg, result) in enumerate(arm.runners_up, start=2)
+    ]
+    return best
 
 
 def candidate(
-    family: str, cfg: Any, best: CvResult, trials: pd.DataFrame | None, refit_rows: int
-) -> Candidate:
-    """A family's candidate: its best params (the boosters' trees as the folds chose them,
-    a few more for the refit's extra rows; a forest's as its folds grew them), its CV result
-    and its trials."""
+    family: str, cfg: Any, result: CvResult, trials: pd.DataFrame | None, refit_rows: int,
+    rank: int = 1,
+) -> Candidate:  # fmt: skip
+    """A family's candidate from one trial (`rank` 1: its best): its params (the boosters'
+    trees as the folds chose them, a few more for the refit's extra rows; a forest's as its
+    folds grew them), its CV result and the family's trials."""
     config = model_params(cfg)
-    if best.trees is not None:  # a forest keeps the trees it grew; a booster gets a few more
-        growth = min(refit_rows / best.fit_rows, MAX_TREES_GROWTH) if family in STOPPING else 1
-        config["n_estimators"] = math.ceil(best.trees * growth)
+    if result.trees is not None:  # a forest keeps the trees it grew; a booster gets a few more
+        growth = min(refit_rows / result.fit_rows, MAX_TREES_GROWTH) if family in STOPPING else 1
+        config["n_estimators"] = math.ceil(result.trees * growth)
     return Candidate(
-        family, config, best.cv, best.fit_seconds, best.predict_ms_per_row,
-        trials=trials, oof=best.oof,
+        family, config, result.cv, result.fit_seconds, result.predict_ms_per_row,
+        trials=trials, oof=result.oof, rank=rank,
     )  # fmt: skip

@@ -91,7 +91,8 @@ class SharedTrials(TrialHooks):
             yield
 
     def finished(self, arm: Arm, trial: Any, result: CvResult, best: bool) -> None:
-        if best and trial is not None:
+        kept = best or any(runner is result for _, runner in arm.runners_up)  # the blend's
+        if kept and trial is not None:
             name = self.worker.family_study(arm.family)
             save_result(result, result_path(self.worker.folder, name, trial.number))
 

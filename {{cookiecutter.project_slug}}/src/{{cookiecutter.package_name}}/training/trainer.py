@@ -126,20 +126,23 @@ def decision_threshold(tuning: Setup, best: Candidate) -> float | None:
 
 def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Candidate) -> None:
     """The candidates' pipelines, as tuned, fitted again (two at a time, one thread each): the
-    champion (a blend: its members) on the whole training split; the others on the rows they
-    were tuned on, which is the whole split too unless the search worked on a sample. On a
-    large table that spares refitting models nobody serves on every row."""
-    served = set(best.blend.weights) if best.blend else {best.family}
+    champion (a blend: its members, runners-up included) on the whole training split; the
+    others on the rows they were tuned on, which is the whole split too unless the search
+    worked on a sample. On a large table that spares refitting models nobody serves on every
+    row."""
+    served = set(best.blend.weights) if best.blend else {best.name}
+    runners = [r for c in candidates for r in c.runners_up if r.name in served]
 
     def fit(candidate: Candidate) -> Any:
-        rows = setup if candidate.family in served else tuning
+        rows = setup if candidate.name in served else tuning
         cfg = getattr(setup.cfg.models, candidate.family).model_copy(update=candidate.config)
         pipeline = bounded_forest(rows.pipeline(candidate.family, cfg), len(tuning.y), len(rows.y))
         candidate.refit_rows = len(rows.y)
         return pipeline.fit(rows.features, rows.y, **rows.fit_kw(candidate.family))
 
+    fitting = [*candidates, *runners]
     with fit_pool("refit") as pool:
-        for candidate, pipeline in zip(candidates, pool.map(fit, candidates), strict=True):
+        for candidate, pipeline in zip(fitting, pool.map(fit, fitting), strict=True):
             candidate.pipeline = pipeline
 
 
@@ -151,9 +154,10 @@ def champion_pipeline(
     if best.blend is None:
         pipeline, best.pipeline = best.pipeline, None
         return pipeline
-    fitted = {candidate.family: candidate.pipeline for candidate in candidates}
+    trials = [trial for c in candidates for trial in (c, *c.runners_up)]
+    fitted = {trial.name: trial.pipeline for trial in trials if trial.pipeline is not None}
     weights = best.blend.weights
-    members = [(family, fitted[family]) for family in weights]
+    members = [(name, fitted[name]) for name in weights]
     return voting(members, list(weights.values()), None if classes is None else len(classes))
 
 

@@ -172,5 +172,30 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
             trials = trials_table(study)
             log.info("%s: %d trials by %d workers, best CV %s %.4f", arm.family, len(trials),
                      worker.workers, setup.metric, result.cv[setup.metric][0])  # fmt: skip
-            candidates.append(candidate(arm.family, cfg, result, trials, refit_rows))
+            chosen = candidate(arm.family, cfg, result, trials, refit_rows)
+            chosen.runners_up = runners_up(setup, worker, arm, complete, refit_rows)
+            candidates.append(chosen)
     return candidates
+
+
+def runners_up(
+    setup: Setup, worker: Worker, arm: Arm, complete: list[Any], refit_rows: int
+) -> list[Candidate]:
+    """The family's next-best complete trials, for the blend's pool: those whose results a
+    worker on this machine kept (another machine's answers are not here)."""
+    import optuna
+
+    if not complete:
+        return []
+    maximize = arm.study.direction == optuna.study.StudyDirection.MAXIMIZE
+    others = [trial for trial in complete if trial.number != arm.study.best_trial.number]
+    ranked = sorted(others, key=lambda trial: trial.value, reverse=maximize)
+    found: list[Candidate] = []
+    for trial in ranked:
+        if len(found) + 1 >= setup.cfg.blend.pool():
+            break
+        path = result_path(worker.folder, worker.family_study(arm.family), trial.number)
+        if (result := load_result(path, len(setup.y))) is not None:
+            cfg = arm.cfg.model_copy(update=trial_params(arm.family, trial))
+            found.append(candidate(arm.family, cfg, result, None, refit_rows, len(found) + 2))
+    return found
