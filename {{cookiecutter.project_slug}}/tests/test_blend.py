@@ -11,6 +11,7 @@ from {{ cookiecutter.package_name }}.config import BlendParams, TrainParams
 from {{ cookiecutter.package_name }}.evaluation.bootstrap import WEIGHTED
 from {{ cookiecutter.package_name }}.evaluation.diagnostics import curve_model
 from {{ cookiecutter.package_name }}.evaluation.metrics import score
+from {{ cookiecutter.package_name }}.training import blend as blend_module
 from {{ cookiecutter.package_name }}.training.blend import blended, select, wins
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold, fold_scores
 from {{ cookiecutter.package_name }}.training.gains import gain_of
@@ -54,6 +55,22 @@ def test_two_equally_good_models_share_the_weight_and_a_useless_one_gets_none():
     # Each misses the other's own part, of the same size: half each is the best average.
     assert weights[0] == pytest.approx(0.5, abs=0.1) and weights[1] == pytest.approx(0.5, abs=0.1)
     assert weights[2] == 0
+
+
+def test_a_member_under_a_tenth_of_the_weight_is_dropped_and_its_share_spread(monkeypatch):
+    """A third model that sees a little of its own: the selection picks it once."""
+    rng = np.random.default_rng(0)
+    shared, first, second, third = rng.normal(0, 1, (4, ROWS))
+    y = shared + first + second + 0.5 * third + rng.normal(0, 1, ROWS)
+    outputs = np.stack([shared + first, shared + second, shared + third])
+    gain = gain_of("regression", "rmse")
+    monkeypatch.setattr(blend_module, "MIN_WEIGHT", 0.0)
+    light = select(outputs, y, gain, max_members=3)
+    assert 0 < light[2] < 0.1
+    monkeypatch.undo()
+    weights = select(outputs, y, gain, max_members=3)
+    assert weights[2] == 0 and weights.sum() == pytest.approx(1.0)
+    assert np.allclose(weights[:2], light[:2] / light[:2].sum())
 
 
 def test_the_selection_weighs_at_most_max_members():
