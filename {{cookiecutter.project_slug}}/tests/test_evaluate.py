@@ -27,7 +27,7 @@ from {{ cookiecutter.package_name }}.evaluation.metrics import (
     score,
 )
 from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data, thin
-from {{ cookiecutter.package_name }}.evaluation.wording import fmt, method_notes
+from {{ cookiecutter.package_name }}.evaluation.wording import fmt, method_notes, runner_up_note
 
 
 @pytest.fixture(scope="session")
@@ -259,3 +259,9 @@ def test_plot_tables_keep_evenly_spaced_rows_with_both_ends():
     assert len(thinned) == 2_000 and thinned["x"].is_monotonic_increasing
     assert (thinned["x"].iloc[0], thinned["x"].iloc[-1]) == (0, 10_000)
     assert len(thin(table.head(50), 2_000)) == 50
+
+
+def test_a_blend_member_named_by_its_rank_is_explained_once():
+    note = runner_up_note("lightgbm 0.33 + extra_trees_2 0.67")
+    assert note == " (extra_trees_2: the second-best extra_trees trial, refitted on every row)"
+    assert runner_up_note("random_forest 0.50 + extra_trees 0.50") == ""

@@ -9,7 +9,7 @@ from typing import Any
 from .analysis import Evaluation
 from .canvas import Plot
 from .direction import LOWER_IS_BETTER
-from .wording import compare, fmt, in_text, label, method_notes
+from .wording import compare, fmt, in_text, label, method_notes, runner_up_note
 
 # Words in a column name that suggest a protected attribute (matched as whole words).
 SENSITIVE = {
@@ -183,7 +183,8 @@ def _notes(ev: Evaluation) -> list[str]:
     blend = _blend(ev)
     if blend is not None:
         notes.append(
-            f"The {blend[0]} ({blend[1]}) averages the best candidates' answers with weights "
+            f"The {blend[0]} ({blend[1]}) averages the best trials' answers"
+            f"{runner_up_note(blend[1])} with weights "
             "chosen on their out-of-fold answers; its CV scores are nested (each fold blended "
             f"with weights chosen on the other folds). {blend[2][:1].upper()}{blend[2][1:]}."
         )

@@ -3,6 +3,7 @@ and the one-sentence readings of the learning curve and the calibration."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..config import EvaluateParams
@@ -14,6 +15,20 @@ UNIT_SCALE = {
     *("accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted"),
     *("roc_auc", "pr_auc", "r2", "r2_log"),
 }
+
+
+ORDINALS = {2: "second", 3: "third", 4: "fourth"}
+
+
+def runner_up_note(members: str) -> str:
+    """What a runner-up's name in a blend's members ("lightgbm 0.33 + extra_trees_2 0.67")
+    means, as a clause; empty when every member is its family's best trial."""
+    match = re.search(r"\b([a-z]\w*?)_(\d+) \d", members)
+    if match is None:
+        return ""
+    family, rank = match[1], int(match[2])
+    place = ORDINALS.get(rank, f"{rank}th")
+    return f" ({family}_{rank}: the {place}-best {family} trial, refitted on every row)"
 
 
 def fmt(value: float, like: float | None = None) -> str:
