@@ -180,6 +180,8 @@ def test_a_family_keeps_its_best_trials_best_first_for_the_blend():
     assert new_best == [True, False, True, False, False]  # a tie keeps the first best
     assert arm.best_cfg == "t2" and arm.best is trials[2][1]
     assert [cfg for cfg, _ in arm.runners_up] == ["t4", "t0"]  # the next two, best first
+    assert not arm.keep("undefined", _arm("lead", float("nan")).best, "roc_auc", most=3)
+    assert [cfg for cfg, _ in arm.runners_up] == ["t4", "t0"]  # an undefined score is last
 
 
 def test_a_family_behind_the_leader_beyond_noise_is_dropped_once_its_starts_are_done():

@@ -48,9 +48,15 @@ class Arm:
     def keep(self, cfg: Any, result: CvResult, metric: str, most: int) -> bool:
         """Keep a complete trial if it is among the family's `most` best (its best, or a
         runner-up for the blend's pool); whether it is the new best (a tie keeps the old)."""
+        sign = 1.0 if better(metric, 1.0, 0.0) else -1.0
+
+        def rank(pair: tuple[Any, CvResult]) -> float:  # an undefined score ranks last
+            value = sign * pair[1].cv[metric][0]
+            return value if not math.isnan(value) else -math.inf
+
         kept = [(self.best_cfg, self.best)] if self.best is not None else []
         kept += [*self.runners_up, (cfg, result)]
-        kept.sort(key=lambda pair: pair[1].cv[metric][0], reverse=better(metric, 1.0, 0.0))
+        kept.sort(key=rank, reverse=True)
         (self.best_cfg, self.best), self.runners_up = kept[0], kept[1:most]
         return self.best is result
 
