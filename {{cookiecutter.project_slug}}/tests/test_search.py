@@ -12,7 +12,7 @@ from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold, cross_validate
 from {{ cookiecutter.package_name }}.training.growth import MIN_ROUNDS, PROBE, Growth
 from {{ cookiecutter.package_name }}.training.leaderboard import leaderboard
-from {{ cookiecutter.package_name }}.training.portfolio import strong_starts
+from {{ cookiecutter.package_name }}.training.portfolio import LARGE_ROWS, strong_starts
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
 from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless, next_arm
 from {{ cookiecutter.package_name }}.training.spaces import SPACES
@@ -35,13 +35,22 @@ def test_every_strong_start_is_a_valid_config_inside_its_search_space(problem):
         probe = optuna.create_study().ask()
         space(probe, problem)
         cfg = getattr(models, family)
-        starts = strong_starts(family, problem)
+        starts = strong_starts(family, problem, LARGE_ROWS)
         assert starts, family
         for start in starts:
             type(cfg).model_validate(cfg.model_dump() | start)  # a typo or a bad value fails
             assert set(start) == set(probe.distributions), (family, start)
             for name, value in start.items():
                 assert _inside(probe.distributions[name], value), (family, name, value)
+
+
+def test_the_large_lightgbm_start_waits_for_a_large_table():
+    def leaves(rows):
+        return [start["num_leaves"] for start in strong_starts("lightgbm", "binary", rows)]
+
+    small, large = leaves(LARGE_ROWS - 1), leaves(LARGE_ROWS)
+    assert max(small) < 128 <= max(large)
+    assert len(large) == len(small) + 1
 
 
 def _trees(pipeline) -> int:

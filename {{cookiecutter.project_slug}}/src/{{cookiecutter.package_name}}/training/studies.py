@@ -46,7 +46,7 @@ def _searchable(configured: dict[str, Any], space: Any, problem: str) -> dict[st
 def starts(setup: Setup, family: str, cfg: Any) -> list[dict[str, Any]]:
     """The trials queued first: the configured params, then the strong starts."""
     first = _searchable(model_params(cfg), SPACES[family], setup.problem)
-    return [first, *strong_starts(family, setup.problem)]
+    return [first, *strong_starts(family, setup.problem, len(setup.y))]
 
 
 def _sampler_and_pruner(seed: int, queued: int) -> tuple[Any, Any]:
