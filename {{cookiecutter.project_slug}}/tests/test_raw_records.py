@@ -28,6 +28,7 @@ from {{ cookiecutter.package_name }}.onnx.parity import TOLERANCE
 from {{ cookiecutter.package_name }}.serving.artifacts import SERVING_DIR
 from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
+from {{ cookiecutter.package_name }}.serving.temperature import tempered
 from {{ cookiecutter.package_name }}.training.trainer import train
 
 
@@ -96,12 +97,13 @@ def outputs(answers: list[dict]) -> np.ndarray:
 
 
 def training_path(folder, raw: pd.DataFrame) -> np.ndarray:
-    """What the fitted pipeline answers on the inputs training computes (`ModelInput.frame`)."""
+    """What the fitted pipeline answers on the inputs training computes (`ModelInput.frame`),
+    its probabilities tempered as the service tempers them."""
     reference = Predictor.load(folder, runtime="sklearn")
     features = reference.inputs.frame(raw)
     if reference.classes is None:
         return reference.pipeline.predict(features).reshape(-1, 1)
-    return reference.pipeline.predict_proba(features)
+    return tempered(reference.pipeline.predict_proba(features), reference.meta.temperature)
 
 
 def assert_close(got: np.ndarray, expected: np.ndarray) -> None:

@@ -147,6 +147,8 @@ class TrainParams(_Strict):
     primary_metric: Metric | None = None
     class_weight: Literal["auto", "balanced", "none"] = "auto"
     decision_threshold: Literal["auto"] | float = "auto"
+    # Classification: the champion's probabilities tempered (`serving/temperature.py`).
+    calibration: Literal["temperature", "none"] = "temperature"
     target_transform: Literal["auto", "log", "none"] = "auto"
     search: SearchParams = SearchParams()
     blend: BlendParams = BlendParams()

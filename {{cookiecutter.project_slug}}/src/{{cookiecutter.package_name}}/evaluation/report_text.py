@@ -194,6 +194,13 @@ def _notes(ev: Evaluation) -> list[str]:
             "Cross-validated accuracy and F1 use scikit-learn's default cut-off of 0.50; the test "
             f"split uses the chosen threshold {threshold:.2f}."
         )
+    if ev.meta.temperature is not None:
+        notes.append(
+            "The champion's class probabilities are tempered: their logarithms divided by "
+            f"{ev.meta.temperature:.2f}, fitted on its out-of-fold answers (`train.calibration`"
+            "), which changes no most probable class. The cross-validated log loss and Brier "
+            "score are the model's own; the test split's are tempered, as the service answers."
+        )
     return notes
 
 

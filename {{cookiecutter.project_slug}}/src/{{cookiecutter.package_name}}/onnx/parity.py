@@ -14,6 +14,7 @@ from ..data.cleaning import clean_columns, is_missing
 from ..data.schema import STRING_KINDS, Schema
 from ..errors import StageError
 from ..serving.predictor import Predictor
+from ..serving.temperature import tempered
 
 TOLERANCE = 1e-5
 
@@ -86,13 +87,13 @@ def _output(labels: list[Any], proba: np.ndarray | None) -> np.ndarray:
 
 
 def training_path(reference: Predictor, frame: pd.DataFrame) -> tuple[list[Any], Any]:
-    """Labels and probabilities exactly as training computed its inputs (`ModelInput.frame`)."""
+    """Labels and probabilities exactly as training computed its inputs (`ModelInput.frame`),
+    the probabilities tempered as the service tempers them."""
     features = reference.inputs.frame(frame)
     pipeline = reference.pipeline
-    classification = reference.classes is not None
-    return reference.decode(
-        pipeline.predict_proba(features) if classification else pipeline.predict(features)
-    )
+    if reference.classes is None:
+        return reference.decode(pipeline.predict(features))
+    return reference.decode(tempered(pipeline.predict_proba(features), reference.meta.temperature))
 
 
 def check_parity(reference: Predictor, served: Predictor, test: pd.DataFrame, seed: int) -> dict:

@@ -86,6 +86,7 @@ class ModelMeta(_Record):
     classes: list[Label] | None = None  # model order; binary: the positive class last
     positive_class: Label | None = None
     threshold: float | None = None  # binary: the probability cut-off
+    temperature: float | None = None  # the probabilities' (serving/temperature.py); None: 1
     class_weight: Literal["balanced", "none"] = "none"
     target_transform: Literal["log", "none"] = "none"
     primary_metric: str

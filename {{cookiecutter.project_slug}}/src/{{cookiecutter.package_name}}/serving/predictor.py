@@ -39,6 +39,7 @@ from .artifacts import (
 from .inputs import ModelInput
 from .metadata import ModelMeta, ServingManifest, read_manifest
 from .runtimes import Scorer, onnx_scorer, sklearn_scorer
+from .temperature import tempered
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +145,12 @@ class Predictor:
         return self.inputs.frame(raw)
 
     def score(self, columns: Mapping[str, Any]) -> np.ndarray:
-        """Model output for feature columns: class probabilities, or predicted values."""
+        """Model output for feature columns: class probabilities (tempered: `temperature`),
+        or predicted values."""
         if self.scorer is None:
             self.scorer = sklearn_scorer(self.pipeline, self.classes is not None)
-        return self.scorer(columns)
+        output = self.scorer(columns)
+        return output if self.classes is None else tempered(output, self.meta.temperature)
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class indices: the stored threshold for binary problems, the argmax otherwise."""

@@ -49,7 +49,7 @@ class TrackingProcess:
     def __enter__(self) -> TrackingProcess:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+    def __exit__(self, *_: object) -> None:
         if self._process.poll() is None:
             self._process.kill()
             self._process.wait()

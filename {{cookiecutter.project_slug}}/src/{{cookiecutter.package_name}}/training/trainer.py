@@ -22,9 +22,11 @@ from ..parallel import fit_pool
 from ..serving.inputs import ModelInput
 from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
+from ..serving.temperature import tempered
 from ..tracking.runs import git_commit
 from .blend import blended
 from .budget import Budget
+from .calibration import Calibration, calibrate
 from .crossval import best_threshold, class_weights
 from .families import bounded_forest
 from .leaderboard import Candidate, champion_of
@@ -114,14 +116,24 @@ def prepare(
     return setup, classes
 
 
-def decision_threshold(tuning: Setup, best: Candidate) -> float | None:
+def calibration(tuning: Setup, best: Candidate) -> Calibration | None:
+    """Classification: the champion's temperature, unless train.calibration is none."""
+    if tuning.problem == "regression" or tuning.cfg.calibration == "none":
+        return None
+    found = calibrate(best.oof, tuning.y[best.oof.rows])
+    log.info("probabilities: %s", found.describe())
+    return found
+
+
+def decision_threshold(tuning: Setup, best: Candidate, temperature: float | None) -> float | None:
     """Binary problems: the configured cut-off, or (auto) the best F1 on the champion's
-    out-of-fold answers from the search."""
+    out-of-fold answers from the search, tempered as the service will temper them."""
     if tuning.problem != "binary":
         return None
     if tuning.cfg.decision_threshold != "auto":
         return tuning.cfg.decision_threshold
-    return best_threshold(best.oof.output[:, 1], tuning.y[best.oof.rows])
+    proba = tempered(best.oof.output, temperature)
+    return best_threshold(proba[:, 1], tuning.y[best.oof.rows])
 
 
 def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Candidate) -> None:
@@ -191,7 +203,9 @@ def train(
         verdict, seconds = blend.blend.verdict(setup.metric), time.perf_counter() - started
         log.info("blend (%s) in %.1f s: %s", blend.blend.members(), seconds, verdict)
     best = blend if kept else best
-    threshold = decision_threshold(tuning, best)
+    calibrated = calibration(tuning, best)
+    temperature = calibrated.temperature if calibrated else None
+    threshold = decision_threshold(tuning, best, temperature)
     started = time.perf_counter()
     refitted(setup, tuning, candidates, best)
     pipeline = champion_pipeline(best, candidates, classes)
@@ -207,6 +221,7 @@ def train(
         classes=classes,
         positive_class=classes[-1] if classes and len(classes) == 2 else None,
         threshold=threshold,
+        temperature=temperature,
         class_weight="balanced" if setup.weights is not None else "none",
         target_transform="log" if setup.log_target else "none",
         primary_metric=setup.metric,
