@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,13 @@ from {{ cookiecutter.package_name }}.evaluation.metrics import (
     score,
 )
 from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data, thin
-from {{ cookiecutter.package_name }}.evaluation.wording import fmt, method_notes, runner_up_note
+from {{ cookiecutter.package_name }}.evaluation.report_text import context
+from {{ cookiecutter.package_name }}.evaluation.wording import (
+    fmt,
+    method_notes,
+    runner_up_note,
+    temperature_note,
+)
 
 
 @pytest.fixture(scope="session")
@@ -265,3 +272,11 @@ def test_a_blend_member_named_by_its_rank_is_explained_once():
     note = runner_up_note("lightgbm 0.33 + extra_trees_2 0.67")
     assert note == " (extra_trees_2: the second-best extra_trees trial, refitted on every row)"
     assert runner_up_note("random_forest 0.50 + extra_trees 0.50") == ""
+
+
+def test_a_tempered_champion_is_explained_in_the_notes(evaluation):
+    untempered = replace(evaluation, meta=evaluation.meta.model_copy(update={"temperature": None}))
+    tempered = replace(evaluation, meta=evaluation.meta.model_copy(update={"temperature": 0.8}))
+    assert temperature_note(None) is None
+    assert temperature_note(0.8) in context(tempered, [])["notes"]
+    assert not any("tempered" in note for note in context(untempered, [])["notes"])

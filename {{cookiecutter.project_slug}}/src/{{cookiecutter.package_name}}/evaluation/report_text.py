@@ -9,7 +9,15 @@ from typing import Any
 from .analysis import Evaluation
 from .canvas import Plot
 from .direction import LOWER_IS_BETTER
-from .wording import compare, fmt, in_text, label, method_notes, runner_up_note
+from .wording import (
+    compare,
+    fmt,
+    in_text,
+    label,
+    method_notes,
+    runner_up_note,
+    temperature_note,
+)
 
 # Words in a column name that suggest a protected attribute (matched as whole words).
 SENSITIVE = {
@@ -194,14 +202,8 @@ def _notes(ev: Evaluation) -> list[str]:
             "Cross-validated accuracy and F1 use scikit-learn's default cut-off of 0.50; the test "
             f"split uses the chosen threshold {threshold:.2f}."
         )
-    if ev.meta.temperature is not None:
-        notes.append(
-            "The champion's class probabilities are tempered: their logarithms divided by "
-            f"{ev.meta.temperature:.2f}, fitted on its out-of-fold answers (`train.calibration`"
-            "), which changes no most probable class. The cross-validated log loss and Brier "
-            "score are the model's own; the test split's are tempered, as the service answers."
-        )
-    return notes
+    tempered = temperature_note(ev.meta.temperature)
+    return notes + [tempered] * (tempered is not None)
 
 
 def _limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
@@ -288,6 +290,7 @@ def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
         "choices": [
             ("Class weights", meta.class_weight),
             ("Target transform", meta.target_transform),
+            *[("Probability temperature", f"{meta.temperature:.2f}")] * bool(meta.temperature),
         ],
         "features": meta.features.model_dump(),
     }

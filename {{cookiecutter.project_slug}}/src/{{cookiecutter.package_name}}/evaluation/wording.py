@@ -31,6 +31,19 @@ def runner_up_note(members: str) -> str:
     return f" ({family}_{rank}: the {place}-best {family} trial, refitted on every row)"
 
 
+def temperature_note(temperature: float | None) -> str | None:
+    """What tempering the champion's probabilities did, for the report's notes (None: it was
+    not tempered)."""
+    if temperature is None:
+        return None
+    return (
+        "The champion's class probabilities are tempered: their logarithms divided by "
+        f"{temperature:.2f}, fitted on its out-of-fold answers (`train.calibration`), which "
+        "changes no most probable class. The cross-validated log loss and Brier score are the "
+        "model's own; the test split's are tempered, as the service answers."
+    )
+
+
 def fmt(value: float, like: float | None = None) -> str:
     """The one number format of the documents: 4 decimals, fewer for large values.
 
