@@ -280,3 +280,5 @@ def test_a_tempered_champion_is_explained_in_the_notes(evaluation):
     assert temperature_note(None) is None
     assert temperature_note(0.8) in context(tempered, [])["notes"]
     assert not any("tempered" in note for note in context(untempered, [])["notes"])
+    assert ("Probability temperature", "0.80") in context(tempered, [])["choices"]
+    assert "Probability temperature" not in dict(context(untempered, [])["choices"])

@@ -269,6 +269,7 @@ def _intended_use(ev: Evaluation) -> str:
 
 def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
     meta = ev.meta
+    tempered = [] if meta.temperature is None else [("Probability temperature", meta.temperature)]
     return {
         "project": meta.project.name,
         "description": meta.project.description,
@@ -290,7 +291,7 @@ def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
         "choices": [
             ("Class weights", meta.class_weight),
             ("Target transform", meta.target_transform),
-            *[("Probability temperature", f"{meta.temperature:.2f}")] * bool(meta.temperature),
+            *[(name, f"{value:.2f}") for name, value in tempered],
         ],
         "features": meta.features.model_dump(),
     }
