@@ -63,6 +63,9 @@ def test_the_predictor_answers_tempered_probabilities(predictor, splits, tempera
     meta = predictor.meta.model_copy(update={"temperature": temperature})
     hot = Predictor(predictor.pipeline, meta)
     columns = plain.inputs.columns(splits[1].head(50))
+    if predictor.classes is None:  # a regression model's values are never tempered
+        assert np.array_equal(hot.score(columns), plain.score(columns))
+        return
     expected = tempered(plain.score(columns), temperature)
     assert np.allclose(hot.score(columns), expected)
     labels, proba = hot.predict_frame(splits[1].head(50))
