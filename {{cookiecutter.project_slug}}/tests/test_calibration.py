@@ -6,7 +6,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 from {{ cookiecutter.package_name }}.serving.temperature import tempered
-from {{ cookiecutter.package_name }}.training.calibration import calibrate, log_loss
+from {{ cookiecutter.package_name }}.training.calibration import BOUNDS, calibrate, log_loss
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold
 
 ROWS, CLASSES, FOLDS = 3000, 3, 5
@@ -29,9 +29,9 @@ def _answers(sharpness: float, seed: int = 0) -> tuple[OutOfFold, np.ndarray]:
 
 
 def test_a_cautious_model_is_sharpened_and_its_log_loss_falls():
-    oof, y = _answers(sharpness=0.5)
+    oof, y = _answers(sharpness=0.7)
     found = calibrate(oof, y)
-    assert found.temperature is not None and 0.35 < found.temperature < 0.7
+    assert found.temperature is not None and 0.55 < found.temperature < 0.85
     assert found.after < found.before - 0.01
     sharpened = tempered(oof.output, found.temperature)
     assert log_loss(y, sharpened) < found.before
@@ -43,6 +43,12 @@ def test_a_calibrated_model_keeps_its_probabilities_or_nearly():
     found = calibrate(oof, y)
     assert found.temperature is None or abs(found.temperature - 1) < 0.1
     assert found.after <= found.before
+
+
+def test_a_model_right_on_every_row_is_sharpened_at_most_twice():
+    oof, y = _answers(sharpness=1.0, seed=2)
+    sure = OutOfFold(oof.rows, np.eye(CLASSES)[y] * 0.6 + 0.4 / CLASSES, oof.fold)
+    assert calibrate(sure, y).temperature == pytest.approx(BOUNDS[0], abs=1e-3)
 
 
 def test_tempering_keeps_rows_summing_to_one_and_none_leaves_them_alone():

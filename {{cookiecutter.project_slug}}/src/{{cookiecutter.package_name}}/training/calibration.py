@@ -17,7 +17,12 @@ import numpy as np
 from ..serving.temperature import tempered
 from .crossval import OutOfFold
 
-BOUNDS = (0.2, 5.0)  # at most five times sharper or softer
+# At most twice sharper, five times softer: on a small table whose out-of-fold answers are all
+# right, the fit would sharpen without end, and one confident mistake on new rows then costs
+# much; softening only caps what a mistake costs. On 60 splits of four tables of 32 to 333
+# rows (iris, penguins, mtcars twice; three model kinds), a bound of 0.2 instead of 0.5 made
+# the worst test log loss 1.83 worse instead of 0.47, and the mean gain smaller (0.116 to 0.136).
+BOUNDS = (0.5, 5.0)
 
 
 @dataclass(frozen=True)
