@@ -107,6 +107,7 @@ COMMON_FILES = [
     "src/{pkg}/evaluation/metrics.py",
     "src/{pkg}/evaluation/plot_tables.py",
     "src/{pkg}/evaluation/regression_figures.py",
+    "src/{pkg}/evaluation/report_notes.py",
     "src/{pkg}/evaluation/report_text.py",
     "src/{pkg}/evaluation/templates/README.md.jinja",
     "src/{pkg}/evaluation/templates/model_card.md.jinja",
