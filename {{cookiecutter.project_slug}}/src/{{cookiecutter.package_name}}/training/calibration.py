@@ -16,6 +16,7 @@ import numpy as np
 
 from ..serving.temperature import tempered
 from .crossval import OutOfFold
+from .gains import gain_of
 
 # At most twice sharper, five times softer: on a small table whose out-of-fold answers are all
 # right, the fit would sharpen without end, and one confident mistake on new rows then costs
@@ -43,9 +44,9 @@ class Calibration:
 
 
 def log_loss(y: np.ndarray, proba: np.ndarray) -> float:
-    """Mean negative log-probability of each row's own class."""
-    chosen = np.clip(proba[np.arange(len(y)), y], 1e-15, 1.0)
-    return float(-np.mean(np.log(chosen)))
+    """Mean negative log-probability of each row's own class (the blend's quick form)."""
+    problem = "binary" if proba.shape[1] == 2 else "multiclass"
+    return -gain_of(problem, "log_loss")(y, proba)
 
 
 def fitted(proba: np.ndarray, y: np.ndarray) -> float:
