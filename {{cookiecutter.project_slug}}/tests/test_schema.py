@@ -71,7 +71,9 @@ def test_unique_measurements_and_wide_unnamed_codes_stay_features():
 def test_problem_type_is_inferred_from_the_target():
     assert infer_problem_type(pd.Series(["yes", "no", "yes"])) == "binary"
     assert infer_problem_type(pd.Series(["a", "b", "c"])) == "multiclass"
-    assert infer_problem_type(pd.Series([1, 2, 3, 2])) == "multiclass"
+    assert infer_problem_type(pd.Series([1, 2, 3, 2, 3, 1])) == "multiclass"
+    # Counts with values on a single row are a quantity, not classes to learn (esoph's ncases).
+    assert infer_problem_type(pd.Series([0, 0, 1, 1, 2, 2, 5, 17])) == "regression"
     assert infer_problem_type(pd.Series(np.linspace(0, 1, 50))) == "regression"
 
 

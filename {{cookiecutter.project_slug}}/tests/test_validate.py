@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.config import SplitParams
 from {{ cookiecutter.package_name }}.data.contract import clean
 from {{ cookiecutter.package_name }}.data.inference import infer_schema
 from {{ cookiecutter.package_name }}.data.leakage import leaky_columns
+from {{ cookiecutter.package_name }}.data.splitting import split
 from {{ cookiecutter.package_name }}.errors import StageError
 
 
@@ -39,6 +41,20 @@ def test_values_outside_the_schema_name_column_and_rule():
     message = str(error.value)
     assert "'age (years)'" in message and "at most 8" in message
     assert "'plan'" in message and "listed categories" in message
+
+
+def test_a_class_on_a_single_row_is_named_with_the_ways_out():
+    frame = table()
+    frame["y"] = np.repeat([0, 1, 2, 3], 50)
+    frame.loc[0, "y"], frame.loc[199, "y"] = 7, 9
+    schema = infer_schema(frame, "y", problem_type="multiclass")
+    with pytest.raises(StageError) as error:
+        split(frame, schema, SplitParams(), seed=0)
+    message = str(error.value)
+    assert message.startswith("column 'y': 2 class(es) with a single row (7, 9)")
+    assert "data.problem_type: regression" in message
+    # Left to inference, such whole numbers are a quantity.
+    assert infer_schema(frame, "y").problem_type == "regression"
 
 
 def test_a_missing_column_is_named():

@@ -44,7 +44,9 @@ def _parses(parsed: pd.Series, present: pd.Series) -> bool:
 
 
 def infer_problem_type(target: pd.Series) -> Problem:
-    """Two values: binary; text or a few whole numbers: multiclass; otherwise regression."""
+    """Two values: binary; text, or a few whole numbers each on two rows or more: multiclass;
+    otherwise regression. A whole number on a single row (a count of 17 among counts of 0 to
+    9) is a quantity's value: as a class it could be neither learnt nor split."""
     values = target.dropna()
     n_unique = values.nunique()
     if n_unique == 2:
@@ -52,7 +54,8 @@ def infer_problem_type(target: pd.Series) -> Problem:
     if is_text(values) or pd.api.types.is_bool_dtype(values):
         return "multiclass"
     whole = np.all(np.mod(values.astype(float), 1) == 0)
-    return "multiclass" if whole and n_unique <= 20 else "regression"
+    classes = whole and n_unique <= 20 and values.value_counts().min() >= 2
+    return "multiclass" if classes else "regression"
 
 
 def _canonical_levels(text: pd.Series) -> pd.Series:

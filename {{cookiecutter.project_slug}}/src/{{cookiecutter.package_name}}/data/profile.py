@@ -119,7 +119,9 @@ def _plots(report: dict[str, Any], frame: pd.DataFrame, schema: Schema, folder: 
         ax.text(0.5, 0.5, "No missing values", ha="center", va="center", fontsize=12)
         ax.set_axis_off()
     else:
-        ax.barh([str(i) for i in shares.index], shares.to_numpy() * 100, color="#4c72b0")
+        # Positions with labels: names that read as numbers ("2019") stay names.
+        labels = [str(i) for i in shares.index]
+        ax.barh(range(len(labels)), shares.to_numpy() * 100, tick_label=labels, color="#4c72b0")
         ax.set_xlabel("missing values (% of rows)")
     ax.set_title("Missing values by column (top 25)")
     fig.tight_layout()
@@ -134,7 +136,8 @@ def _plots(report: dict[str, Any], frame: pd.DataFrame, schema: Schema, folder: 
         ax.set_ylabel("rows")
     else:
         counts = target.astype(str).value_counts().head(20)
-        ax.bar(counts.index, counts.to_numpy(), color="#4c72b0")
+        labels = list(counts.index)
+        ax.bar(range(len(labels)), counts.to_numpy(), tick_label=labels, color="#4c72b0")
         ax.set_ylabel("rows")
         ax.tick_params(axis="x", rotation=30)
     ax.set_title(f"Target: {schema.target}")

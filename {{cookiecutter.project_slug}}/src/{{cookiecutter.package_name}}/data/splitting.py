@@ -38,10 +38,13 @@ def split(
         stratify = None
         if schema.problem_type != "regression":
             counts = frame[schema.target].value_counts()
-            if counts.min() < 2:
+            single = counts[counts < 2].index.tolist()  # Python values: 8, not np.int64(8)
+            if single:
                 raise StageError(
-                    f"column {schema.target!r}: class {counts.idxmin()!r} has a single row; "
-                    "every class needs at least two to split"
+                    f"column {schema.target!r}: {len(single)} class(es) with a single row "
+                    f"({', '.join(map(repr, single[:5]))}), and every class needs two to split:"
+                    " drop or relabel those rows, or set data.problem_type: regression in"
+                    " params.yaml if the column is a quantity"
                 )
             stratify = frame[schema.target]
         train, test = train_test_split(
