@@ -86,6 +86,15 @@ def test_predict_batch_answers_each_record_in_order(client, splits, predictor):
         assert batched == singles
 
 
+def test_a_row_of_the_training_table_scores_with_its_target_and_ids(client, splits, predictor):
+    row = splits[1].head(1)  # the split's own columns: the target, and dropped ones if any
+    (record,) = json.loads(row.to_json(orient="records"))
+    without = {k: v for k, v in record.items() if k != predictor.meta.target}
+    answered, plain = client.post("/predict", json=record), client.post("/predict", json=without)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["prediction"] == plain.json()["prediction"]
+
+
 def test_missing_and_unknown_keys_are_named(client, record):
     first = next(iter(record))
     body = {k: v for k, v in record.items() if k != first} | {"not a column": 1}

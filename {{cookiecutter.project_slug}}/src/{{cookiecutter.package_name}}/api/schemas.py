@@ -241,7 +241,9 @@ def record_model(
 ) -> type[BaseModel]:
     """One record: every feature column is required (null allowed); unknown keys are refused.
 
-    Columns the pipeline drops (IDs, constants) are accepted and ignored. `example` is the
+    Columns the pipeline drops (IDs, constants) and the target are accepted and ignored, so a
+    row copied from the training table scores as it is (as /predict/csv takes such a table,
+    the target column passed through). `example` is the
     documents' example body (typical values, see `data.typical`); `public` adds the ranges and
     levels seen in training to the field descriptions. Neither changes what is accepted.
     """
@@ -255,6 +257,11 @@ def record_model(
         fields[f"d{j}"] = (
             Any,
             Field(None, alias=name, description=f"Accepted and ignored ({reason})."),
+        )
+    if schema.target not in schema.columns:
+        fields["target"] = (
+            Any,
+            Field(None, alias=schema.target, description="Accepted and ignored (the target)."),
         )
     config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [example]} if example else None
