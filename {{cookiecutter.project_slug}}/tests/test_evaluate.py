@@ -98,7 +98,7 @@ def test_shuffles_scored_together_give_what_one_call_each_gives(predictor, split
     test = splits[1].head(120)
     metric = predictor.meta.primary_metric
     together = permutation_importance(predictor, test, metric, repeats=2, seed=3)
-    monkeypatch.setattr(importance, "ROWS_PER_CALL", 1)  # one shuffled copy per call
+    monkeypatch.setattr(importance, "CELLS_PER_CALL", 1)  # one shuffled copy per call
     alone = permutation_importance(predictor, test, metric, repeats=2, seed=3)
     pd.testing.assert_frame_equal(together, alone)
     assert together["importance"].abs().sum() > 0

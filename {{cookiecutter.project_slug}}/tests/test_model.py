@@ -116,3 +116,17 @@ def test_a_forest_refitted_on_more_rows_than_tuned_draws_as_many_rows_a_tree(fam
     forest = fitted.named_steps["model"]
     assert forest.bootstrap and forest.max_samples == 100
     assert max(tree.tree_.n_node_samples[0] for tree in forest.estimators_) <= 100
+
+
+def test_a_linear_model_of_many_classes_and_columns_takes_quasi_newton_steps():
+    """Newton steps on 32 classes of about 640 encoded columns (leaf_id_flavia) ran for
+    minutes on gigabytes; a binary target on a few columns keeps them."""
+    from {{ cookiecutter.package_name }}.config import ModelsParams
+    from {{ cookiecutter.package_name }}.training.families import build_pipeline
+
+    cfg = ModelsParams().linear
+    numbers, levels = [f"x{i}" for i in range(46)], [f"c{i}" for i in range(9)]
+    wide = build_pipeline("linear", cfg, "multiclass", numbers, levels, seed=0, classes=32)
+    small = build_pipeline("linear", cfg, "binary", numbers[:4], levels, seed=0, classes=2)
+    assert wide.named_steps["model"].solver == "lbfgs"
+    assert small.named_steps["model"].solver == "newton-cholesky"

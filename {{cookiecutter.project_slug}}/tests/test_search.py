@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.config import TrainParams
+from {{ cookiecutter.package_name }}.data.schema import ColumnSpec
+from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.parallel import fit_pool
 from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold, cross_validate
@@ -78,6 +80,33 @@ def test_a_trial_budget_repeats_itself_and_the_refit_keeps_the_chosen_trees(spli
     for candidate in boosters:
         pipeline = candidate.pipeline if candidate.pipeline is not None else first.pipeline
         assert _trees(pipeline) == candidate.config["n_estimators"], candidate.family
+
+
+def test_a_family_that_cannot_learn_the_table_is_dropped_with_its_error(
+    splits, schema, params, caplog
+):
+    """Numbers near 1e-20 (pd_speech's wavelet features) leave scikit-learn's quantile bins
+    none, so the linear model's fit fails (an IndexError): the other families go on."""
+    frame = splits[0].copy()
+    frame["tiny"] = np.random.default_rng(0).normal(size=len(frame)) * 1e-20
+    spec = ColumnSpec(
+        kind="numeric", nullable=False, min=frame["tiny"].min(), max=frame["tiny"].max()
+    )
+    wide = schema.model_copy(update={"columns": schema.columns | {"tiny": spec}})
+    search = params.train.search.model_copy(update={"enabled": True, "n_trials": 6})
+    cfg = params.train.model_copy(update={"search": search})
+    predictor, candidates = train(
+        frame, wide, cfg, params.data, params.split, params.seed, params.project
+    )
+    assert "linear" not in {c.family for c in candidates} and predictor.meta.champion
+    assert "linear failed: IndexError" in caplog.text
+    alone = cfg.models.model_copy(
+        update={name: getattr(cfg.models, name).model_copy(update={"enabled": name == "linear"})
+                for name in type(cfg.models).model_fields}
+    )  # fmt: skip
+    with pytest.raises(StageError, match="no model family could learn this table: linear failed"):
+        train(frame, wide, cfg.model_copy(update={"models": alone}), params.data, params.split,
+              params.seed, params.project)  # fmt: skip
 
 
 def test_a_forest_grows_the_trees_its_allowance_affords_the_same_in_every_fold():

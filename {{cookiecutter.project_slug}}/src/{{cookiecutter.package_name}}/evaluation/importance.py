@@ -13,7 +13,9 @@ from ..serving.predictor import Predictor
 from .diagnostics import truth
 from .metrics import LOWER_IS_BETTER, score
 
-ROWS_PER_CALL = 200_000  # shuffled rows scored at once (a few columns' worth on a large split)
+# Shuffled cells scored at once (rows x columns; a few columns' worth on a large split, a few
+# hundred shuffles of a short, wide one).
+CELLS_PER_CALL = 20_000_000
 
 
 def permutation_importance(
@@ -26,7 +28,8 @@ def permutation_importance(
     toward the columns they are made from."""
     problem, y = predictor.meta.problem_type, truth(predictor, test)
     inputs = predictor.inputs
-    typed = pd.DataFrame(inputs.typed(test), index=test.index)
+    typed = inputs.typed(test)  # one array per column
+    rows = len(test)
 
     def metric_of(output: np.ndarray) -> float:
         if predictor.classes is None:
@@ -36,35 +39,31 @@ def permutation_importance(
     base = metric_of(predictor.score(inputs.features(typed)))
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     rng = np.random.default_rng(seed)
-    shuffles = [
-        (column, rng.permutation(len(typed))) for column in typed.columns for _ in range(repeats)
-    ]
-    losses: dict[str, list[float]] = {column: [] for column in typed.columns}
+    shuffles = [(column, rng.permutation(rows)) for column in typed for _ in range(repeats)]
+    losses: dict[str, list[float]] = {column: [] for column in typed}
 
     def shuffled_outputs(block: list[tuple[str, np.ndarray]]) -> list[np.ndarray]:
-        copies = []
-        for column, order in block:
-            shuffled = typed.copy()
-            shuffled[column] = typed[column].array[order]  # keeps the dtype
-            copies.append(shuffled)
-        # Many shuffled copies in one call: the pipeline's cost is mostly per call.
-        outputs = predictor.score(inputs.features(pd.concat(copies, ignore_index=True)))
-        return np.split(outputs, len(block))
+        # Many shuffled copies in one call (the pipeline's cost is mostly per call), made as
+        # arrays: copy k holds column k's shuffle in its rows k * rows to (k + 1) * rows.
+        copies = {name: np.tile(values, len(block)) for name, values in typed.items()}
+        for k, (column, order) in enumerate(block):
+            copies[column][k * rows : (k + 1) * rows] = typed[column][order]
+        return np.split(predictor.score(inputs.features(copies)), len(block))
 
     # Two calls at a time in threads (the models answer on one thread and release the GIL),
-    # each holding at most half of ROWS_PER_CALL shuffled rows.
-    per_call = max(1, ROWS_PER_CALL // 2 // max(len(typed), 1))
+    # each holding at most half of CELLS_PER_CALL shuffled cells.
+    per_call = max(1, CELLS_PER_CALL // 2 // max(rows * len(typed), 1))
     per_call = min(per_call, max(1, -(-len(shuffles) // 2)))
     blocks = [shuffles[start : start + per_call] for start in range(0, len(shuffles), per_call)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         for block, parts in zip(blocks, pool.map(shuffled_outputs, blocks), strict=True):
             for (column, _), part in zip(block, parts, strict=True):
                 losses[column].append(sign * (base - metric_of(part)))
-    rows = [
-        {"column": column, "importance": np.mean(found), "std": np.std(found)}
-        for column, found in losses.items()
+    found = [
+        {"column": column, "importance": np.mean(values), "std": np.std(values)}
+        for column, values in losses.items()
     ]
-    board = pd.DataFrame(rows, columns=["column", "importance", "std"])
+    board = pd.DataFrame(found, columns=["column", "importance", "std"])
     return board.sort_values("importance", ascending=False, ignore_index=True)
 
 

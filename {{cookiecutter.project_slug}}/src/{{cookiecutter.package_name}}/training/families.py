@@ -36,13 +36,20 @@ from .preprocessing import NATIVE_CATEGORIES, preprocessor
 # refits run two candidates at once (`trainer.py`).
 BOOSTER_JOBS = 1
 FOREST_JOBS = 1
+# Newton steps solve a system of (encoded columns x classes) unknowns: fine for a few hundred,
+# but on 32 classes of about 640 encoded columns (leaf_id_flavia) one fold ran for minutes on
+# gigabytes. Past NEWTON_UNKNOWNS, estimated before fitting (a number gives itself, a missing
+# flag and its bins; a category about LEVELS_GUESS one-hot columns), quasi-Newton steps.
+NEWTON_UNKNOWNS = 2000
+LEVELS_GUESS = 20
 
 
 def _linear(cfg: Any, problem: str, seed: int) -> Any:
     if problem == "regression":
         return Ridge(alpha=cfg.alpha)
     # Newton steps converge in a handful of iterations where lbfgs needs dozens on one-hot
-    # columns; the width stays moderate (rare levels grouped, quantile bins).
+    # columns; the width stays moderate (rare levels grouped, quantile bins). Past
+    # NEWTON_UNKNOWNS, build_pipeline turns to lbfgs.
     return LogisticRegression(C=cfg.C, solver="newton-cholesky", max_iter=1000)
 
 
@@ -117,17 +124,21 @@ def build_pipeline(
     seed: int,
     log_target: bool = False,
     text: list[str] | tuple[str, ...] = (),
+    classes: int = 2,
 ) -> Pipeline:
     """An unfitted Pipeline(preprocess, model) for one family and its params.
 
     log_target: regression on log(target); predictions are mapped back with exp, so every
     metric stays on the target's own scale. text: the free-text columns among `categorical`.
+    classes: how many the target has (classification).
     """
     model = BUILDERS[family](cfg, problem, seed)
-    if text and isinstance(model, LogisticRegression):
-        # Newton steps solve a system as wide as the inputs squared: with thousands of word
-        # columns (`words.LINEAR_WORDS`), quasi-Newton steps are far cheaper.
-        model.set_params(solver="lbfgs")
+    if isinstance(model, LogisticRegression):
+        bins = cfg.n_bins if cfg.n_bins >= 2 else 0
+        width = len(numeric) * (2 + bins) + LEVELS_GUESS * len(categorical)
+        # Free text adds thousands of word columns (`words.LINEAR_WORDS`).
+        if text or width * (classes if classes > 2 else 1) > NEWTON_UNKNOWNS:
+            model.set_params(solver="lbfgs")
     if log_target:
         model = TransformedTargetRegressor(
             regressor=model, func=np.log, inverse_func=np.exp, check_inverse=False

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import StageError
 from ..parallel import FITS_AT_ONCE, fit_pool
 from .budget import Budget
 from .crossval import CvResult, cross_validate
@@ -104,6 +105,14 @@ def _run(
         arm.spent(budget.elapsed() - started, pruned=True)
         budget.used += 1
         return "out of time" if isinstance(stop, OutOfTime) else "pruned"
+    except Exception as error:  # this family cannot learn this table: the others go on
+        if trial is not None:
+            arm.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        arm.spent(budget.elapsed() - started, pruned=False)
+        budget.used += 1
+        arm.dropped = f"failed: {failure(error)}"
+        log.warning("%s %s", arm.family, arm.dropped, exc_info=log.isEnabledFor(logging.DEBUG))
+        return "failed"
     arm.spent(budget.elapsed() - started, pruned=False)
     budget.used += 1
     value = result.cv[setup.metric][0]
@@ -176,7 +185,22 @@ def search(
     """Cross-validate every enabled family and, within the budget, tune them (one process)."""
     arms = memory_arms(setup, budget)
     explore(arms, setup, budget, progress, refit_rows)
-    return [_candidate(arm, setup, refit_rows) for arm in arms]
+    return [_candidate(arm, setup, refit_rows) for arm in learnt(arms)]
+
+
+def failure(error: Exception) -> str:
+    """An error in a line: its kind and its message's first line."""
+    message = str(error).strip().splitlines()
+    return type(error).__name__ + (f": {message[0]}" if message else "")
+
+
+def learnt(arms: list[Arm]) -> list[Arm]:
+    """The families with a complete trial; a StageError naming each failure when none has."""
+    done = [arm for arm in arms if arm.best is not None]
+    if not done:
+        failures = "; ".join(f"{arm.family} {arm.dropped}" for arm in arms)
+        raise StageError(f"no model family could learn this table: {failures}")
+    return done
 
 
 def _candidate(arm: Arm, setup: Setup, refit_rows: int) -> Candidate:

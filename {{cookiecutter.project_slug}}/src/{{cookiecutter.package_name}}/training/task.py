@@ -58,9 +58,10 @@ class Setup:
         return KFold(folds, shuffle=True, random_state=seed)
 
     def pipeline(self, family: str, cfg: Any) -> Any:
+        classes = 0 if self.problem == "regression" else int(self.y.max()) + 1
         return build_pipeline(
             family, cfg, self.problem, self.numeric, self.categorical,
-            self.seed, self.log_target, self.text,
+            self.seed, self.log_target, self.text, classes,
         )  # fmt: skip
 
     def fit_kw(self, family: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from .growth import FORESTS
 from .leaderboard import Candidate
 from .results import load_result, result_path
 from .schedule import Arm
-from .search import candidate, explore
+from .search import candidate, explore, failure
 from .shared import (
     SharedTrials,
     Worker,
@@ -168,13 +168,19 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
                 result = load_result(result_path(worker.folder, name, best.number), len(setup.y))
             if result is None:
                 log.info("%s: cross-validating its best params here", arm.family)
-                result = cross_validate(setup, arm.family, cfg, pool)
+                try:
+                    result = cross_validate(setup, arm.family, cfg, pool)
+                except Exception as error:  # as in a search in one process (`search._run`)
+                    log.warning("%s failed: %s", arm.family, failure(error))
+                    continue
             trials = trials_table(study)
             log.info("%s: %d trials by %d workers, best CV %s %.4f", arm.family, len(trials),
                      worker.workers, setup.metric, result.cv[setup.metric][0])  # fmt: skip
             chosen = candidate(arm.family, cfg, result, trials, refit_rows)
             chosen.runners_up = runners_up(setup, worker, arm, complete, refit_rows)
             candidates.append(chosen)
+    if not candidates:
+        raise StageError("no model family could learn this table (see the warnings above)")
     return candidates
 
 
