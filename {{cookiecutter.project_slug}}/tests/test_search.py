@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.config import TrainParams
 from {{ cookiecutter.package_name }}.data.schema import ColumnSpec
 from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.parallel import fit_pool
+from {{ cookiecutter.package_name }}.train import search_note
 from {{ cookiecutter.package_name }}.training.budget import Budget, process_age
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold, cross_validate
 from {{ cookiecutter.package_name }}.training.growth import MIN_ROUNDS, PROBE, Growth
@@ -100,6 +101,7 @@ def test_a_family_that_cannot_learn_the_table_is_dropped_with_its_error(
     )
     assert "linear" not in {c.family for c in candidates} and predictor.meta.champion
     assert "linear failed: IndexError" in caplog.text
+    assert "no fit of linear succeeded" in search_note(cfg, candidates, len(frame))
     alone = cfg.models.model_copy(
         update={name: getattr(cfg.models, name).model_copy(update={"enabled": name == "linear"})
                 for name in type(cfg.models).model_fields}

@@ -34,6 +34,9 @@ def search_note(settings: TrainParams, candidates: list[Candidate], rows: int) -
         budget = settings.search.n_trials
         budget_text = f"{budget} trials" if budget else f"{settings.time_budget_seconds:g} s"
         note += f", {trials} search trials on a budget of {budget_text}"
+    on_board = {c.family for c in candidates}
+    if failed := [name for name in settings.models.enabled() if name not in on_board]:
+        note += f"; no fit of {', '.join(failed)} succeeded (the train stage's log names the error)"
     return note
 
 
