@@ -51,8 +51,8 @@ demo: bootstrap ## Bake the default project into demo/, train it, serve one pred
 
 # About 5 minutes a table on a quiet machine; AutoGluon's environment (.venv-autogluon, about
 # 1 GB) is made at the first run.
-bench-train: bootstrap ## Train each known table (TABLES="caravan hpc": some); vs FLAML and AutoGluon
-	python scripts/bench_train.py $(if $(TABLES),--tables $(TABLES))
+bench-train: bootstrap ## Train each known table (TABLES="caravan hpc": some; SEEDS="1 2 3": splits); vs FLAML and AutoGluon
+	python scripts/bench_train.py $(if $(TABLES),--tables $(TABLES)) $(if $(SEEDS),--seeds $(SEEDS))
 
 # About a minute a table (20 minutes for all): every stage, then every record served.
 sweep-tables: bootstrap ## Bake, train and serve tables nobody tuned for (TABLES="mpg esoph": some)

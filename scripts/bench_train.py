@@ -14,10 +14,14 @@ each table it:
    the project's metric functions. AutoGluon's environment is made once (--autogluon-venv,
    .venv-autogluon) and shared by every project.
 
-Then prints one line per table: its size, task and primary metric, our test score, the
-`dvc repro` and train seconds, each peer's score, AutoGluon's fit seconds, and whether we
-reach the better peer; and the machine's load before and after (other jobs slow every side
-alike, but make every wall time longer).
+With --seeds, each table is trained and compared again on each seed's split (the project's
+`seed`: the split, and every search's seed, ours and the peers'); a table of means follows.
+A later seed's `dvc repro` starts at the split, so it lacks the ingest and validate seconds.
+
+Then prints one line per table (per run, with seeds): its size, task and primary metric,
+our test score, the `dvc repro` and train seconds, each peer's score, AutoGluon's fit
+seconds, and whether we reach the better peer; and the machine's load before and after
+(other jobs slow every side alike, but make every wall time longer).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,27 +129,45 @@ def timed_repro(project: Path, env: dict[str, str], log: Path) -> tuple[float, d
     return end - started, stage_seconds(marks, end)
 
 
-def bench_table(table: Table, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+def bench_table(table: Table, folder: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One result per seed: the project is baked once and trained again on each seed's split."""
     folder.mkdir(parents=True, exist_ok=True)
     project = bake(folder, context(table, folder))
     if args.fast:
         set_params(project, {"train.fast": True})
     env = project_env(project)
-    step(f"{table.name}: dvc repro in {project} (load {load()})")
-    repro, stages = timed_repro(project, env, folder / "dvc-repro.log")
-    step(f"{table.name}: dvc repro {repro:.0f} s, train {stages['train']:.0f} s; "
-         f"the peers, {args.time_limit:g} s each (load {load()})")  # fmt: skip
-    command = [sys.executable, "scripts/bench_train.py", "--trained"]
-    command += ["--time-limit", str(args.time_limit), "--autogluon-venv", str(args.autogluon_venv)]
-    done = run(command, project, env, timeout=3600)
-    (folder / "bench-train.log").write_text(done.stdout + done.stderr, encoding="utf-8")
-    result = json.loads((project / "reports" / "train_benchmark.json").read_text("utf-8"))
-    return result | {"table": table.name, "repro_seconds": repro, "train_seconds": stages["train"]}
+    results = []
+    for seed in args.seeds or [None]:
+        name = table.name if seed is None else f"{table.name}, seed {seed}"
+        if seed is not None:  # a new split, and a new seed for every search, ours and theirs
+            set_params(project, {"seed": seed})
+        log = folder / ("dvc-repro.log" if seed is None else f"dvc-repro-{seed}.log")
+        step(f"{name}: dvc repro in {project} (load {load()})")
+        repro, stages = timed_repro(project, env, log)
+        step(f"{name}: dvc repro {repro:.0f} s, train {stages['train']:.0f} s; "
+             f"the peers, {args.time_limit:g} s each (load {load()})")  # fmt: skip
+        command = [sys.executable, "scripts/bench_train.py", "--trained"]
+        command += ["--time-limit", str(args.time_limit)]
+        command += ["--autogluon-venv", str(args.autogluon_venv)]
+        done = run(command, project, env, timeout=3600)
+        log.with_name(log.name.replace("dvc-repro", "bench-train")).write_text(
+            done.stdout + done.stderr, encoding="utf-8"
+        )
+        result = json.loads((project / "reports" / "train_benchmark.json").read_text("utf-8"))
+        result |= {"table": table.name, "seed": seed, "repro_seconds": repro}
+        result |= {"train_seconds": stages["train"], "stage_seconds": stages}
+        log.with_name(log.stem.replace("dvc-repro", "result") + ".json").write_text(
+            json.dumps(result, indent=2), encoding="utf-8"
+        )
+        results.append(result)
+    return results
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """One line per table: the project's scripts/bench_train.py results with our times."""
-    head = ["table", "rows", "columns", "task", "metric", "ours", "dvc repro (s)", "train (s)"]
+    """One line per run: the project's scripts/bench_train.py results with our times."""
+    seeded = any(result.get("seed") is not None for result in results)
+    head = ["table", *(["seed"] if seeded else []), "rows", "columns", "task", "metric", "ours"]
+    head += ["dvc repro (s)", "train (s)"]
     head += ["FLAML", "AutoGluon", "AutoGluon fit (s)", "reaches the better peer"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for result in results:
@@ -154,7 +177,8 @@ def table(results: list[dict[str, Any]]) -> str:
         autogluon = rows.get("autogluon")
         reached = result.get("reaches_better_peer")
         cells = [
-            result["table"], f"{result['table_rows']:,}", str(result["table_columns"]),
+            result["table"], *([str(result.get("seed"))] if seeded else []),
+            f"{result['table_rows']:,}", str(result["table_columns"]),
             result["problem_type"], LABELS.get(metric, metric), scores["ours"],
             f"{result['repro_seconds']:.0f}", f"{result['train_seconds']:.0f}",
             scores.get("flaml", ""), scores.get("autogluon", ""),
@@ -165,11 +189,51 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def mean_table(results: list[dict[str, Any]]) -> str:
+    """With several seeds, one line per table: each side's mean score over the seeds' splits,
+    whether ours reaches the better peer's mean, and on how many of the splits it did."""
+    head = ["table", "metric", "splits", "ours", "FLAML", "AutoGluon", "ours - better peer"]
+    head += ["reaches the better peer (means)", "splits reached"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        runs.setdefault(result["table"], []).append(result)
+    for name, seeds in runs.items():
+        metric, sign = seeds[0]["primary_metric"], -1 if seeds[0]["lower_is_better"] else 1
+        means = {
+            peer: statistics.fmean(
+                row["scores"][metric] for result in seeds for row in result["rows"]
+                if row["peer"] == peer
+            )
+            for peer in ("ours", "flaml", "autogluon")
+            if all(any(row["peer"] == peer for row in result["rows"]) for result in seeds)
+        }  # fmt: skip
+        peers = [means[peer] for peer in ("flaml", "autogluon") if peer in means]
+        best = max(peers, key=lambda score: sign * score) if peers else None
+        reached = sum(bool(result.get("reaches_better_peer")) for result in seeds)
+        cells = [
+            name, LABELS.get(metric, metric), str(len(seeds)), f"{means['ours']:.4f}",
+            f"{means['flaml']:.4f}" if "flaml" in means else "",
+            f"{means['autogluon']:.4f}" if "autogluon" in means else "",
+            "" if best is None else f"{means['ours'] - best:+.4f}",
+            "" if best is None else ("yes" if sign * (means["ours"] - best) >= 0 else "no"),
+            f"{reached} of {len(seeds)}",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES))
     parser.add_argument("--out", type=Path, help="bake here and keep the projects and logs")
     parser.add_argument("--fast", action="store_true", help="train.fast: a quick smoke run")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        help="train and compare on each seed's split (a mean table follows)",
+    )
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds for each peer")
     parser.add_argument("--autogluon-venv", type=Path, default=TEMPLATE_DIR / ".venv-autogluon",
                         help="AutoGluon's environment, made there once and shared")  # fmt: skip
@@ -181,7 +245,7 @@ def main() -> int:
         out = args.out or Path(tmp)
         for name in args.tables:
             try:
-                results.append(bench_table(TABLES[name], out / name, args))
+                results += bench_table(TABLES[name], out / name, args)
             except CommandFailed as err:  # the other tables still run
                 print(f"bench-train: {name} failed: {err}", file=sys.stderr, flush=True)
                 failed.append(name)
@@ -196,7 +260,10 @@ def main() -> int:
     print(f"\n`dvc repro` within 90 s on tables of at most {SMALL_ROWS:,} rows: "
           f"{len(small) - len(slow)} of {len(small)}{over}.")  # fmt: skip
     reached = sum(bool(r.get("reaches_better_peer")) for r in results)
-    print(f"Ours reaches the better peer on {reached} of {len(results)} tables.")
+    print(f"Ours reaches the better peer on {reached} of {len(results)} runs.")
+    if args.seeds:
+        print(f"\nMeans over the splits of seeds {', '.join(map(str, args.seeds))}:\n")
+        print(mean_table(results))
     setting = "train.fast: true (smoke run)" if args.fast else "as generated (train.fast: false)"
     print(f"Params: {setting}. Peers: {args.time_limit:g} s each.")
     print(f"Load average (1, 5, 15 min): {start_load} at the start, {load()} at the end.")

@@ -213,6 +213,8 @@ def verdict(metric: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(PROJECT / "src"))
+    from {{ cookiecutter.package_name }}.evaluation.direction import LOWER_IS_BETTER
+
     params = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
     for path in (TRAIN, TEST):
         if not path.is_file():
@@ -235,6 +237,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "project": params["project"]["name"],
         "problem_type": meta.problem_type,
         "primary_metric": meta.primary_metric,
+        "lower_is_better": meta.primary_metric in LOWER_IS_BETTER,
         "table_rows": len(train) + len(test),
         "table_columns": len(meta.table_schema.columns),
         "split": split_note(params, meta.problem_type, len(train), len(test)),

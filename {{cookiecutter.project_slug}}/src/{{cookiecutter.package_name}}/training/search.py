@@ -84,7 +84,7 @@ def _run(
     arm: Arm, setup: Setup, pool: Executor, budget: Budget, hooks: TrialHooks, waves: int
 ) -> str:
     """One trial of one family; the arm keeps its best. How it ended: complete, pruned, or
-    out of time. `waves`: folds one after another in each of the pool's threads."""
+    out of time, or failed. `waves`: folds one after another in each of the pool's threads."""
     trial, cfg, report, stops = None, arm.cfg, None, (OutOfTime,)
     if arm.study is not None:
         import optuna
@@ -100,21 +100,20 @@ def _run(
             if trial is not None:
                 cfg = cfg.model_copy(update=SPACES[arm.family](trial, setup.problem))
             result = cross_validate(setup, arm.family, cfg, pool, report, fold_seconds)
+        ended = "complete"
     except stops as stop:
         arm.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        arm.spent(budget.elapsed() - started, pruned=True)
-        budget.used += 1
-        return "out of time" if isinstance(stop, OutOfTime) else "pruned"
+        ended = "out of time" if isinstance(stop, OutOfTime) else "pruned"
     except Exception as error:  # this family cannot learn this table: the others go on
         if trial is not None:
             arm.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        arm.spent(budget.elapsed() - started, pruned=False)
-        budget.used += 1
         arm.dropped = f"failed: {failure(error)}"
         log.warning("%s %s", arm.family, arm.dropped, exc_info=log.isEnabledFor(logging.DEBUG))
-        return "failed"
-    arm.spent(budget.elapsed() - started, pruned=False)
+        ended = "failed"
+    arm.spent(budget.elapsed() - started, pruned=ended in ("pruned", "out of time"))
     budget.used += 1
+    if ended != "complete":
+        return ended
     value = result.cv[setup.metric][0]
     if trial is not None:
         trial.set_user_attr("trees", result.trees)
@@ -198,9 +197,14 @@ def learnt(arms: list[Arm]) -> list[Arm]:
     """The families with a complete trial; a StageError naming each failure when none has."""
     done = [arm for arm in arms if arm.best is not None]
     if not done:
-        failures = "; ".join(f"{arm.family} {arm.dropped}" for arm in arms)
-        raise StageError(f"no model family could learn this table: {failures}")
+        raise none_learnt(arms)
     return done
+
+
+def none_learnt(arms: list[Arm]) -> StageError:
+    """The error of a search in which every family failed: each family's error."""
+    failures = "; ".join(f"{arm.family} {arm.dropped}" for arm in arms)
+    return StageError(f"no model family could learn this table: {failures}")
 
 
 def _candidate(arm: Arm, setup: Setup, refit_rows: int) -> Candidate:

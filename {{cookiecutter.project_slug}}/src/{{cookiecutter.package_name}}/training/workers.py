@@ -28,7 +28,7 @@ from .growth import FORESTS
 from .leaderboard import Candidate
 from .results import load_result, result_path
 from .schedule import Arm
-from .search import candidate, explore, failure
+from .search import candidate, explore, failure, none_learnt
 from .shared import (
     SharedTrials,
     Worker,
@@ -171,7 +171,8 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
                 try:
                     result = cross_validate(setup, arm.family, cfg, pool)
                 except Exception as error:  # as in a search in one process (`search._run`)
-                    log.warning("%s failed: %s", arm.family, failure(error))
+                    arm.dropped = f"failed: {failure(error)}"
+                    log.warning("%s %s", arm.family, arm.dropped)
                     continue
             trials = trials_table(study)
             log.info("%s: %d trials by %d workers, best CV %s %.4f", arm.family, len(trials),
@@ -180,7 +181,7 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
             chosen.runners_up = runners_up(setup, worker, arm, complete, refit_rows)
             candidates.append(chosen)
     if not candidates:
-        raise StageError("no model family could learn this table (see the warnings above)")
+        raise none_learnt(arms)
     return candidates
 
 
