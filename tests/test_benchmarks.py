@@ -76,6 +76,36 @@ def split_row(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
+def seeded_run(seed: int, metric: str, lower: bool, ours: float, flaml: float, gluon: float):
+    """A runner's result for one seed's split, as bench_table makes it."""
+    scores = {"ours": ours, "flaml": flaml, "autogluon": gluon}
+    rows = [{"peer": peer, "scores": {metric: score}} for peer, score in scores.items()]
+    best = (min if lower else max)(flaml, gluon)
+    reached = ours <= best if lower else ours >= best
+    return {"table": metric, "seed": seed, "primary_metric": metric, "lower_is_better": lower,
+            "rows": rows, "reaches_better_peer": reached}  # fmt: skip
+
+
+def test_the_mean_table_judges_each_table_on_its_splits_means():
+    """Ours loses one split of two on each table; on the means it reaches the better peer
+    where the metric rises (ROC AUC) and not where it falls (RMSE)."""
+    import bench_train as runner
+
+    runs = [
+        seeded_run(1, "roc_auc", False, 0.85, 0.84, 0.86),
+        seeded_run(2, "roc_auc", False, 0.86, 0.85, 0.84),
+        seeded_run(1, "rmse", True, 500.0, 510.0, 505.0),
+        seeded_run(2, "rmse", True, 520.0, 510.0, 505.0),
+    ]
+    header, _, auc, rmse = runner.mean_table(runs).splitlines()
+    lines = [dict(zip(split_row(header), split_row(line), strict=True)) for line in (auc, rmse)]
+    assert [line["ours"] for line in lines] == ["0.8550", "510.0000"]
+    assert [line["AutoGluon"] for line in lines] == ["0.8500", "505.0000"]
+    assert [line["ours - better peer"] for line in lines] == ["+0.0050", "+5.0000"]
+    assert [line["reaches the better peer (means)"] for line in lines] == ["yes", "no"]
+    assert [line["splits reached"] for line in lines] == ["1 of 2", "1 of 2"]
+
+
 def test_stage_seconds_run_from_one_stage_line_to_the_next():
     import bench_train as runner
 
