@@ -191,8 +191,9 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def mean_table(results: list[dict[str, Any]]) -> str:
     """With several seeds, one line per table: each side's mean score over the seeds' splits,
-    whether ours reaches the better peer's mean, and on how many of the splits it did."""
-    head = ["table", "metric", "splits", "ours", "FLAML", "AutoGluon", "ours - better peer"]
+    how far ours is ahead of the better peer's mean (negative: behind), whether it reaches
+    it, and on how many of the splits it did."""
+    head = ["table", "metric", "splits", "ours", "FLAML", "AutoGluon", "ours ahead by"]
     head += ["reaches the better peer (means)", "splits reached"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     runs: dict[str, list[dict[str, Any]]] = {}
@@ -215,7 +216,7 @@ def mean_table(results: list[dict[str, Any]]) -> str:
             name, LABELS.get(metric, metric), str(len(seeds)), f"{means['ours']:.4f}",
             f"{means['flaml']:.4f}" if "flaml" in means else "",
             f"{means['autogluon']:.4f}" if "autogluon" in means else "",
-            "" if best is None else f"{means['ours'] - best:+.4f}",
+            "" if best is None else f"{sign * (means['ours'] - best):+.4f}",
             "" if best is None else ("yes" if sign * (means["ours"] - best) >= 0 else "no"),
             f"{reached} of {len(seeds)}",
         ]  # fmt: skip

@@ -101,7 +101,7 @@ def test_the_mean_table_judges_each_table_on_its_splits_means():
     lines = [dict(zip(split_row(header), split_row(line), strict=True)) for line in (auc, rmse)]
     assert [line["ours"] for line in lines] == ["0.8550", "510.0000"]
     assert [line["AutoGluon"] for line in lines] == ["0.8500", "505.0000"]
-    assert [line["ours - better peer"] for line in lines] == ["+0.0050", "+5.0000"]
+    assert [line["ours ahead by"] for line in lines] == ["+0.0050", "-5.0000"]
     assert [line["reaches the better peer (means)"] for line in lines] == ["yes", "no"]
     assert [line["splits reached"] for line in lines] == ["1 of 2", "1 of 2"]
 
