@@ -282,3 +282,12 @@ def test_a_tempered_champion_is_explained_in_the_notes(evaluation):
     assert not any("tempered" in note for note in context(untempered, [])["notes"])
     assert ("Probability temperature", "0.80") in context(tempered, [])["choices"]
     assert "Probability temperature" not in dict(context(untempered, [])["choices"])
+
+
+def test_a_family_that_could_not_learn_the_table_is_named_in_the_notes(evaluation):
+    """An enabled family missing from the leaderboard because every fit of it failed is
+    named, not silently absent."""
+    failed = evaluation.meta.model_copy(update={"failed_families": ["linear"]})
+    said = context(replace(evaluation, meta=failed), [])["notes"]
+    assert any(note.startswith("No fit of linear succeeded on this table") for note in said)
+    assert not any("No fit of" in note for note in context(evaluation, [])["notes"])

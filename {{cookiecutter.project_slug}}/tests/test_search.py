@@ -101,7 +101,9 @@ def test_a_family_that_cannot_learn_the_table_is_dropped_with_its_error(
     )
     assert "linear" not in {c.family for c in candidates} and predictor.meta.champion
     assert "linear failed: IndexError" in caplog.text
-    assert "no fit of linear succeeded" in search_note(cfg, candidates, len(frame))
+    assert predictor.meta.failed_families == ["linear"]
+    note = search_note(cfg, candidates, len(frame), predictor.meta.failed_families)
+    assert "no fit of linear succeeded" in note
     alone = cfg.models.model_copy(
         update={name: getattr(cfg.models, name).model_copy(update={"enabled": name == "linear"})
                 for name in type(cfg.models).model_fields}

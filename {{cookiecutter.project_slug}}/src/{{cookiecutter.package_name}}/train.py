@@ -24,7 +24,9 @@ from .training.workers import plan_for
 log = logging.getLogger(__name__)
 
 
-def search_note(settings: TrainParams, candidates: list[Candidate], rows: int) -> str:
+def search_note(
+    settings: TrainParams, candidates: list[Candidate], rows: int, failed: list[str]
+) -> str:
     """How the leaderboard's scores were found, for its header."""
     note = f"{settings.cv_folds} folds" + (", fast setting" if settings.fast else "")
     if rows > settings.search.max_rows:
@@ -34,8 +36,7 @@ def search_note(settings: TrainParams, candidates: list[Candidate], rows: int) -
         budget = settings.search.n_trials
         budget_text = f"{budget} trials" if budget else f"{settings.time_budget_seconds:g} s"
         note += f", {trials} search trials on a budget of {budget_text}"
-    on_board = {c.family for c in candidates}
-    if failed := [name for name in settings.models.enabled() if name not in on_board]:
+    if failed:
         note += f"; no fit of {', '.join(failed)} succeeded (the train stage's log names the error)"
     return note
 
@@ -59,7 +60,7 @@ def main() -> None:
         )  # fmt: skip
         metric = predictor.meta.primary_metric
         board = leaderboard(candidates, metric)
-        note = search_note(params.train, candidates, len(frame))
+        note = search_note(params.train, candidates, len(frame), predictor.meta.failed_families)
         markdown = leaderboard_markdown(board, metric, note)
         logged = {"seed": params.seed, "data": params.data.model_dump()}
         logged["train"] = params.train.model_dump(exclude={"models"})

@@ -72,6 +72,12 @@ def notes(ev: Evaluation) -> list[str]:
             "Cross-validated accuracy and F1 use scikit-learn's default cut-off of 0.50; the test "
             f"split uses the chosen threshold {threshold:.2f}."
         )
+    if failed := ev.meta.failed_families:
+        notes.append(
+            f"No fit of {', '.join(failed)} succeeded on this table, so "
+            f"{'it is' if len(failed) == 1 else 'they are'} not on the leaderboard "
+            "(the train stage's log names the error)."
+        )
     tempered = temperature_note(ev.meta.temperature)
     return notes + [tempered] * (tempered is not None)
 

@@ -92,6 +92,7 @@ class ModelMeta(_Record):
     primary_metric: str
     cv: dict[str, CvScore]
     model_params: dict[str, Any] = {}
+    failed_families: list[str] = []  # enabled, but no fit succeeded: not on the leaderboard
     features: FeatureLists
     train_rows: int
     refit_seconds: float = 0.0

@@ -173,6 +173,12 @@ def champion_pipeline(
     return voting(members, list(weights.values()), None if classes is None else len(classes))
 
 
+def failed_families(cfg: TrainParams, candidates: list[Candidate]) -> list[str]:
+    """The enabled families without a candidate: every fit of theirs failed on this table."""
+    learnt = {candidate.family for candidate in candidates}
+    return [name for name in cfg.models.enabled() if name not in learnt]
+
+
 def train(
     frame: pd.DataFrame,
     schema: Schema,
@@ -227,6 +233,7 @@ def train(
         primary_metric=setup.metric,
         cv={m: CvScore(mean=mean, std=std) for m, (mean, std) in best.cv.items()},
         model_params=best.config,
+        failed_families=failed_families(cfg, candidates),
         features=FeatureLists(numeric=setup.numeric, categorical=setup.categorical),
         train_rows=len(frame),
         refit_seconds=round(time.perf_counter() - started, 3),
