@@ -130,3 +130,22 @@ def test_a_linear_model_of_many_classes_and_columns_takes_quasi_newton_steps():
     small = build_pipeline("linear", cfg, "binary", numbers[:4], levels, seed=0, classes=2)
     assert wide.named_steps["model"].solver == "lbfgs"
     assert small.named_steps["model"].solver == "newton-cholesky"
+
+
+def test_a_forest_classifies_by_its_criterion_and_regresses_by_squared_error():
+    """The configured extra trees split classes by entropy and the search may pick either
+    criterion; a regression forest splits by squared error whatever the setting says."""
+    import optuna
+
+    from {{ cookiecutter.package_name }}.config import ModelsParams
+    from {{ cookiecutter.package_name }}.training.families import build_pipeline
+    from {{ cookiecutter.package_name }}.training.spaces import SPACES
+
+    cfg = ModelsParams().extra_trees
+    classifier = build_pipeline("extra_trees", cfg, "binary", ["x"], ["level"], seed=0)
+    regressor = build_pipeline("extra_trees", cfg, "regression", ["x"], ["level"], seed=0)
+    assert classifier.named_steps["model"].criterion == cfg.criterion == "entropy"
+    assert regressor.named_steps["model"].criterion == "squared_error"
+    trial = optuna.create_study().ask()
+    assert SPACES["extra_trees"](trial, "binary")["criterion"] in {"gini", "entropy"}
+    assert "criterion" not in SPACES["extra_trees"](optuna.create_study().ask(), "regression")

@@ -68,10 +68,12 @@ class RandomForestParams(_Strict):
     max_depth: int | None = Field(None, ge=1)
     min_samples_leaf: int = Field(2, ge=1)
     max_features: float = Field(0.5, gt=0, le=1)
+    criterion: Literal["gini", "entropy"] = "gini"  # classification; regression: squared error
 
 
 class ExtraTreesParams(RandomForestParams):
     min_samples_leaf: int = Field(1, ge=1)  # random split points: full trees average well
+    criterion: Literal["gini", "entropy"] = "entropy"
 
 
 class XGBoostParams(_Strict):

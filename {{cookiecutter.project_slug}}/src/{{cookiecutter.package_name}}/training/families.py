@@ -66,6 +66,7 @@ def _forest(regressor: type, classifier: type) -> Callable[[Any, str, int], Any]
             max_depth=cfg.max_depth,
             min_samples_leaf=cfg.min_samples_leaf,
             max_features=cfg.max_features,
+            **({} if problem == "regression" else {"criterion": cfg.criterion}),
             n_jobs=FOREST_JOBS,
             random_state=seed,
         )
