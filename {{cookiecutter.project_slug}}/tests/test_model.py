@@ -140,6 +140,7 @@ def test_a_forest_classifies_by_its_criterion_and_regresses_by_squared_error():
     from {{ cookiecutter.package_name }}.config import ModelsParams
     from {{ cookiecutter.package_name }}.training.families import build_pipeline
     from {{ cookiecutter.package_name }}.training.spaces import SPACES
+    from {{ cookiecutter.package_name }}.training.studies import model_params
 
     cfg = ModelsParams().extra_trees
     classifier = build_pipeline("extra_trees", cfg, "binary", ["x"], ["level"], seed=0)
@@ -149,3 +150,6 @@ def test_a_forest_classifies_by_its_criterion_and_regresses_by_squared_error():
     trial = optuna.create_study().ask()
     assert SPACES["extra_trees"](trial, "binary")["criterion"] in {"gini", "entropy"}
     assert "criterion" not in SPACES["extra_trees"](optuna.create_study().ask(), "regression")
+    # The params a regression forest is reported and logged with leave the criterion out.
+    assert model_params(cfg, "binary")["criterion"] == "entropy"
+    assert "criterion" not in model_params(cfg, "regression")

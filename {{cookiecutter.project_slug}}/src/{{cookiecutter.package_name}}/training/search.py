@@ -219,22 +219,22 @@ def _candidate(arm: Arm, setup: Setup, refit_rows: int) -> Candidate:
             attrs=("number", "value", "params", "state", "duration", "user_attrs")
         )
         trials = trials[trials["state"] != "WAITING"].reset_index(drop=True)
-    best = candidate(arm.family, arm.best_cfg, arm.best, trials, refit_rows)
+    best = candidate(arm.family, setup.problem, arm.best_cfg, arm.best, trials, refit_rows)
     best.runners_up = [
-        candidate(arm.family, cfg, result, None, refit_rows, rank)
+        candidate(arm.family, setup.problem, cfg, result, None, refit_rows, rank)
         for rank, (cfg, result) in enumerate(arm.runners_up, start=2)
     ]
     return best
 
 
 def candidate(
-    family: str, cfg: Any, result: CvResult, trials: pd.DataFrame | None, refit_rows: int,
-    rank: int = 1,
+    family: str, problem: str, cfg: Any, result: CvResult, trials: pd.DataFrame | None,
+    refit_rows: int, rank: int = 1,
 ) -> Candidate:  # fmt: skip
     """A family's candidate from one trial (`rank` 1: its best): its params (the boosters'
     trees as the folds chose them, a few more for the refit's extra rows; a forest's as its
     folds grew them), its CV result and the family's trials."""
-    config = model_params(cfg)
+    config = model_params(cfg, problem)
     if result.trees is not None:  # a forest keeps the trees it grew; a booster gets a few more
         growth = min(refit_rows / result.fit_rows, MAX_TREES_GROWTH) if family in STOPPING else 1
         config["n_estimators"] = math.ceil(result.trees * growth)

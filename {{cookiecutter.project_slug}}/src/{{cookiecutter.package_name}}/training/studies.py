@@ -21,9 +21,14 @@ log = logging.getLogger(__name__)
 WORKER_SEEDS = 1000  # worker w samples with seed + family index + WORKER_SEEDS * w
 
 
-def model_params(cfg: Any) -> dict[str, Any]:
-    """A family's estimator params: its params.yaml section without the switch."""
-    return cfg.model_dump(exclude={"enabled"})
+CLASSIFYING = {"criterion"}  # the forests' split criterion: a regression splits by squared error
+
+
+def model_params(cfg: Any, problem: str) -> dict[str, Any]:
+    """A family's estimator params: its params.yaml section without the switch (and, for a
+    regression, without the settings only a classifier reads)."""
+    unused = {"enabled"} | (CLASSIFYING if problem == "regression" else set())
+    return cfg.model_dump(exclude=unused)
 
 
 def _searchable(configured: dict[str, Any], space: Any, problem: str) -> dict[str, Any]:
@@ -45,7 +50,7 @@ def _searchable(configured: dict[str, Any], space: Any, problem: str) -> dict[st
 
 def starts(setup: Setup, family: str, cfg: Any) -> list[dict[str, Any]]:
     """The trials queued first: the configured params, then the strong starts."""
-    first = _searchable(model_params(cfg), SPACES[family], setup.problem)
+    first = _searchable(model_params(cfg, setup.problem), SPACES[family], setup.problem)
     return [first, *strong_starts(family, setup.problem, len(setup.y))]
 
 

@@ -177,7 +177,7 @@ def collect(setup: Setup, worker: Worker, arms: list[Arm], refit_rows: int) -> l
             trials = trials_table(study)
             log.info("%s: %d trials by %d workers, best CV %s %.4f", arm.family, len(trials),
                      worker.workers, setup.metric, result.cv[setup.metric][0])  # fmt: skip
-            chosen = candidate(arm.family, cfg, result, trials, refit_rows)
+            chosen = candidate(arm.family, setup.problem, cfg, result, trials, refit_rows)
             chosen.runners_up = runners_up(setup, worker, arm, complete, refit_rows)
             candidates.append(chosen)
     if not candidates:
@@ -204,5 +204,6 @@ def runners_up(
         path = result_path(worker.folder, worker.family_study(arm.family), trial.number)
         if (result := load_result(path, len(setup.y))) is not None:
             cfg = arm.cfg.model_copy(update=trial_params(arm.family, trial))
-            found.append(candidate(arm.family, cfg, result, None, refit_rows, len(found) + 2))
+            rank = len(found) + 2
+            found.append(candidate(arm.family, setup.problem, cfg, result, None, refit_rows, rank))
     return found
