@@ -12,7 +12,7 @@ from {{ cookiecutter.package_name }}.evaluation.bootstrap import WEIGHTED
 from {{ cookiecutter.package_name }}.evaluation.diagnostics import curve_model
 from {{ cookiecutter.package_name }}.evaluation.metrics import score
 from {{ cookiecutter.package_name }}.training import blend as blend_module
-from {{ cookiecutter.package_name }}.training.blend import blended, select, wins
+from {{ cookiecutter.package_name }}.training.blend import blended, fold_mean, select, wins
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold, fold_scores
 from {{ cookiecutter.package_name }}.training.gains import gain_of
 from {{ cookiecutter.package_name }}.training.leaderboard import Candidate, leaderboard
@@ -134,9 +134,32 @@ def test_the_keep_rule_resamples_whole_groups():
     blend = single.copy()
     blend[groups == 0] = y[groups == 0]  # better in one group only
     blend[groups == 1] += 0.5  # and worse in another
-    gain = gain_of("regression", "rmse")
-    assert wins(y, blend, single, np.arange(ROWS), gain, seed=0) >= 0.95
-    assert wins(y, blend, single, groups, gain, seed=0) < 0.95
+    gain, fold = gain_of("regression", "rmse"), np.arange(ROWS) % FOLDS
+    assert wins(y, blend, single, np.arange(ROWS), fold, gain, seed=0) >= 0.95
+    assert wins(y, blend, single, groups, fold, gain, seed=0) < 0.95
+
+
+def _probabilities(score: np.ndarray) -> np.ndarray:
+    positive = 1 / (1 + np.exp(-score))
+    return np.column_stack([1 - positive, positive])
+
+
+def test_the_keep_rule_scores_each_resample_fold_by_fold_as_the_cv_does():
+    """Each fold's model answers on its own scale. One that ranks well within every fold
+    but is shifted from fold to fold has the better CV (a mean over folds), though over the
+    folds' rows pooled, a weaker model without the shifts ranks better."""
+    rng = np.random.default_rng(9)
+    fold = np.arange(ROWS) % FOLDS
+    latent = rng.normal(0, 1, ROWS)
+    y = (latent + rng.normal(0, 0.5, ROWS) > 0).astype(int)
+    shifted = _probabilities(latent + rng.normal(0, 0.3, ROWS) + 3.0 * fold)
+    steady = _probabilities(latent + rng.normal(0, 1.0, ROWS))
+    gain = gain_of("binary", "roc_auc")
+    assert gain(y, steady) > gain(y, shifted)  # pooled, the steady one looks better
+    assert fold_mean(gain, y, shifted, fold) > fold_mean(gain, y, steady, fold)
+    rows = np.arange(ROWS)
+    assert wins(y, shifted, steady, rows, fold, gain, seed=0) >= 0.95
+    assert wins(y, steady, shifted, rows, fold, gain, seed=0) < 0.05
 
 
 @pytest.mark.parametrize(("problem", "metric"), sorted(WEIGHTED))

@@ -17,7 +17,10 @@ own weights are then chosen on every out-of-fold row.
 Keep rule: the nested blend must score better than the best single model in at least
 CONFIDENCE of ROUNDS paired bootstrap resamples of the out-of-fold rows (whole groups on a
 grouped split), and on the mean over folds, with at least two members weighed. Else the
-single champion stays, and the leaderboard says why.
+single champion stays, and the leaderboard says why. A resample is scored as the CV scores:
+fold by fold, then the mean. Pooling the folds' rows would judge something the leaderboard
+does not: each fold's model answers on its own scale, and a ranking metric over pooled rows
+marks a blend (whose weights differ from fold to fold) down for it.
 """
 
 from __future__ import annotations
@@ -78,9 +81,15 @@ def nested(outputs: np.ndarray, y: np.ndarray, fold: np.ndarray, gain: Gain, mos
     return answers
 
 
-def wins(y, blend, single, units: np.ndarray, gain: Gain, seed: int) -> float:
+def fold_mean(gain: Gain, y: np.ndarray, output: np.ndarray, fold: np.ndarray) -> float:
+    """The mean over folds of the gain of each fold's rows, as the CV scores a candidate."""
+    return float(np.mean([gain(y[fold == n], output[fold == n]) for n in np.unique(fold)]))
+
+
+def wins(y, blend, single, units: np.ndarray, fold: np.ndarray, gain: Gain, seed: int) -> float:
     """The share of paired bootstrap resamples (of `units`: rows or groups) in which `blend`
-    scores better than `single`; it stops once the rule's outcome is certain."""
+    scores better than `single` on the mean over folds; it stops once the rule's outcome is
+    certain."""
     rng = np.random.default_rng(seed)
     _, unit_of_row = np.unique(units, return_inverse=True)
     count = unit_of_row.max() + 1
@@ -89,7 +98,8 @@ def wins(y, blend, single, units: np.ndarray, gain: Gain, seed: int) -> float:
     while won + lost < ROUNDS and lost <= allowed and won < ROUNDS - allowed:
         draws = rng.multinomial(count, np.full(count, 1 / count))
         rows = np.repeat(np.arange(len(y)), draws[unit_of_row])
-        if gain(y[rows], blend[rows]) > gain(y[rows], single[rows]):
+        ours, theirs = (fold_mean(gain, y[rows], o[rows], fold[rows]) for o in (blend, single))
+        if ours > theirs:
             won += 1
         else:
             lost += 1
@@ -118,9 +128,10 @@ def blended(tuning: Setup, candidates: list[Candidate], best: Candidate, cfg: Bl
     }
     members = [(c, float(w)) for c, w in zip(pool, weights, strict=True) if w > 0]
     units = np.arange(len(rows)) if tuning.groups is None else tuning.groups[rows]
-    share = wins(y, honest, best.oof.output, units, gain, tuning.seed) if len(members) > 1 else 0
+    several = len(members) > 1
+    share = wins(y, honest, best.oof.output, units, fold, gain, tuning.seed) if several else 0
     ahead = better(tuning.metric, cv[tuning.metric][0], best.cv[tuning.metric][0])
-    kept = len(members) > 1 and share >= CONFIDENCE and ahead
+    kept = several and share >= CONFIDENCE and ahead
     blend = Blend(
         weights={c.name: w for c, w in members},
         best=best.family,
