@@ -12,7 +12,13 @@ from {{ cookiecutter.package_name }}.evaluation.bootstrap import WEIGHTED
 from {{ cookiecutter.package_name }}.evaluation.diagnostics import curve_model
 from {{ cookiecutter.package_name }}.evaluation.metrics import score
 from {{ cookiecutter.package_name }}.training import blend as blend_module
-from {{ cookiecutter.package_name }}.training.blend import blended, fold_mean, select, wins
+from {{ cookiecutter.package_name }}.training.blend import (
+    blended,
+    fold_mean,
+    picked,
+    select,
+    wins,
+)
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold, fold_scores
 from {{ cookiecutter.package_name }}.training.gains import gain_of
 from {{ cookiecutter.package_name }}.training.leaderboard import Candidate, leaderboard
@@ -124,6 +130,25 @@ def test_a_blend_within_noise_or_of_one_member_is_not_kept_and_says_why():
     blend, kept = blended(setup, useless, useless[0], BlendParams())
     assert not kept and blend.blend.verdict("rmse") == "not kept: the selection weighs a alone"
     assert blended(setup, useless, useless[0], BlendParams(enabled=False)) == (None, False)
+
+
+def test_the_single_model_to_beat_is_picked_on_the_other_folds():
+    """Ten trials as good as each other, each with its own errors: the one with the best CV
+    owes part of it to luck on those very folds. Picked for each fold on the other folds, the
+    best single model's CV is as honest as the nested blend's, and the blend is judged
+    against that."""
+    rng = np.random.default_rng(10)
+    y = rng.normal(0, 1, ROWS)
+    outputs = y + rng.normal(0, 1, (10, ROWS))
+    setup = _setup(y)
+    trials = [_candidate(setup, f"t{i}", output) for i, output in enumerate(outputs)]
+    best = min(trials, key=lambda c: c.cv["rmse"][0])
+    gain, fold = gain_of("regression", "rmse"), best.oof.fold
+    honest = -fold_mean(gain, y, picked(outputs, y, fold, gain), fold)
+    assert honest > best.cv["rmse"][0]  # worse than the luckiest trial's own CV
+    blend, kept = blended(setup, trials, best, BlendParams())
+    assert blend.blend.scores[1] == pytest.approx(honest)
+    assert kept and "single model picked fold by fold (t" in blend.blend.verdict("rmse")
 
 
 def test_the_keep_rule_resamples_whole_groups():

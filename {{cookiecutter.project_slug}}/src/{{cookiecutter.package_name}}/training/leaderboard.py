@@ -17,7 +17,8 @@ class Blend:
 
     weights: dict[str, float]  # member name (`Candidate.name`) -> weight; they sum to 1
     best: str  # the best single family, the one to beat
-    scores: tuple[float, float]  # CV primary metric: the blend's (nested), the best single's
+    # CV primary metric, both nested: the blend's, the best single's picked on the other folds
+    scores: tuple[float, float]
     wins: float  # share of bootstrap resamples of the out-of-fold rows the blend won
     needed: float  # the share it must win to be kept
     kept: bool
@@ -30,7 +31,8 @@ class Blend:
         if len(self.weights) < 2:
             return f"not kept: the selection weighs {next(iter(self.weights))} alone"
         ours, theirs = self.scores
-        told = f"CV {metric} {ours:.4f} against {theirs:.4f} for {self.best}"
+        told = f"CV {metric} {ours:.4f} against {theirs:.4f}"
+        told += f" for the best single model picked fold by fold ({self.best} overall)"
         won = f"better in {self.wins:.0%} of bootstrap resamples of the out-of-fold rows"
         if self.kept:
             return f"kept: {told}, {won}"
