@@ -17,8 +17,9 @@ own weights are then chosen on every out-of-fold row.
 Keep rule: the nested blend must beat the best single model, picked as honestly: each
 fold's rows answered by the candidate with the best mean over the other folds. The best
 single model's own CV is the best of many trials' scores on the very folds it is judged on,
-and so flattered by its luck there (on 24 bench splits the blend was the better of the two on
-the test split in most, while this CV called them even). It must score better in at least
+and so flattered by its luck there: on the bench's 24 splits (15 trials each) the blend beat
+the best single model on 20 test splits, and that comparison called it better beyond noise on
+9, this one on 12. It must score better in at least
 CONFIDENCE of ROUNDS paired bootstrap resamples of the out-of-fold rows (whole groups on a
 grouped split), and on the mean over folds, with at least two members weighed. Else the
 single champion stays, and the leaderboard says why. A resample is scored as the CV scores:
