@@ -32,7 +32,7 @@ import numpy as np
 
 from ..config import BlendParams
 from ..evaluation.metrics import better
-from .crossval import OutOfFold, fold_scores
+from .crossval import OutOfFold, fold_scores, summary
 from .gains import Gain, gain_of
 from .leaderboard import Blend, Candidate
 from .task import Setup
@@ -102,12 +102,7 @@ def picked(outputs: np.ndarray, y: np.ndarray, fold: np.ndarray, gain: Gain) -> 
 
 def cross_validated(tuning: Setup, y, answers: np.ndarray, fold: np.ndarray) -> dict:
     """Every CV metric of out-of-fold answers: (mean, std) over the folds."""
-    per_fold = [fold_scores(tuning, y[fold == n], answers[fold == n]) for n in np.unique(fold)]
-    return {
-        name: (float(np.mean(values)), float(np.std(values)))
-        for name in per_fold[0]
-        for values in [[scores[name] for scores in per_fold]]
-    }
+    return summary([fold_scores(tuning, y[fold == n], answers[fold == n]) for n in np.unique(fold)])
 
 
 def wins(y, blend, single, units: np.ndarray, fold: np.ndarray, gain: Gain, seed: int) -> float:

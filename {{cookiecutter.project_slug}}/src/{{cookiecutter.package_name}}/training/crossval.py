@@ -62,6 +62,15 @@ def fold_scores(setup: Setup, y: np.ndarray, output: np.ndarray) -> dict[str, fl
     return {name: score(setup.problem, name, y, output, predicted) for name in names}
 
 
+def summary(per_fold: list[dict[str, float]]) -> dict[str, tuple[float, float]]:
+    """Each metric's (mean, std) over the folds' scores."""
+    return {
+        name: (float(np.mean(values)), float(np.std(values)))
+        for name in per_fold[0]
+        for values in [[scores[name] for scores in per_fold]]
+    }
+
+
 def primary_score(setup: Setup, y: np.ndarray, output: np.ndarray) -> float:
     """The primary metric alone: the pruner's running mean after each fold."""
     predicted = output.argmax(axis=1) if output.ndim == 2 else None
@@ -128,11 +137,7 @@ def cross_validate(
     rows = np.concatenate([fit.held for fit in fits])
     fold = np.concatenate([np.full(len(fit.held), i) for i, fit in enumerate(fits)])
     return CvResult(
-        cv={
-            name: (float(np.mean(values)), float(np.std(values)))
-            for name in per_fold[0]
-            for values in [[fold[name] for fold in per_fold]]
-        },
+        cv=summary(per_fold),
         oof=OutOfFold(rows, np.concatenate(outputs), fold),
         trees=growth.trees if growth is not None else trees,
         fit_rows=float(np.mean([fit.fit_rows for fit in fits])),
