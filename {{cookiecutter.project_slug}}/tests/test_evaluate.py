@@ -2,6 +2,7 @@
 
 import json
 import re
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -158,6 +159,19 @@ def test_per_class_support_adds_up_to_the_rows():
 def test_mape_is_left_out_where_a_true_value_is_zero():
     assert "mape" not in regression_metrics(np.array([0.0, 1.0, 2.0]), np.array([0.5, 1.0, 2.5]))
     assert "mape" in regression_metrics(np.array([1.0, 2.0]), np.array([1.5, 2.0]))
+
+
+def test_float32_probabilities_score_without_a_warning_and_as_in_float64():
+    """A model's float32 rows sum to 1 within 1e-7 only: no "do not sum to one" warning."""
+    rng = np.random.default_rng(0)
+    exact = rng.dirichlet(np.ones(3), 500)
+    y = rng.integers(0, 3, 500)
+    answers = exact.astype(np.float32).astype(np.float64)  # as a float32 model's, stacked
+    assert not np.allclose(answers.sum(axis=1), 1.0, rtol=1e-8, atol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = score("multiclass", "log_loss", y, answers, answers.argmax(axis=1))
+    assert value == pytest.approx(score("multiclass", "log_loss", y, exact, None), rel=1e-6)
 
 
 def test_log_scale_metrics_appear_for_a_log_target_model():

@@ -75,6 +75,15 @@ def _roc_auc(y: Labels, proba: np.ndarray, _: np.ndarray) -> float:
     return skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
 
 
+def _log_loss(y: Labels, proba: np.ndarray, _: np.ndarray) -> float:
+    """Log loss, each row of probabilities rescaled to sum to 1 in float64: models answer in
+    float32 (XGBoost, LightGBM, the ONNX graph), whose rows sum to 1 within about 1e-7 only,
+    which scikit-learn's float64 check calls not probabilities (a warning a score each)."""
+    proba = np.asarray(proba, dtype=np.float64)
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    return skm.log_loss(y, proba, labels=np.arange(proba.shape[1]))
+
+
 _CLASSIFICATION: dict[str, Score] = {
     "accuracy": lambda y, p, yhat: skm.accuracy_score(y, yhat),
     "balanced_accuracy": lambda y, p, yhat: skm.balanced_accuracy_score(y, yhat),
@@ -85,7 +94,7 @@ _CLASSIFICATION: dict[str, Score] = {
     "f1_weighted": lambda y, p, yhat: skm.f1_score(y, yhat, average="weighted", zero_division=0),
     "roc_auc": _roc_auc,
     "pr_auc": lambda y, p, yhat: skm.average_precision_score(y, p[:, 1]),
-    "log_loss": lambda y, p, yhat: skm.log_loss(y, p, labels=np.arange(p.shape[1])),
+    "log_loss": _log_loss,
     "brier": lambda y, p, yhat: skm.brier_score_loss(y, p[:, 1]),
 }
 _REGRESSION: dict[str, Callable[[Labels, np.ndarray], float]] = {
