@@ -45,7 +45,7 @@ def add_features(columns: Columns) -> dict[str, Any]:
     # what a customer paid per month of tenure (total_charges / tenure) and the current bill
     # against it (a recent price rise). With them the champion's 5-fold CV ROC AUC moved by
     # -0.0010 to +0.0005 on three splits (15-trial searches), and `make bench-train`'s test
-    # scores on the same splits by -0.0016 to +0.0005 (mean -0.0006): the trees and the
+    # scores on the same splits by -0.0016 to +0.0005 (mean -0.0009): the trees and the
     # binned linear model read what they say from the raw columns. To try one again:
     #   out["charges_per_month_of_tenure"] = _ratio(out["total_charges"], out["tenure"])
 {%- elif cookiecutter.dataset == "ames_housing" %}
