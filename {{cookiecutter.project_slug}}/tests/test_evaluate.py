@@ -305,3 +305,11 @@ def test_a_family_that_could_not_learn_the_table_is_named_in_the_notes(evaluatio
     said = context(replace(evaluation, meta=failed), [])["notes"]
     assert any(note.startswith("No fit of linear succeeded on this table") for note in said)
     assert not any("No fit of" in note for note in context(evaluation, [])["notes"])
+
+
+def test_a_champion_answering_with_its_fold_mean_is_explained_in_the_notes(evaluation):
+    averaged = evaluation.meta.model_copy(update={"fold_means": {"linear": 5}})
+    said = context(replace(evaluation, meta=averaged), [])["notes"]
+    assert any(note.startswith("Averaged over its folds: linear (5 fits)") for note in said)
+    single = replace(evaluation, meta=evaluation.meta.model_copy(update={"fold_means": {}}))
+    assert not any("Averaged over" in note for note in context(single, [])["notes"])

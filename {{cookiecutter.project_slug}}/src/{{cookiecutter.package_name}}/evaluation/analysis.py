@@ -201,7 +201,8 @@ def analyse(
         model_importance=model_importance(predictor.pipeline),
         segments=segment_errors(predictor, test, champion, ranking, cfg.top_n),
         learning=curve,
-        learning_member=curve_model(predictor.pipeline)[1],
+        # A fold mean's members are one model's fits: its curve is the model's, unnamed.
+        learning_member=curve_model(predictor.pipeline)[1] if meta.champion == "blend" else None,
         dataset=dataset_summary(predictor, train, test) | {"source": source},
         leaderboard=board,
         settings=cfg,

@@ -66,6 +66,13 @@ def notes(ev: Evaluation) -> list[str]:
             "chosen on their out-of-fold answers; its CV scores are nested (each fold blended "
             f"with weights chosen on the other folds). {blend[2][:1].upper()}{blend[2][1:]}."
         )
+    if averaged := ev.meta.fold_means:
+        named = ", ".join(f"{name} ({folds} fits)" for name, folds in averaged.items())
+        notes.append(
+            f"Averaged over its folds: {named} answers with the mean of the pipelines its "
+            "cross-validation scored, one per fold, each fitted on the other folds' rows, "
+            "instead of one refit on every row (`training/bagging.py` says why)."
+        )
     threshold = ev.metrics.get("threshold")
     if threshold is not None and abs(threshold - 0.5) > 1e-9:
         notes.append(

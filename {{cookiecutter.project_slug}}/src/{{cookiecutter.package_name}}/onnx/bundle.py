@@ -18,7 +18,6 @@ from ..serving.artifacts import MANIFEST_FILE, MODEL_FILE, ONNX_FILE
 from ..serving.metadata import GraphInputs, ModelMeta, ServingManifest, TextCodes
 from ..serving.predictor import Predictor
 from ..serving.runtimes import onnx_scorer
-from .blend import is_blend
 from .convert import OPSETS, to_onnx
 from .parity import TOLERANCE, ParityError, check_parity, require_parity
 
@@ -82,7 +81,7 @@ def export(model_dir: Path, test: pd.DataFrame, out_dir: Path, seed: int = 0) ->
             require_parity(checks, classification)
         except ParityError as exc:  # never serve a graph that answers differently
             family = meta.champion
-            switch = "blend" if is_blend(reference.pipeline) else f"models.{family}"
+            switch = "blend" if family == "blend" else f"models.{family}"
             raise ParityError(
                 f"{model_dir / MODEL_FILE} ({family}): {exc}; nothing was written. To train "
                 f"another champion, set train.{switch}.enabled: false in params.yaml."

@@ -92,6 +92,9 @@ class ModelMeta(_Record):
     primary_metric: str
     cv: dict[str, CvScore]
     model_params: dict[str, Any] = {}
+    # The champion, or those of a blend's members, that answer with the mean of their fold
+    # fits (a linear classifier: training/bagging.py), and how many fits each averages.
+    fold_means: dict[str, int] = {}
     failed_families: list[str] = []  # enabled, but no fit succeeded: not on the leaderboard
     features: FeatureLists
     train_rows: int

@@ -24,6 +24,7 @@ from ..serving.metadata import CvScore, FeatureLists, ModelMeta, ProjectInfo
 from ..serving.predictor import Predictor
 from ..serving.temperature import tempered
 from ..tracking.runs import git_commit
+from .bagging import averaged_fits, averages_folds, fold_means
 from .blend import blended
 from .budget import Budget
 from .calibration import Calibration, calibrate
@@ -141,16 +142,21 @@ def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Can
     champion (a blend: its members, runners-up included) on the whole training split; the
     others on the rows they were tuned on, which is the whole split too unless the search
     worked on a sample. On a large table that spares refitting models nobody serves on every
-    row."""
+    row. A linear classifier is fitted once per fold and answers with their mean
+    (`bagging.py`)."""
     served = set(best.blend.weights) if best.blend else {best.name}
     runners = [r for c in candidates for r in c.runners_up if r.name in served]
 
     def fit(candidate: Candidate) -> Any:
         rows = setup if candidate.name in served else tuning
-        cfg = getattr(setup.cfg.models, candidate.family).model_copy(update=candidate.config)
-        pipeline = bounded_forest(rows.pipeline(candidate.family, cfg), len(tuning.y), len(rows.y))
+        family = candidate.family
+        cfg = getattr(setup.cfg.models, family).model_copy(update=candidate.config)
         candidate.refit_rows = len(rows.y)
-        return pipeline.fit(rows.features, rows.y, **rows.fit_kw(candidate.family))
+        averaged = averaged_fits(rows, family, cfg) if averages_folds(family, rows) else None
+        if averaged is not None:
+            return averaged
+        pipeline = bounded_forest(rows.pipeline(family, cfg), len(tuning.y), len(rows.y))
+        return pipeline.fit(rows.features, rows.y, **rows.fit_kw(family))
 
     fitting = [*candidates, *runners]
     with fit_pool("refit") as pool:
@@ -214,6 +220,7 @@ def train(
     threshold = decision_threshold(tuning, best, temperature)
     started = time.perf_counter()
     refitted(setup, tuning, candidates, best)
+    averaged = fold_means(best, candidates)
     pipeline = champion_pipeline(best, candidates, classes)
     if blend is not None:
         blend.refit_rows = len(setup.y) if kept else 0  # not kept: not fitted
@@ -233,6 +240,7 @@ def train(
         primary_metric=setup.metric,
         cv={m: CvScore(mean=mean, std=std) for m, (mean, std) in best.cv.items()},
         model_params=best.config,
+        fold_means=averaged,
         failed_families=failed_families(cfg, candidates),
         features=FeatureLists(numeric=setup.numeric, categorical=setup.categorical),
         train_rows=len(frame),
