@@ -59,7 +59,7 @@ def averaged_fits(rows: Setup, family: str, cfg: Any) -> Any | None:
 def fold_means(best: Candidate, candidates: list[Candidate]) -> dict[str, int]:
     """The served candidates (the champion, or a blend's members) that answer with the mean
     of their fold fits, and how many fits each averages: for model.json and the report."""
-    served = set(best.blend.weights) if best.blend else {best.name}
+    served = best.served()
     trials = [trial for c in candidates for trial in (c, *c.runners_up)]
     found = {t.name: folds_of(t.pipeline) for t in trials if t.name in served}
     return {name: folds for name, folds in found.items() if folds > 1}

@@ -58,6 +58,10 @@ class Candidate:
     runners_up: list[Candidate] = field(default_factory=list)
     rank: int = 1  # 1: the family's best trial
 
+    def served(self) -> set[str]:
+        """The names of the trials this champion answers with: a blend's members, or itself."""
+        return set(self.blend.weights) if self.blend else {self.name}
+
     @property
     def name(self) -> str:
         """The family for its best trial; "lightgbm_2" for its second best, and so on."""

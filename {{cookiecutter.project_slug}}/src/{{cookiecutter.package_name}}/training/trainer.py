@@ -144,7 +144,7 @@ def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Can
     worked on a sample. On a large table that spares refitting models nobody serves on every
     row. A linear classifier is fitted once per fold and answers with their mean
     (`bagging.py`)."""
-    served = set(best.blend.weights) if best.blend else {best.name}
+    served = best.served()
     runners = [r for c in candidates for r in c.runners_up if r.name in served]
 
     def fit(candidate: Candidate) -> Any:
