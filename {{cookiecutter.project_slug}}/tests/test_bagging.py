@@ -33,12 +33,14 @@ def _setup(problem: str = "binary", strategy: str = "random") -> Setup:
     return Setup(features, y, problem, ["amount", "visits"], ["plan"], "roc_auc", cfg, strategy, 0)
 
 
-def test_only_linear_classifiers_on_unordered_folds_answer_with_their_fold_mean():
+def test_only_linear_classifiers_tuned_on_every_row_of_unordered_folds_average():
     setup = _setup()
-    assert averages_folds("linear", setup)
-    assert not averages_folds("lightgbm", setup)
-    assert not averages_folds("linear", replace(setup, problem="regression", metric="rmse"))
-    assert not averages_folds("linear", _setup(strategy="time"))
+    assert averages_folds("linear", setup, sampled=False)
+    assert not averages_folds("linear", setup, sampled=True)
+    assert not averages_folds("lightgbm", setup, sampled=False)
+    regression = replace(setup, problem="regression", metric="rmse")
+    assert not averages_folds("linear", regression, sampled=False)
+    assert not averages_folds("linear", _setup(strategy="time"), sampled=False)
 
 
 def test_the_fold_mean_is_each_folds_own_fit_averaged():

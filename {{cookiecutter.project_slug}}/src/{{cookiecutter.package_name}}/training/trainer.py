@@ -143,16 +143,18 @@ def refitted(setup: Setup, tuning: Setup, candidates: list[Candidate], best: Can
     others on the rows they were tuned on, which is the whole split too unless the search
     worked on a sample. On a large table that spares refitting models nobody serves on every
     row. A linear classifier is fitted once per fold and answers with their mean
-    (`bagging.py`)."""
+    (`bagging.py`), unless the search worked on a sample."""
     served = best.served()
     runners = [r for c in candidates for r in c.runners_up if r.name in served]
+    sampled = len(tuning.y) < len(setup.y)
 
     def fit(candidate: Candidate) -> Any:
         rows = setup if candidate.name in served else tuning
         family = candidate.family
         cfg = getattr(setup.cfg.models, family).model_copy(update=candidate.config)
         candidate.refit_rows = len(rows.y)
-        averaged = averaged_fits(rows, family, cfg) if averages_folds(family, rows) else None
+        averages = averages_folds(family, rows, sampled)
+        averaged = averaged_fits(rows, family, cfg) if averages else None
         if averaged is not None:
             return averaged
         pipeline = bounded_forest(rows.pipeline(family, cfg), len(tuning.y), len(rows.y))
