@@ -1,5 +1,6 @@
-"""The champion's temperature: fitted on its out-of-fold answers, kept only when it lowers
-their log loss on held-out folds, and applied to every probability the predictor answers."""
+"""The champion's temperature and class shift: fitted on its out-of-fold answers, kept only
+when they lower their log loss on held-out folds, and applied to every probability the
+predictor answers."""
 
 import numpy as np
 import pytest
@@ -45,6 +46,36 @@ def test_a_calibrated_model_keeps_its_probabilities_or_nearly():
     assert found.after <= found.before
 
 
+def test_a_class_weighted_model_is_shifted_back_to_the_real_shares():
+    """Answers tilted as balanced class weights tilt them (a 4% class made to look as common
+    as the other): the temperature alone cannot undo it, the shift does, and keeps the rows'
+    order; without class weights no shift is tried."""
+    rng = np.random.default_rng(3)
+    score = rng.normal(0, 1, ROWS)
+    y = (rng.random(ROWS) < 1 / (1 + np.exp(-(2 * score - 4)))).astype(int)
+    assert 0.02 < y.mean() < 0.08
+    tilted = np.log((1 - y.mean()) / y.mean())  # the weights' shift of the log-odds
+    # float32, as XGBoost, LightGBM and the ONNX graph answer
+    proba = _softmax(np.column_stack([np.zeros(ROWS), 2 * score - 4 + tilted])).astype(np.float32)
+    oof = OutOfFold(np.arange(ROWS), proba, np.arange(ROWS) % FOLDS)
+    alone, found = calibrate(oof, y), calibrate(oof, y, shift=True)
+    assert alone.shift is None
+    assert found.shift is not None and found.shift[0] == 0.0
+    assert found.shift[1] == pytest.approx(-tilted, abs=0.5)
+    assert found.after < alone.after - 0.1
+    shifted = tempered(proba, found.temperature, found.shift)
+    assert abs(shifted[:, 1].mean() - y.mean()) < 0.01
+    assert log_loss(y, shifted) < log_loss(y, np.full_like(proba, [1 - y.mean(), y.mean()]))
+    assert np.array_equal(np.argsort(shifted[:, 1]), np.argsort(proba[:, 1]))
+
+
+def test_a_shift_that_does_not_help_on_held_out_folds_is_not_kept():
+    oof, y = _answers(sharpness=0.7)
+    found = calibrate(oof, y, shift=True)
+    assert found.shift is None or max(abs(v) for v in found.shift) < 0.1
+    assert found.temperature is not None and found.after < found.before
+
+
 def test_a_model_right_on_every_row_is_sharpened_at_most_twice():
     oof, y = _answers(sharpness=1.0, seed=2)
     sure = OutOfFold(oof.rows, np.eye(CLASSES)[y] * 0.6 + 0.4 / CLASSES, oof.fold)
@@ -63,16 +94,18 @@ def test_tempering_keeps_rows_summing_to_one_and_none_leaves_them_alone():
     assert np.isfinite(tempered(np.array([[0.0, 1.0]]), 0.5)).all()  # a zero stays finite
 
 
-@pytest.mark.parametrize("temperature", [0.5, 2.0])
-def test_the_predictor_answers_tempered_probabilities(predictor, splits, temperature):
+@pytest.mark.parametrize(("temperature", "shift"), [(0.5, None), (2.0, None), (0.8, "-1")])
+def test_the_predictor_answers_tempered_probabilities(predictor, splits, temperature, shift):
     plain = Predictor(predictor.pipeline, predictor.meta.model_copy(update={"temperature": None}))
-    meta = predictor.meta.model_copy(update={"temperature": temperature})
+    classes = len(predictor.classes or [])
+    moves = [0.0] + [float(shift)] * (classes - 1) if shift and classes else None
+    meta = predictor.meta.model_copy(update={"temperature": temperature, "class_shift": moves})
     hot = Predictor(predictor.pipeline, meta)
     columns = plain.inputs.columns(splits[1].head(50))
     if predictor.classes is None:  # a regression model's values are never tempered
         assert np.array_equal(hot.score(columns), plain.score(columns))
         return
-    expected = tempered(plain.score(columns), temperature)
+    expected = tempered(plain.score(columns), temperature, moves)
     assert np.allclose(hot.score(columns), expected)
     labels, proba = hot.predict_frame(splits[1].head(50))
     assert np.allclose(proba, expected)

@@ -296,6 +296,12 @@ def test_a_tempered_champion_is_explained_in_the_notes(evaluation):
     assert not any("tempered" in note for note in context(untempered, [])["notes"])
     assert ("Probability temperature", "0.80") in context(tempered, [])["choices"]
     assert "Probability temperature" not in dict(context(untempered, [])["choices"])
+    update = {"temperature": 0.9, "class_shift": [0.0, -2.5]}
+    shifted = replace(evaluation, meta=evaluation.meta.model_copy(update=update))
+    note = temperature_note(0.9, [0.0, -2.5])
+    assert note in context(shifted, [])["notes"] and "+0.00, -2.50" in note
+    assert ("Class shift", "+0.00, -2.50") in context(shifted, [])["choices"]
+    assert "Class shift" not in dict(context(tempered, [])["choices"])
 
 
 def test_a_family_that_could_not_learn_the_table_is_named_in_the_notes(evaluation):

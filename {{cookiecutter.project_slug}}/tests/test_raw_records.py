@@ -103,7 +103,8 @@ def training_path(folder, raw: pd.DataFrame) -> np.ndarray:
     features = reference.inputs.frame(raw)
     if reference.classes is None:
         return reference.pipeline.predict(features).reshape(-1, 1)
-    return tempered(reference.pipeline.predict_proba(features), reference.meta.temperature)
+    meta = reference.meta
+    return tempered(reference.pipeline.predict_proba(features), meta.temperature, meta.class_shift)
 
 
 def assert_close(got: np.ndarray, expected: np.ndarray) -> None:

@@ -85,7 +85,7 @@ def notes(ev: Evaluation) -> list[str]:
             f"{'it is' if len(failed) == 1 else 'they are'} not on the leaderboard "
             "(the train stage's log names the error)."
         )
-    tempered = temperature_note(ev.meta.temperature)
+    tempered = temperature_note(ev.meta.temperature, ev.meta.class_shift)
     return notes + [tempered] * (tempered is not None)
 
 

@@ -136,6 +136,7 @@ def _dataset(ev: Evaluation) -> list[tuple[str, str]]:
 def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
     meta = ev.meta
     tempered = [] if meta.temperature is None else [("Probability temperature", meta.temperature)]
+    shift = meta.class_shift or []
     return {
         "project": meta.project.name,
         "description": meta.project.description,
@@ -158,6 +159,7 @@ def context(ev: Evaluation, figures: list[Plot]) -> dict[str, Any]:
             ("Class weights", meta.class_weight),
             ("Target transform", meta.target_transform),
             *[(name, f"{value:.2f}") for name, value in tempered],
+            *[("Class shift", ", ".join(f"{value:+.2f}" for value in shift))] * bool(shift),
         ],
         "features": meta.features.model_dump(),
     }

@@ -31,16 +31,30 @@ def runner_up_note(members: str) -> str:
     return f" ({family}_{rank}: the {place}-best {family} trial, refitted on every row)"
 
 
-def temperature_note(temperature: float | None) -> str | None:
-    """What tempering the champion's probabilities did, for the report's notes (None: it was
-    not tempered)."""
+def temperature_note(temperature: float | None, shift: list[float] | None = None) -> str | None:
+    """What calibrating the champion's probabilities did, for the report's notes (None: they
+    were not calibrated)."""
     if temperature is None:
         return None
-    return (
+    own = (
+        " The cross-validated log loss and Brier score are the model's own; the test split's "
+        "are calibrated, as the service answers."
+    )
+    tempered = (
         "The champion's class probabilities are tempered: their logarithms divided by "
-        f"{temperature:.2f}, fitted on its out-of-fold answers (`train.calibration`), which "
-        "changes no most probable class. The cross-validated log loss and Brier score are the "
-        "model's own; the test split's are tempered, as the service answers."
+        f"{temperature:.2f}"
+    )
+    if not shift:
+        return (
+            f"{tempered}, fitted on its out-of-fold answers (`train.calibration`), which "
+            f"changes no most probable class.{own}"
+        )
+    moved = ", ".join(f"{value:+.2f}" for value in shift)
+    return (
+        f"{tempered} and moved by a shift per class ({moved}), fitted on its out-of-fold "
+        "answers (`train.calibration`): class weights trained the models as if the classes "
+        "were equally common, and the shift brings the probabilities back to the classes' "
+        f"real shares (the decision threshold is chosen after it).{own}"
     )
 
 

@@ -93,7 +93,9 @@ def training_path(reference: Predictor, frame: pd.DataFrame) -> tuple[list[Any],
     pipeline = reference.pipeline
     if reference.classes is None:
         return reference.decode(pipeline.predict(features))
-    return reference.decode(tempered(pipeline.predict_proba(features), reference.meta.temperature))
+    meta = reference.meta
+    proba = tempered(pipeline.predict_proba(features), meta.temperature, meta.class_shift)
+    return reference.decode(proba)
 
 
 def check_parity(reference: Predictor, served: Predictor, test: pd.DataFrame, seed: int) -> dict:

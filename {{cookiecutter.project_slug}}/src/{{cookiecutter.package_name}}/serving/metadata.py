@@ -87,6 +87,8 @@ class ModelMeta(_Record):
     positive_class: Label | None = None
     threshold: float | None = None  # binary: the probability cut-off
     temperature: float | None = None  # the probabilities' (serving/temperature.py); None: 1
+    # Added to each class's tempered log-probability (class weights' tilt undone); None: 0.
+    class_shift: list[float] | None = None
     class_weight: Literal["balanced", "none"] = "none"
     target_transform: Literal["log", "none"] = "none"
     primary_metric: str

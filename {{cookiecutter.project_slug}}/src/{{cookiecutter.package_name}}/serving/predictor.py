@@ -145,12 +145,14 @@ class Predictor:
         return self.inputs.frame(raw)
 
     def score(self, columns: Mapping[str, Any]) -> np.ndarray:
-        """Model output for feature columns: class probabilities (tempered: `temperature`),
-        or predicted values."""
+        """Model output for feature columns: class probabilities (tempered: `temperature`,
+        `class_shift`), or predicted values."""
         if self.scorer is None:
             self.scorer = sklearn_scorer(self.pipeline, self.classes is not None)
         output = self.scorer(columns)
-        return output if self.classes is None else tempered(output, self.meta.temperature)
+        if self.classes is None:
+            return output
+        return tempered(output, self.meta.temperature, self.meta.class_shift)
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class indices: the stored threshold for binary problems, the argmax otherwise."""

@@ -118,22 +118,27 @@ def prepare(
 
 
 def calibration(tuning: Setup, best: Candidate) -> Calibration | None:
-    """Classification: the champion's temperature, unless train.calibration is none."""
+    """Classification: the champion's temperature (and class shift, when class weights
+    trained it), unless train.calibration is none."""
     if tuning.problem == "regression" or tuning.cfg.calibration == "none":
         return None
-    found = calibrate(best.oof, tuning.y[best.oof.rows])
+    found = calibrate(best.oof, tuning.y[best.oof.rows], shift=tuning.weights is not None)
     log.info("probabilities: %s", found.describe())
     return found
 
 
-def decision_threshold(tuning: Setup, best: Candidate, temperature: float | None) -> float | None:
+def decision_threshold(
+    tuning: Setup, best: Candidate, calibrated: Calibration | None
+) -> float | None:
     """Binary problems: the configured cut-off, or (auto) the best F1 on the champion's
-    out-of-fold answers from the search, tempered as the service will temper them."""
+    out-of-fold answers from the search, calibrated as the service will calibrate them."""
     if tuning.problem != "binary":
         return None
     if tuning.cfg.decision_threshold != "auto":
         return tuning.cfg.decision_threshold
-    proba = tempered(best.oof.output, temperature)
+    proba = best.oof.output
+    if calibrated is not None:
+        proba = tempered(proba, calibrated.temperature, calibrated.shift)
     return best_threshold(proba[:, 1], tuning.y[best.oof.rows])
 
 
@@ -218,8 +223,7 @@ def train(
         log.info("blend (%s) in %.1f s: %s", blend.blend.members(), seconds, verdict)
     best = blend if kept else best
     calibrated = calibration(tuning, best)
-    temperature = calibrated.temperature if calibrated else None
-    threshold = decision_threshold(tuning, best, temperature)
+    threshold = decision_threshold(tuning, best, calibrated)
     started = time.perf_counter()
     refitted(setup, tuning, candidates, best)
     averaged = fold_means(best, candidates)
@@ -236,7 +240,8 @@ def train(
         classes=classes,
         positive_class=classes[-1] if classes and len(classes) == 2 else None,
         threshold=threshold,
-        temperature=temperature,
+        temperature=calibrated.temperature if calibrated else None,
+        class_shift=list(calibrated.shift) if calibrated and calibrated.shift else None,
         class_weight="balanced" if setup.weights is not None else "none",
         target_transform="log" if setup.log_target else "none",
         primary_metric=setup.metric,
