@@ -5,6 +5,7 @@ predictor answers."""
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package_name }}.evaluation.analysis import score_pipeline
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 from {{ cookiecutter.package_name }}.serving.temperature import tempered
 from {{ cookiecutter.package_name }}.training.calibration import BOUNDS, calibrate, log_loss
@@ -110,3 +111,18 @@ def test_the_predictor_answers_tempered_probabilities(predictor, splits, tempera
     labels, proba = hot.predict_frame(splits[1].head(50))
     assert np.allclose(proba, expected)
     assert labels == [hot.classes[i] for i in hot.decide(expected)]
+
+
+def test_the_report_scores_other_candidates_calibrated_and_cut_as_the_champion(predictor, splits):
+    """Trained with the same class weights, the other candidates lean as the champion does:
+    the report reads their answers through its temperature, shift and cut-off."""
+    if predictor.classes is None:
+        return
+    shift = [0.0] * (len(predictor.classes) - 1) + [-1.5]
+    meta = predictor.meta.model_copy(update={"temperature": 0.8, "class_shift": shift})
+    champion, test = Predictor(predictor.pipeline, meta), splits[1].head(80)
+    scored = score_pipeline(predictor.pipeline, champion, test)
+    own = predictor.pipeline.predict_proba(champion.features(test))
+    expected = tempered(own, 0.8, shift)
+    assert np.allclose(scored.output, expected)
+    assert np.array_equal(scored.y_pred, champion.decide(expected))

@@ -19,6 +19,7 @@ from sklearn.compose import TransformedTargetRegressor
 from ..config import EvaluateParams
 from ..serving.metadata import ModelMeta
 from ..serving.predictor import Predictor
+from ..serving.temperature import tempered
 from .bootstrap import percentile_interval, resample_counts, resampled
 from .budget import Budget, plan, sample
 from .curves import baseline_output
@@ -136,11 +137,14 @@ def candidate_models(predictor: Predictor, model_dir: Path, families: list[str])
 
 
 def score_pipeline(pipeline: Any, predictor: Predictor, test: pd.DataFrame) -> Scored:
+    """Another candidate on the test split, its probabilities calibrated and cut as the
+    champion's (trained with the same class weights, they lean the same way)."""
     features = predictor.features(test)
     y = truth(predictor, test)
     if predictor.classes is None:
         return Scored(y, np.asarray(pipeline.predict(features), dtype=float))
-    proba = pipeline.predict_proba(features)
+    meta = predictor.meta
+    proba = tempered(pipeline.predict_proba(features), meta.temperature, meta.class_shift)
     return Scored(y, proba, predictor.decide(proba))
 
 

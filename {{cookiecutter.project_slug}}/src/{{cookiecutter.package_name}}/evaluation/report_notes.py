@@ -31,6 +31,8 @@ def blend_row(ev: Evaluation) -> tuple[str, str, str] | None:
 def _candidates_note(ev: Evaluation) -> str:
     """Which rows the other candidates on the test split learned from."""
     note = "The other candidates on the test split are the pipelines the `train` stage fitted"
+    if ev.meta.temperature is not None:
+        note = f"{note}, their probabilities calibrated and cut as the champion's,"
     board, rows = ev.leaderboard, ev.dataset["train_rows"]
     fitted = board["refit_rows"] if "refit_rows" in board else board["model"].iloc[:0]
     sampled = fitted[(fitted > 0) & (fitted < rows)]
