@@ -54,7 +54,7 @@ def temperature_note(temperature: float | None, shift: list[float] | None = None
         f"{tempered} and moved by a shift per class ({moved}), fitted on its out-of-fold "
         "answers (`train.calibration`): class weights trained the models as if the classes "
         "were equally common, and the shift brings the probabilities back to the classes' "
-        f"real shares (the decision threshold is chosen after it).{own}"
+        f"real shares (a binary model's cut-off is chosen after it).{own}"
     )
 
 
