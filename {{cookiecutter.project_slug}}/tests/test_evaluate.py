@@ -65,6 +65,19 @@ def documents(evaluation, tmp_path_factory):
     return folder, figures
 
 
+def test_a_learning_curve_of_one_size_is_no_figure_and_the_limitations_say_why(
+    evaluation, tmp_path
+):
+    """A tiny table (96 rows, 7 classes) leaves one training size: sklearn's display cannot
+    draw it, so there is no figure, and the report says there were too few rows."""
+    one = replace(evaluation, learning=evaluation.learning.tail(1).reset_index(drop=True))
+    figures = draw_figures(one, tmp_path / "figures")
+    assert "learning_curve.png" not in {plot.file for plot in figures}
+    assert not (tmp_path / "figures" / "learning_curve.png").exists()
+    notes = context(one, figures)["limitations"]
+    assert "Too few training rows to draw a learning curve." in notes
+
+
 def test_metrics_file_holds_the_contract_keys_as_finite_numbers(evaluation):
     metrics = evaluation.metrics
     assert {"champion", "test", "intervals", "baseline", "candidates"} <= set(metrics)

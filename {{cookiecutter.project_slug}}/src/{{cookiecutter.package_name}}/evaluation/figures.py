@@ -99,7 +99,7 @@ def _shared_plots(ev: Evaluation, folder: Path) -> list[Plot]:
     out = [_permutation(ev, folder)]
     if ev.model_importance is not None:
         out.append(_model_importance(ev, folder, *ev.model_importance))
-    if len(ev.learning):
+    if len(ev.learning) >= 2:  # one size (a tiny table) is no curve: the limitations say so
         out.append(_learning(ev, folder))
     if ev.segments is not None:
         out.append(_segments(ev, folder, ev.segments))

@@ -7,7 +7,14 @@ import re
 
 from .analysis import Evaluation
 from .canvas import Plot
-from .wording import fmt, in_text, method_notes, runner_up_note, temperature_note
+from .wording import (
+    fmt,
+    in_text,
+    method_notes,
+    read_learning_curve,
+    runner_up_note,
+    temperature_note,
+)
 
 # Words in a column name that suggest a protected attribute (matched as whole words).
 SENSITIVE = {
@@ -114,6 +121,8 @@ def limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
         for p in plots_
         if p.file in {"calibration.png", "learning_curve.png", "error_by_segment.png"}
     ]
+    if len(ev.learning) < 2:
+        notes.append(read_learning_curve(ev.learning, metric))
     columns = list(ev.meta.table_schema.columns)
     sensitive = [c for c in columns if SENSITIVE & set(re.split(r"[^a-z0-9]+", c.lower()))]
     if sensitive:
