@@ -6,6 +6,7 @@ Each function takes the loaded champion (`Predictor`) and plain tables and retur
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,7 +143,13 @@ def learning(
     # Two fits at a time in threads: the models run one thread each (one_thread, and BLAS's
     # too) and the boosters and trees release the GIL; worker processes would each import the
     # stack again.
-    with one_blas_thread(), parallel_config(backend="threading", n_jobs=FITS_AT_ONCE):
+    with (
+        one_blas_thread(),
+        parallel_config(backend="threading", n_jobs=FITS_AT_ONCE),
+        warnings.catch_warnings(),
+    ):
+        # On a small table several sizes round to one row count: the curve has fewer points.
+        warnings.filterwarnings("ignore", "Removed duplicate entries", RuntimeWarning)
         sizes, train_scores, valid_scores = learning_curve(
             clone(curve_model(predictor.pipeline)[0]),
             features,
