@@ -4,6 +4,8 @@ does not answer stops a stage in one line; a failed alias leaves no registered v
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
@@ -15,6 +17,7 @@ from mlflow.exceptions import MlflowException
 
 from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.evaluation.direction import better
+from {{ cookiecutter.package_name }}.serving.artifacts import MODEL_FILE
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.champion import log_champion
@@ -118,6 +121,31 @@ def test_the_logged_champion_answers_as_the_predictor(served_dir, splits, store,
         want = np.array([item["probabilities"][label] for item in expected])
         assert np.abs(got - want).max() <= 1e-6
     assert len(model.predict(table.iloc[:3, 1:])) == 3  # a missing column is a missing value
+
+
+def test_a_logged_scikit_learn_champion_carries_every_module_its_pickle_imports(
+    model_dir, splits, store
+):
+    """A model `export` could not convert is logged as its pickled pipeline, which names
+    classes of the package (the features' names, the bins): the logged code must hold them,
+    or the model loads only where the project is installed."""
+    package = Predictor.__module__.split(".")[0]
+    with mlflow.start_run():
+        logged = log_champion(model_dir, splits[1])
+    assert logged.runtime == "sklearn"
+    code = Path(mlflow.artifacts.download_artifacts(logged.model_uri)) / "code"
+    script = (
+        "import sys, joblib; joblib.load(sys.argv[1]); "
+        "print(*sorted(m for m in sys.modules if m.startswith(sys.argv[2] + '.')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script, str(model_dir / MODEL_FILE), package],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout.split()  # fmt: skip
+    assert f"{package}.training.words" in loaded
+    for module in loaded:
+        path = code.joinpath(*module.split("."))
+        assert path.with_suffix(".py").is_file() or (path / "__init__.py").is_file(), module
 
 
 def test_a_failed_alias_leaves_no_registered_version(served_dir, splits, store, monkeypatch):

@@ -29,6 +29,8 @@ CODE_FILE = "pyfunc_model.py"  # beside this module; MLflow runs it, nothing imp
 MODEL_DIR = "model_dir"  # the artifact's name, as pyfunc_model.MODEL_DIR reads it
 # The package's part the Predictor imports, logged as the model's code.
 PACKAGE_PARTS = ("__init__.py", "errors.py", "files.py", "data", "serving")
+# A pickled pipeline also holds classes of `training` (its bins, its features' names).
+PIPELINE_PARTS = ("training",)
 
 EXAMPLE_ROWS = 5
 # What loading and running the ONNX graph imports (serving/, data/, files.py); MLflow adds itself.
@@ -100,13 +102,13 @@ def _model_folder(model_dir: Path, runtime: str, into: Path) -> Path:
     return folder
 
 
-def _package_code(into: Path) -> Path:
+def _package_code(into: Path, runtime: str) -> Path:
     """The package's modules the Predictor imports, as MLflow's code path."""
     source = Path(__file__).resolve().parents[1]
     package = into / "code" / source.name
     package.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in PACKAGE_PARTS:
+    for part in PACKAGE_PARTS + (PIPELINE_PARTS if runtime == "sklearn" else ()):
         path = source / part
         if path.is_dir():
             shutil.copytree(path, package / part, ignore=ignore)
@@ -127,7 +129,7 @@ def log_champion(model_dir: Path, test: pd.DataFrame) -> LoggedChampion:
             name="champion",
             python_model=str(Path(__file__).with_name(CODE_FILE)),
             artifacts={MODEL_DIR: str(_model_folder(model_dir, predictor.runtime, Path(tmp)))},
-            code_paths=[str(_package_code(Path(tmp)))],
+            code_paths=[str(_package_code(Path(tmp), predictor.runtime))],
             signature=signature(predictor),
             input_example=input_example(predictor, test),
             pip_requirements=requirements(predictor.runtime),
