@@ -5,6 +5,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,8 @@ from {{ cookiecutter.package_name }}.config import ModelsParams
 from {{ cookiecutter.package_name }}.files import sha256
 from {{ cookiecutter.package_name }}.onnx.blend import is_blend
 from {{ cookiecutter.package_name }}.onnx.bundle import export, graph_predictor
-from {{ cookiecutter.package_name }}.onnx.convert import to_onnx
+from {{ cookiecutter.package_name }}.onnx.convert import OPSETS, float32_bin_edges, to_onnx
+from {{ cookiecutter.package_name }}.onnx.converters import register_converters
 from {{ cookiecutter.package_name }}.onnx.parity import (
     TOLERANCE,
     ParityError,
@@ -33,6 +35,7 @@ from {{ cookiecutter.package_name }}.serving.artifacts import (
 )
 from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
+from {{ cookiecutter.package_name }}.training.bins import ScaledBins
 from {{ cookiecutter.package_name }}.training.families import build_pipeline
 from {{ cookiecutter.package_name }}.training.voting import voting
 
@@ -226,6 +229,58 @@ def test_a_value_beside_a_quantile_edge_falls_in_the_same_bin_in_the_graph():
     graph = session.run([output], {"numeric": rows})[0]
     expected = pipeline.predict_proba(pd.DataFrame(rows.astype(np.float64), columns=["x", "z"]))
     assert np.abs(graph - expected).max() < 1e-5
+
+
+def test_a_column_spanning_less_than_1e8_keeps_its_quantile_bins():
+    """scikit-learn drops a bin narrower than 1e-8 in the column's units: on a column around
+    1e-21 (pd_speech) it dropped all of them and the linear pipeline failed to fit. Its bins
+    are now its own quantiles, and the graph bins its values as scikit-learn does."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    tiny = rng.lognormal(size=400) * 1e-21
+    frame = pd.DataFrame({"tiny": tiny, "plain": rng.normal(size=400)})
+    y = (rng.random(400) < np.where(tiny > np.median(tiny), 0.7, 0.3)).astype(int)
+    cfg = ModelsParams().linear.model_copy(update={"n_bins": 4})
+    pipeline = build_pipeline("linear", cfg, "binary", ["tiny", "plain"], [], seed=0)
+    pipeline.fit(frame, y)
+    bins = pipeline[0].named_transformers_["numeric"].transformer_list[1][1][-1]
+    assert bins.n_bins_.tolist() == [4, 4]
+    assert np.allclose(bins.bin_edges_[0], np.quantile(tiny, [0, 0.25, 0.5, 0.75, 1]), rtol=1e-12)
+    model, output, *_ = to_onnx(pipeline, ["tiny", "plain"], [], classification=True)
+    session = ort.InferenceSession(model.SerializeToString())
+    rows = frame.to_numpy(np.float32)
+    graph = session.run([output], {"numeric": rows})[0]
+    expected = pipeline.predict_proba(pd.DataFrame(rows.astype(np.float64), columns=frame.columns))
+    assert np.abs(graph - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize("encode", ["onehot-dense", "ordinal"])
+def test_quantile_bins_convert_as_one_block_and_bin_as_scikit_learn(encode):
+    """Every column's bins in a few nodes: columns with different counts of bins (a normal
+    one, three levels, a constant, a scale near 1e-21), values on their edges and beyond
+    the training range."""
+    import onnxruntime as ort
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    rng = np.random.default_rng(1)
+    train = np.c_[rng.normal(size=300), rng.integers(0, 3, 300), np.full(300, 5.0),
+                  rng.lognormal(size=300) * 1e-21].astype(np.float32)  # fmt: skip
+    pipeline = Pipeline([("bins", ScaledBins(6, encode=encode, strategy="quantile"))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the constant column
+        pipeline.fit(train.astype(np.float64))
+    assert pipeline[0].n_bins_.tolist() == [6, 2, 1, 6]
+    float32_bin_edges(pipeline)
+    register_converters()
+    model = convert_sklearn(
+        pipeline, initial_types=[("x", FloatTensorType([None, 4]))], target_opset=OPSETS
+    )
+    assert len(model.graph.node) <= (6 if encode == "onehot-dense" else 40)  # skl2onnx's
+    rows = np.r_[train, train * 2, -train]
+    graph = ort.InferenceSession(model.SerializeToString()).run(None, {"x": rows})[0]
+    assert np.array_equal(graph, pipeline.transform(rows.astype(np.float64)))
 
 
 def _refit(pipeline, features, y):

@@ -7,6 +7,7 @@
   as scikit-learn does;
 - SimpleImputer(add_indicator=True): the imputed columns, then the missing-value flags
   (any SimpleImputer: only with keep_empty_features=True, else it drops columns);
+- KBinsDiscretizer and ScaledBins (`training.bins`): every column's bins at once (`bins`);
 - OneHotEncoder(handle_unknown="infrequent_if_exist"): unknown levels go to the infrequent
   bucket, as in scikit-learn (skl2onnx refuses them);
 - TransformedTargetRegressor(inverse_func=np.exp): the regressor, then exp;
@@ -24,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ..training.bins import ScaledBins
+from .bins import bins_shape, convert_bins
 from .encoders import convert_imputer, convert_one_hot, imputer_shape, one_hot_shape
 from .imputed_codes import ImputedCodes, convert_imputed_codes, imputed_codes_shape
 from .trees import convert_forest_regressor, convert_lightgbm, convert_xgboost_regressor
@@ -42,7 +45,7 @@ def register_converters() -> None:
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
     from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder
 
     if "lightgbm" in sys.modules:
         _register_lightgbm()
@@ -59,6 +62,8 @@ def register_converters() -> None:
     update_registered_converter(
         SimpleImputer, "SklearnSimpleImputer", imputer_shape, convert_imputer
     )
+    for bins in (KBinsDiscretizer, ScaledBins):
+        update_registered_converter(bins, f"Sklearn{bins.__name__}", bins_shape, convert_bins)
     update_registered_converter(
         OneHotEncoder, "SklearnOneHotEncoder", one_hot_shape, convert_one_hot
     )

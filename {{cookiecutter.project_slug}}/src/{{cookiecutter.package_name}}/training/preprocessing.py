@@ -16,7 +16,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import (
-    KBinsDiscretizer,
     MinMaxScaler,
     OneHotEncoder,
     OrdinalEncoder,
@@ -24,6 +23,7 @@ from sklearn.preprocessing import (
 )
 
 from ..data.schema import MISSING_TEXT
+from .bins import ScaledBins
 from .words import WORDS_STEP, WordNames, words
 
 MISSING_LEVEL = "(missing)"
@@ -47,7 +47,7 @@ def _scaled_numbers(n_bins: int) -> Any:
         return scaled
     bins = make_pipeline(
         _median(),
-        KBinsDiscretizer(n_bins, encode="onehot-dense", strategy="quantile"),
+        ScaledBins(n_bins, encode="onehot-dense", strategy="quantile"),
     )
     return FeatureUnion([("scaled", scaled), ("bins", bins)])
 
