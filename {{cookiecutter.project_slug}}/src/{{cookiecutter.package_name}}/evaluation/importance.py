@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..serving.predictor import Predictor
+from .bootstrap import resampled
 from .diagnostics import truth
 from .metrics import LOWER_IS_BETTER, score
 
@@ -31,10 +32,14 @@ def permutation_importance(
     typed = inputs.typed(test)  # one array per column
     rows = len(test)
 
+    whole = np.ones((1, rows))  # the bootstrap's weighted metrics, every row once
+
     def metric_of(output: np.ndarray) -> float:
-        if predictor.classes is None:
-            return score(problem, metric, y, output)
-        return score(problem, metric, y, output, predictor.decide(output))
+        # Without scikit-learn's checks (2 ms a call: 2,253 calls on a 751-column table),
+        # in the bootstrap's weighted form where the metric has one, scikit-learn's value.
+        decided = None if predictor.classes is None else predictor.decide(output)
+        fast = resampled(problem, metric, whole, y, output, decided)
+        return float(fast[0]) if fast is not None else score(problem, metric, y, output, decided)
 
     base = metric_of(predictor.score(inputs.features(typed)))
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
