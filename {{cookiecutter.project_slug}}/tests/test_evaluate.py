@@ -20,7 +20,10 @@ from {{ cookiecutter.package_name }}.evaluation.bootstrap import (
 from {{ cookiecutter.package_name }}.evaluation.budget import learning_shape, plan
 from {{ cookiecutter.package_name }}.evaluation.documents import write_documents
 from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
-from {{ cookiecutter.package_name }}.evaluation.importance import permutation_importance
+from {{ cookiecutter.package_name }}.evaluation.importance import (
+    metric_function,
+    permutation_importance,
+)
 from {{ cookiecutter.package_name }}.evaluation.metrics import (
     better,
     classification_metrics,
@@ -116,6 +119,33 @@ def test_shuffles_scored_together_give_what_one_call_each_gives(predictor, split
     alone = permutation_importance(predictor, test, metric, repeats=2, seed=3)
     pd.testing.assert_frame_equal(together, alone)
     assert together["importance"].abs().sum() > 0
+
+
+@pytest.mark.parametrize(
+    "problem, metric",
+    [("binary", "roc_auc"), ("binary", "log_loss"), ("binary", "f1"), ("multiclass", "log_loss"),
+     ("multiclass", "roc_auc"), ("regression", "rmse"), ("regression", "r2"),
+     ("regression", "mape")],
+)  # fmt: skip
+def test_a_shuffle_is_scored_as_scikit_learn_scores_it(problem, metric):
+    """Permutation importance's fast metric gives scikit-learn's value, for probabilities in
+    float32 as the graph answers and for values in one column (the graph's regression)."""
+    rng = np.random.default_rng(0)
+    if problem == "regression":
+        y = rng.lognormal(size=300)
+        output, decide = (y * rng.lognormal(0, 0.2, size=300)).reshape(-1, 1), None
+        expected = score(problem, metric, y, output.reshape(-1))
+    else:
+        k = 2 if problem == "binary" else 3
+        y = rng.integers(0, k, 300)
+        output = rng.dirichlet(np.ones(k), 300).astype(np.float32)
+
+        def decide(proba):
+            return proba.argmax(axis=1)
+
+        expected = score(problem, metric, y, output, decide(output))
+    got = metric_function(problem, metric, y, decide)(output)
+    assert got == pytest.approx(expected, rel=1e-6)
 
 
 def test_plot_data_tables_fit_the_problem_type(evaluation):

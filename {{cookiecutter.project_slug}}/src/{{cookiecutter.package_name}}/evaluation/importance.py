@@ -3,6 +3,7 @@ model's own importance per encoded input."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,15 +33,9 @@ def permutation_importance(
     typed = inputs.typed(test)  # one array per column
     rows = len(test)
 
-    whole = np.ones((1, rows))  # the bootstrap's weighted metrics, every row once
-
-    def metric_of(output: np.ndarray) -> float:
-        # Without scikit-learn's checks (2 ms a call: 2,253 calls on a 751-column table),
-        # in the bootstrap's weighted form where the metric has one, scikit-learn's value.
-        decided = None if predictor.classes is None else predictor.decide(output)
-        fast = resampled(problem, metric, whole, y, output, decided)
-        return float(fast[0]) if fast is not None else score(problem, metric, y, output, decided)
-
+    metric_of = metric_function(
+        problem, metric, y, None if predictor.classes is None else predictor.decide
+    )
     base = metric_of(predictor.score(inputs.features(typed)))
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     rng = np.random.default_rng(seed)
@@ -70,6 +65,24 @@ def permutation_importance(
     ]
     board = pd.DataFrame(found, columns=["column", "importance", "std"])
     return board.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def metric_function(
+    problem: str, metric: str, y: np.ndarray, decide: Callable[[np.ndarray], np.ndarray] | None
+) -> Callable[[np.ndarray], float]:
+    """The metric of a model output on these rows (class probabilities, or values in one
+    column or two), for thousands of shuffles: in the bootstrap's weighted form where the
+    metric has one, which gives scikit-learn's value without its checks (2 ms a call: 2,253
+    calls on a 751-column table); else scikit-learn's."""
+    whole = np.ones((1, len(y)))  # every row once
+
+    def metric_of(output: np.ndarray) -> float:
+        output = output.reshape(-1) if decide is None else output
+        decided = None if decide is None else decide(output)
+        fast = resampled(problem, metric, whole, y, output, decided)
+        return float(fast[0]) if fast is not None else score(problem, metric, y, output, decided)
+
+    return metric_of
 
 
 def model_importance(pipeline: Any) -> tuple[pd.DataFrame, str] | None:
