@@ -202,6 +202,32 @@ def test_a_text_column_takes_numbers_or_booleans_when_its_levels_are_such():
         assert [error["loc"] for error in refused.value.errors()] == [tuple(bad)]
 
 
+def test_text_a_number_or_date_column_held_in_training_is_missing_in_a_record_too():
+    """Cars93's cylinder counts hold "rotary": training reads it as missing (the column stays
+    numeric), so a record copied from that table is scored, its "rotary" missing; other
+    text is still refused. The same for a date column's "unknown"."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=60, freq="D").strftime("%Y-%m-%d").tolist()
+    frame = pd.DataFrame({
+        "cylinders": ["4", "6", "8"] * 19 + ["rotary", "rotary ", "n/a"],
+        "signed": [*days[:59], "unknown"],
+        "y": rng.choice(["a", "b"], 60),
+    })  # fmt: skip
+    schema = infer_schema(frame, "y")
+    assert schema.columns["cylinders"].kind == "numeric"
+    assert schema.columns["cylinders"].missing_texts == ["rotary", "n/a"]
+    assert schema.columns["signed"].missing_texts == ["unknown"]
+    record = record_model(schema)
+    for row in frame.drop(columns="y").to_dict("records"):
+        body = record.model_validate(row)
+        typed, _ = ModelInput(schema).typed_rows([tuple(body.__dict__.values())])
+        assert np.isnan(typed["cylinders"][0]) == (row["cylinders"].strip() in ("rotary", "n/a"))
+    for bad in ({"cylinders": "V8"}, {"signed": "soon"}):
+        with pytest.raises(ValidationError) as refused:
+            record.model_validate({"cylinders": "4", "signed": days[0]} | bad)
+        assert [error["loc"] for error in refused.value.errors()] == [tuple(bad)]
+
+
 def test_a_date_column_takes_date_text_and_refuses_other_text():
     columns = {"signed": ColumnSpec(kind="datetime", parts=["year", "month"])}
     schema = Schema(target="y", problem_type="binary", classes=["a", "b"], columns=columns)

@@ -116,15 +116,32 @@ def number_value(value: Any) -> float | None:
 # A JSON number within float32's range is checked without a Python call (most requests: a
 # fifth less validation time); anything else goes through `number_value`. Either way a refused
 # value is one error that names its field.
-NUMBER_CORE = cs.union_schema(
-    [
-        cs.float_schema(strict=True, ge=-FLOAT32_MAX, le=FLOAT32_MAX, allow_inf_nan=False),
-        cs.no_info_plain_validator_function(number_value),
-    ],
-    mode="left_to_right",
-    custom_error_type="number_value",
-    custom_error_message=NOT_A_NUMBER,
-)
+def number_core(rule: Callable[[Any], float | None] = number_value) -> cs.CoreSchema:
+    return cs.union_schema(
+        [
+            cs.float_schema(strict=True, ge=-FLOAT32_MAX, le=FLOAT32_MAX, allow_inf_nan=False),
+            cs.no_info_plain_validator_function(rule),
+        ],
+        mode="left_to_right",
+        custom_error_type="number_value",
+        custom_error_message=NOT_A_NUMBER,
+    )
+
+
+NUMBER_CORE = number_core()
+
+
+def _or_missing(rule: Callable[[Any], Any], texts: list[str]) -> Callable[[Any], Any]:
+    """`rule`, but the text training read as missing in this column (`missing_texts`: a
+    record copied from the training table) is missing here too."""
+    missing = frozenset(texts)
+
+    def value(raw: Any) -> Any:
+        if type(raw) is str and raw.strip() in missing:
+            return None
+        return rule(raw)
+
+    return value
 
 
 def _level(numbers: bool, booleans: bool) -> Callable[[Any], Any]:
@@ -185,6 +202,12 @@ def _level_types(spec: ColumnSpec) -> tuple[bool, bool]:
     return numbers, booleans
 
 
+def _also_missing(spec: ColumnSpec) -> str:
+    texts = spec.missing_texts or []
+    shown = ", ".join(f'"{t}"' for t in texts[:5]) + (" ..." if len(texts) > 5 else "")
+    return f"{shown} too, as in training; " if texts else ""
+
+
 def _describe(spec: ColumnSpec, public: bool) -> str:
     """What the field takes; with `public`, also the range or levels seen in training."""
     if spec.kind == "numeric":
@@ -194,12 +217,13 @@ def _describe(spec: ColumnSpec, public: bool) -> str:
         return (
             f"Number.{seen} Also as exported tables write it: true/false (1/0), or text holding "
             'a number such as "1,234.5", "$12" or "45%" (read as 45). null or "" if missing; '
-            "other text is refused (422)."
+            f"{_also_missing(spec)}other text is refused (422)."
         )
     if spec.kind == "datetime":
         return (
             "Date or date-time as text: ISO 8601 (2024-05-31 or 2024-05-31T14:30) or another "
-            'common form. null or "" if missing; text that is not a date is refused (422).'
+            f'common form. null or "" if missing; {_also_missing(spec)}text that is not a date '
+            "is refused (422)."
         )
     if spec.kind == "text":
         return (
@@ -220,11 +244,17 @@ def _describe(spec: ColumnSpec, public: bool) -> str:
 
 def _field_type(spec: ColumnSpec) -> Any:
     """The field's type: a validator that takes what cleaning takes, and its JSON Schema."""
+    texts = spec.missing_texts or []
     if spec.kind == "numeric":
-        core = GetPydanticSchema(lambda _source, _handler: NUMBER_CORE)
-        return Annotated[Any, core, WithJsonSchema(NUMBER_SCHEMA)]
+        built = number_core(_or_missing(number_value, texts)) if texts else NUMBER_CORE
+        core = GetPydanticSchema(lambda _source, _handler: built)
+        json = NUMBER_SCHEMA
+        if texts:
+            json = {"anyOf": [*NUMBER_SCHEMA["anyOf"], {"type": "string", "enum": texts}]}
+        return Annotated[Any, core, WithJsonSchema(json)]
     if spec.kind == "datetime":
-        return Annotated[Any, PlainValidator(_date), WithJsonSchema(DATE_SCHEMA)]
+        rule = _or_missing(_date, texts) if texts else _date
+        return Annotated[Any, PlainValidator(rule), WithJsonSchema(DATE_SCHEMA)]
     numbers, booleans = _level_types(spec)  # neither for free text: it lists no levels
     if not (numbers or booleans):
         # strict: text only (a number here is most likely a client's mistake)

@@ -17,6 +17,7 @@ from .identifiers import identifier_reason
 from .schema import (
     MAX_CLASSES,
     MAX_LISTED_CATEGORIES,
+    MAX_MISSING_TEXTS,
     MISSING_TEXT,
     PARSE_SHARE,
     TEXT_WORDS,
@@ -94,17 +95,27 @@ def _column_spec(series: pd.Series) -> ColumnSpec:
     nullable = bool((~present).any())
     numbers = to_number(series)
     if _parses(numbers, present):
-        return _numeric_spec(numbers, nullable or bool(numbers.isna().any()))
+        spec = _numeric_spec(numbers, nullable or bool(numbers.isna().any()))
+        return spec.model_copy(update={"missing_texts": _unparsed(text[present & numbers.isna()])})
     if _date_like(text):
         dates = to_datetime(series)
         if _parses(dates, present):
-            return _datetime_spec(dates)
+            spec = _datetime_spec(dates)
+            return spec.model_copy(
+                update={"missing_texts": _unparsed(text[present & dates.isna()])}
+            )
     levels = _canonical_levels(text)
     if is_free_text(levels):
         return ColumnSpec(kind="text", nullable=nullable)
     closed = len(levels) <= MAX_LISTED_CATEGORIES
     listed = sorted(levels.index[:MAX_LISTED_CATEGORIES].tolist())
     return ColumnSpec(kind="categorical", nullable=nullable, categories=listed, closed=closed)
+
+
+def _unparsed(text: pd.Series) -> list[str] | None:
+    """The commonest texts of a number or date column that hold none (they read as missing)."""
+    counts = text.value_counts()
+    return counts.index[:MAX_MISSING_TEXTS].tolist() if len(counts) else None
 
 
 def _datetime_spec(dates: pd.Series) -> ColumnSpec:

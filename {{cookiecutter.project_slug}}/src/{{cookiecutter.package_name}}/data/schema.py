@@ -26,6 +26,7 @@ TEXT_WORDS = 2.0
 # A word the model reads (`training.words`): two or more ASCII letters or digits.
 WORD_PATTERN = r"[A-Za-z0-9]{2,}"
 PARSE_SHARE = 0.95  # text becomes a number or a date when this share of its values parse
+MAX_MISSING_TEXTS = 30
 MISSING_TEXT = ""  # missing categorical values travel as "" (ONNX Runtime has no null strings)
 DATE_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
@@ -52,6 +53,10 @@ class ColumnSpec(BaseModel):
     # value as a level; no levels are listed.
     # Datetime: the parts the model sees, as numeric columns named "<column>__<part>".
     parts: list[str] | None = None
+    # Numeric or datetime: the raw table's text that held no number (no date), read as missing
+    # ("rotary" among cylinder counts, "n/a"): the API takes it as missing too, where other
+    # text is refused. The commonest MAX_MISSING_TEXTS are listed.
+    missing_texts: list[str] | None = None
 
 
 class Schema(BaseModel):
