@@ -4,9 +4,10 @@ it with the default params, serve it, and post its source table's rows, as they 
 
 A table passes when every stage ends and every record is answered with a 200. The list covers
 what breaks templates: a count target, targets with missing values, a wide table of values near
-1e-20, 32 classes, dates as text, list-like text, leaked columns, a table of 88 rows. It prints
-one line per table (rows, columns, problem, seconds per stage, champion, primary test score,
-answers); the bench-train tables (`bench_train.py`) are the ones scored against the peers.
+1e-20, 32 classes, dates as text, list-like text, leaked columns, a table of 88 rows, a word
+among numbers. It prints one line per table (rows, columns, problem, seconds per stage,
+champion, primary test score, answers); the bench-train tables (`bench_train.py`) are the
+ones scored against the peers.
 
     python scripts/sweep_tables.py [--tables mpg esoph] [--out DIR]
 """
@@ -55,6 +56,8 @@ TABLES = {
               "class"),
         Table("leaf", "multiclass; 32 classes", "modeldata/leaf_id_flavia", "species"),
         Table("car_prices", "regression; 804 rows", "modeldata/car_prices", "Price"),
+        Table("cars93", 'multiclass; 93 rows, "rotary" among cylinder counts', "MASS/Cars93",
+              "Type"),
         Table("deliveries", "regression; 10,012 rows", "modeldata/deliveries",
               "time_to_delivery"),
     ]
