@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.evaluation.figures import draw_figures
 from {{ cookiecutter.package_name }}.evaluation.importance import (
     metric_function,
     permutation_importance,
+    seconds_per_row,
 )
 from {{ cookiecutter.package_name }}.evaluation.metrics import (
     better,
@@ -294,6 +295,19 @@ def test_the_learning_curve_is_cut_to_its_seconds(params):
     said = " ".join(method_notes(large, cfg))
     assert "5 sizes and 2 folds (of the 5 and 3 set)" in said
     assert "sizes and" not in " ".join(method_notes(plan(cfg, 600, 2_400, 1, 1.0), cfg))
+
+
+def test_permutation_importance_is_cut_to_its_seconds(params, predictor, splits):
+    cfg = params.evaluate.model_copy(update={"permutation_repeats": 5, "permutation_seconds": 10})
+    # pd_speech: 51 test rows, 751 columns, a served model at 0.4 ms a row (two calls at a
+    # time: 7.7 s a shuffle of every column); its 3 shuffles (PERMUTED_ROWS) cut to 2.
+    assert plan(cfg, 51, 201, 751, row_seconds=0.0).permutation_repeats == 3
+    slow = plan(cfg, 51, 201, 751, row_seconds=4e-4)
+    assert slow.permutation_repeats == 2
+    assert "would outlast evaluate.permutation_seconds" in " ".join(method_notes(slow, cfg))
+    # A Telco-sized split scored at 10 us a row keeps every shuffle.
+    assert plan(cfg, 1_409, 5_634, 19, row_seconds=1e-5).permutation_repeats == 5
+    assert 0 < seconds_per_row(predictor, splits[1]) < 0.01
 
 
 def test_a_large_split_is_sampled_and_the_report_says_so(

@@ -174,6 +174,8 @@ class EvaluateParams(_Strict):
     learning_curve_rows: int = Field(20_000, ge=100)  # training rows for the learning curve
     # Estimated from the champion's refit time: past it, fewer folds, then fewer sizes.
     learning_curve_seconds: float = Field(5.0, gt=0)
+    # Estimated from the served model's time per row: past it, fewer shuffles (down to 2).
+    permutation_seconds: float = Field(10.0, gt=0)
     top_n: int = Field(15, ge=3, le=50)  # features and categories shown; the rest is "other"
     target_unit: str | None = None  # regression: the target's unit, for axis labels
 

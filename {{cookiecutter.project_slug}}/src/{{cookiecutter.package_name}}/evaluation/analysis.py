@@ -34,7 +34,7 @@ from .diagnostics import (
     segment_errors,
     truth,
 )
-from .importance import model_importance, permutation_importance
+from .importance import model_importance, permutation_importance, seconds_per_row
 from .metrics import HEADLINE, classification_metrics, per_class_metrics, regression_metrics, score
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,8 @@ def analyse(
     champion = scored(predictor, test)
     metrics = summary(predictor, champion)
     columns = len(predictor.schema.features)
-    budget = plan(cfg, len(test), len(train), columns, meta.refit_seconds)
+    row_seconds = seconds_per_row(served or predictor, test)
+    budget = plan(cfg, len(test), len(train), columns, meta.refit_seconds, row_seconds)
     rounds = budget.bootstrap_rounds
     log.info("bootstrap intervals (%d resamples of %d rows)", rounds, len(test))
     metrics["intervals"] = intervals(problem, champion, headline, rounds, seed)

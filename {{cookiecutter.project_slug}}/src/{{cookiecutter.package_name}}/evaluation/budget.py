@@ -7,7 +7,10 @@ sample of that many rows with fewer shuffles, and the bootstrap resamples the wh
 fewer times; the learning curve refits the champion on at most
 `evaluate.learning_curve_rows` training rows, with fewer folds (then fewer sizes) when its
 refits, estimated from the champion's own refit time, would outlast
-`evaluate.learning_curve_seconds`. The report says what was sampled or cut."""
+`evaluate.learning_curve_seconds`; permutation importance shuffles each column fewer times
+(down to LARGE_SPLIT_REPEATS) when scoring the shuffles, estimated from the served model's
+time per row, would outlast `evaluate.permutation_seconds` (a wide table's slow model). The
+report says what was sampled or cut."""
 
 from __future__ import annotations
 
@@ -51,10 +54,11 @@ def plan(
     train_rows: int,
     columns: int = 1,
     refit_seconds: float = 0.0,
+    row_seconds: float = 0.0,
 ) -> Budget:
-    """The budget for splits of these sizes (and this many original columns to shuffle, and
-    a champion whose refit on the training split took `refit_seconds`) under the evaluate
-    settings of params.yaml."""
+    """The budget for splits of these sizes (and this many original columns to shuffle, a
+    champion whose refit on the training split took `refit_seconds`, and a served model that
+    answers a row in `row_seconds`) under the evaluate settings of params.yaml."""
     rounds, repeats = cfg.bootstrap_rounds, cfg.permutation_repeats
     if test_rows > cfg.sample_rows:
         # Each resample costs as many rows as the split: fewer of them on a large split.
@@ -66,6 +70,10 @@ def plan(
     if repeats * per_shuffle > PERMUTED_ROWS:
         repeats = min(repeats, max(LARGE_SPLIT_REPEATS, PERMUTED_ROWS // per_shuffle))
         shuffled = min(shuffled, max(100, PERMUTED_ROWS // (repeats * max(columns, 1))))
+    # Each shuffle of every column scores the sample once, two calls at a time.
+    per_repeat = shuffled * max(columns, 1) * row_seconds / FITS_AT_ONCE
+    while repeats > LARGE_SPLIT_REPEATS and repeats * per_repeat > cfg.permutation_seconds:
+        repeats -= 1
     learning_rows = min(train_rows, cfg.learning_curve_rows)
     seconds = refit_seconds * learning_rows / max(train_rows, 1)  # one refit on those rows
     points, folds = learning_shape(cfg, seconds)

@@ -3,6 +3,7 @@ model's own importance per encoded input."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,6 +19,7 @@ from .metrics import LOWER_IS_BETTER, score
 # Shuffled cells scored at once (rows x columns; a few columns' worth on a large split, a few
 # hundred shuffles of a short, wide one).
 CELLS_PER_CALL = 20_000_000
+TIMED_ROWS = 1_000  # the rows `seconds_per_row` times one call on
 
 
 def permutation_importance(
@@ -65,6 +67,16 @@ def permutation_importance(
     ]
     board = pd.DataFrame(found, columns=["column", "importance", "std"])
     return board.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def seconds_per_row(predictor: Predictor, test: pd.DataFrame, rows: int = TIMED_ROWS) -> float:
+    """The model's time per row, timed on one call over up to `rows` test rows (after a
+    one-row call, so that a runtime's first-call set-up is not counted)."""
+    typed = predictor.inputs.typed(test.head(rows))
+    predictor.score(predictor.inputs.features({k: v[:1] for k, v in typed.items()}))
+    started = time.perf_counter()
+    predictor.score(predictor.inputs.features(typed))
+    return (time.perf_counter() - started) / max(len(test.head(rows)), 1)
 
 
 def metric_function(

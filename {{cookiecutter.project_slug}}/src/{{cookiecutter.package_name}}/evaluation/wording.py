@@ -137,12 +137,19 @@ def read_calibration(ece: float) -> str:
 
 def method_notes(budget: Budget, settings: EvaluateParams) -> list[str]:
     """How the intervals, the importance and the learning curve were computed, saying what
-    was sampled or cut (evaluate.sample_rows, learning_curve_rows, learning_curve_seconds)."""
+    was sampled or cut (evaluate.sample_rows, learning_curve_rows, learning_curve_seconds,
+    permutation_seconds)."""
     b, configured_rounds = budget, settings.bootstrap_rounds
     rounds = f"{b.bootstrap_rounds:,} resamples of the {b.permutation_of:,} test rows"
     if b.bootstrap_rounds < configured_rounds:
         rounds += f" (fewer than the {configured_rounds:,} set: the split is large)"
     shuffled = f"{b.permutation_repeats} shuffles per original column"
+    if b.permutation_repeats < settings.permutation_repeats:
+        shuffled += (
+            f" (of the {settings.permutation_repeats} set: fewer on a large or wide split, and "
+            "where scoring them, estimated from the model's time per row, would outlast "
+            "evaluate.permutation_seconds)"
+        )
     if b.permutation_rows < b.permutation_of:
         shuffled += f", on a random sample of {b.permutation_rows:,} of the test rows"
     notes = [
