@@ -52,6 +52,7 @@ COMMON_FILES = [
     "src/{pkg}/api/csv_table.py",
     "src/{pkg}/api/deps.py",
     "src/{pkg}/api/docs.py",
+    "src/{pkg}/api/fields.py",
     "src/{pkg}/api/headers.py",
     "src/{pkg}/api/healthcheck.py",
     "src/{pkg}/api/logged.py",

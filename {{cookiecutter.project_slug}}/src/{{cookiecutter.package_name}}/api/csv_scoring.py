@@ -30,9 +30,9 @@ from ..data.schema import ColumnSpec
 from ..data.sources import NA_TEXT
 from ..serving.predictor import Predictor
 from .csv_table import CsvLimits, CsvReader, CsvWriter
+from .fields import number_value
 from .problems import Problems
 from .responses import finite, unscorable
-from .schemas import number_value
 
 CHUNK_ROWS = 256
 # pandas.read_csv's default missing-value markers (a test checks that pandas reads each so).
