@@ -186,6 +186,7 @@ COMMON_FILES = [
     "src/{pkg}/training/growth.py",
     "src/{pkg}/training/leaderboard.py",
     "src/{pkg}/training/portfolio.py",
+    "src/{pkg}/training/preparation.py",
     "src/{pkg}/training/preprocessing.py",
     "src/{pkg}/training/progress.py",
     "src/{pkg}/training/results.py",

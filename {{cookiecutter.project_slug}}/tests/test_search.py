@@ -16,10 +16,11 @@ from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFol
 from {{ cookiecutter.package_name }}.training.growth import MIN_ROUNDS, PROBE, Growth
 from {{ cookiecutter.package_name }}.training.leaderboard import leaderboard
 from {{ cookiecutter.package_name }}.training.portfolio import LARGE_ROWS, strong_starts
+from {{ cookiecutter.package_name }}.training.preparation import prepare
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
 from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless, next_arm
 from {{ cookiecutter.package_name }}.training.spaces import SPACES
-from {{ cookiecutter.package_name }}.training.trainer import prepare, train
+from {{ cookiecutter.package_name }}.training.trainer import train
 
 
 def _inside(distribution, value) -> bool:

@@ -14,6 +14,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.training.crossval import CvResult, OutOfFold
+from {{ cookiecutter.package_name }}.training.preparation import prepare
 from {{ cookiecutter.package_name }}.training.results import load_result, save_result
 from {{ cookiecutter.package_name }}.training.sampling import tuning_setup
 from {{ cookiecutter.package_name }}.training.shared import Worker, shared_arms
@@ -24,7 +25,6 @@ from {{ cookiecutter.package_name }}.training.storage import (
     open_storage,
     storage_spec,
 )
-from {{ cookiecutter.package_name }}.training.trainer import prepare
 from {{ cookiecutter.package_name }}.training.workers import Quiet, collect, work
 
 TRIALS = 6

@@ -24,11 +24,11 @@ from .config import load_params
 from .data.schema import Schema
 from .errors import StageError
 from .runner import run
+from .training.preparation import prepare
 from .training.progress import TrainingProgress
 from .training.sampling import tuning_setup
 from .training.shared import shared_arms, study_name
 from .training.storage import open_storage
-from .training.trainer import prepare
 from .training.workers import Quiet, plan_for, run_workers, work
 
 log = logging.getLogger(__name__)
