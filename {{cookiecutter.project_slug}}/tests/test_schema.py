@@ -126,13 +126,15 @@ def test_booleans_are_numbers():
 
 
 RAW = ["$1,234.50", " 12 ", "7%", "45 %", "€ 3", "$-5", "1e3", ".5", "1,23", "12 345", "inf",
-       "", " ", "abc", None, np.nan, True, False, 3, 2.5, np.int64(4)]  # fmt: skip
+       "1e999", "", " ", "abc", None, np.nan, np.inf, -np.inf, np.float32("inf"),
+       True, False, 3, 2.5, np.int64(4)]  # fmt: skip
 
 
 def test_each_value_is_read_as_a_number_by_one_rule():
-    """Text as exports write numbers; what holds no number (or is missing) is NaN."""
+    """Text as exports write numbers; what holds no number (or is missing, or infinite) is
+    NaN."""
     read = [number(v) for v in RAW]
-    expected = [1234.5, 12.0, 7.0, 45.0, 3.0, -5.0, 1000.0, 0.5] + [np.nan] * 8
+    expected = [1234.5, 12.0, 7.0, 45.0, 3.0, -5.0, 1000.0, 0.5] + [np.nan] * 12
     expected += [1.0, 0.0, 3.0, 2.5, 4.0]
     np.testing.assert_array_equal(read, expected)
 
@@ -146,3 +148,28 @@ def test_columns_apply_the_value_rules_short_or_long(rows):
     # 1, True and 1.0 are one value to pandas, but three texts
     assert as_text(column).tolist() == [text(v) for v in values]
     assert as_text(column).tolist()[-4:] == ["1", "True", "1.0", "True"]
+
+
+def test_infinities_read_as_missing_values_when_the_schema_is_inferred():
+    frame = table().assign(ratio=np.linspace(0.0, 1.0, 50), overflow=np.inf)
+    frame.loc[[3, 7], "ratio"] = [np.inf, -np.inf]
+    frame.loc[[4], "y"] = np.nan
+    schema = infer_schema(frame, "y")
+    ratio = schema.columns["ratio"]
+    assert ratio.nullable and np.isfinite([ratio.min, ratio.max]).all()
+    assert schema.dropped["overflow"] == "empty: no values"
+    np.testing.assert_array_equal(to_number(frame["ratio"]).isna().to_numpy().nonzero()[0], [3, 7])
+
+
+def test_a_regression_target_only_counts_its_finite_values():
+    frame = table().assign(y=np.r_[np.inf, np.arange(49.0)])
+    schema = infer_schema(frame, "y")
+    assert schema.problem_type == "regression"
+    assert schema.columns["Größe (cm)"].kind == "numeric"
+    with pytest.raises(StageError, match="has a single value"):
+        infer_schema(table().assign(y=[np.inf, -np.inf] * 24 + [1.0, 1.0]), "y")
+
+
+def test_a_boolean_target_keeps_its_values_as_classes():
+    schema = infer_schema(table().assign(y=[True, False] * 25), "y")
+    assert schema.problem_type == "binary" and schema.classes == [False, True]

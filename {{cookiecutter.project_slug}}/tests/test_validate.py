@@ -30,6 +30,35 @@ def test_rows_without_target_are_dropped():
     assert len(clean(frame, schema)) == len(frame) - 10
 
 
+def test_infinite_values_count_as_missing_and_are_named(caplog):
+    frame = table().assign(spend=np.linspace(1.0, 50.0, 200), y=np.linspace(1.0, 9.0, 200))
+    frame.loc[5, "spend"] = np.nan
+    schema = infer_schema(frame, "y")
+    bad = frame.copy()
+    bad.loc[[0, 1], "spend"] = [np.inf, -np.inf]
+    bad.loc[[2], "y"] = np.inf  # no target value: the row is dropped, as a missing one's
+    with caplog.at_level("WARNING"):
+        out = clean(bad, schema)
+    assert len(out) == len(frame) - 1 and out["spend"].isna().sum() == 3
+    assert np.isfinite(out["y"]).all()
+    assert "column 'spend': 2 values did not parse and count as missing (inf, -inf)" in caplog.text
+    assert "dropped 1 rows with no target value" in caplog.text
+    # Where the schema says a column is never missing, an infinity breaks that rule.
+    with pytest.raises(StageError, match="'age \\(years\\)': rule 'not missing'"):
+        clean(bad.assign(**{"age (years)": np.inf}), schema)
+
+
+def test_a_categorical_target_is_cleaned_to_its_values():
+    """A Parquet file's dictionary column arrives as a pandas Categorical; the clean table
+    holds its values, which the registry's baseline maps and compares."""
+    frame = table().assign(y=lambda f: f["y"].astype("category"))
+    schema = infer_schema(frame, "y")
+    out = clean(frame, schema)
+    assert not isinstance(out["y"].dtype, pd.CategoricalDtype)
+    assert sorted(out["y"].unique()) == schema.classes == ["no", "yes"]
+    assert out["y"].map(out["y"].value_counts(normalize=True)).clip(0, 1).between(0, 1).all()
+
+
 def test_values_outside_the_schema_name_column_and_rule():
     frame = table()
     schema = infer_schema(frame, "y")

@@ -42,14 +42,20 @@ def is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (not isinstance(value, str) and value != value)
 
 
+def finite(value: float) -> float:
+    """The value, or NaN for an infinity: no measurement, as a spreadsheet's overflow or a
+    division by zero writes it; missing, as training, validation and the API all read it."""
+    return value if math.isfinite(value) else math.nan
+
+
 def number(value: Any) -> float:
     """A float from a number, a boolean (1.0, 0.0) or text holding a number (NUMBER_TEXT);
-    NaN for a missing value and for anything else (text that holds no number)."""
+    NaN for a missing value, an infinity and anything else (text that holds no number)."""
     if isinstance(value, str):
         found = _NUMBER_TEXT.fullmatch(value)
-        return float(found[1].replace(",", "")) if found else math.nan
+        return finite(float(found[1].replace(",", ""))) if found else math.nan
     if isinstance(value, bool | int | float | np.integer | np.floating | np.bool_):
-        return float(value)
+        return finite(float(value))
     return math.nan if value is None else number(str(value))
 
 
@@ -104,11 +110,26 @@ def _each(rule: Callable[[Any], Any], dtype: Any) -> Callable[[pd.Series], np.nd
     return lambda values: np.array([rule(v) for v in values.tolist()], dtype=dtype)
 
 
+def is_numbers(series: pd.Series) -> bool:
+    """True for columns of numbers or booleans (pandas' own dtypes, nullable ones too)."""
+    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
+
+
 def to_number(series: pd.Series) -> pd.Series:
     """`number` for each value: a numpy cast when the column is already numbers or booleans."""
-    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        return series.astype("float64")
+    if is_numbers(series):
+        numbers = series.astype("float64")
+        return numbers.where(np.isfinite(numbers))
     return pd.Series(per_distinct(series, _each(number, "float64")), index=series.index)
+
+
+def present_labels(labels: pd.Series) -> pd.Series:
+    """The target's values that count, as given: not missing and, in a column of numbers,
+    not infinite."""
+    present = labels.notna()
+    if is_numbers(labels):
+        present &= to_number(labels).notna()
+    return labels[present]
 
 
 def as_text(series: pd.Series) -> pd.Series:

@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 
 from ..errors import StageError
-from .cleaning import as_text, clean_columns
+from .cleaning import as_text, clean_columns, present_labels
 from .schema import MISSING_TEXT, STRING_KINDS, Schema
 
 # With PySpark installed (the spark extra), pandera tries to import pyspark.pandas, at its
@@ -64,6 +64,11 @@ def describe_failures(error: SchemaErrors) -> list[str]:
     return lines
 
 
+def _shown(value: object) -> str:
+    """A value as a message quotes it: text in quotes, a number (numpy's too) as written."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def _unparsed(raw: pd.DataFrame, clean: pd.DataFrame, schema: Schema) -> dict[str, pd.Series]:
     """Values given in a numeric or date column that did not parse (they become missing)."""
     found = {}
@@ -77,25 +82,34 @@ def _unparsed(raw: pd.DataFrame, clean: pd.DataFrame, schema: Schema) -> dict[st
     return found
 
 
+def plain(labels: pd.Series) -> pd.Series:
+    """The target as its values: a pandas Categorical (a Parquet file's dictionary column)
+    as the values it holds, which compare, sort and map as the classes in schema.yaml do."""
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        return labels.astype(labels.cat.categories.dtype)
+    return labels
+
+
 def clean(frame: pd.DataFrame, schema: Schema, keep: list[str] | None = None) -> pd.DataFrame:
     """Rows with a target, the schema's columns with clean types, then `keep`, then the target."""
     absent = [c for c in [schema.target, *schema.columns, *(keep or [])] if c not in frame.columns]
     if absent:
         listed = ", ".join(repr(c) for c in absent)
         raise StageError(f"the table does not match schema.yaml: missing columns {listed}")
-    labelled = frame[frame[schema.target].notna()]
+    labelled = frame.loc[present_labels(frame[schema.target]).index]
     if len(labelled) < len(frame):
-        log.warning("dropped %d rows with no target value", len(frame) - len(labelled))
+        log.warning("dropped %d rows with no target value (missing or infinite)",
+                    len(frame) - len(labelled))  # fmt: skip
     if labelled.empty:
         raise StageError(f"column {schema.target!r}: every row's target is missing")
     out = clean_columns(labelled, schema)
     for name, bad in _unparsed(labelled, out, schema).items():
-        examples = ", ".join(repr(v) for v in bad.unique()[:MAX_EXAMPLES])
+        examples = ", ".join(_shown(v) for v in bad.unique()[:MAX_EXAMPLES])
         log.warning("column %r: %d values did not parse and count as missing (%s)",
                     name, len(bad), examples)  # fmt: skip
     for name in keep or []:
         out[name] = labelled[name]
-    out[schema.target] = labelled[schema.target]
+    out[schema.target] = plain(labelled[schema.target])
     try:
         pandera_schema(schema).validate(out, lazy=True)
     except SchemaErrors as exc:

@@ -12,7 +12,15 @@ import pandas as pd
 
 from ..config import DataParams
 from ..errors import StageError
-from .cleaning import as_text, is_text, mean_words, to_datetime, to_number
+from .cleaning import (
+    as_text,
+    is_numbers,
+    is_text,
+    mean_words,
+    present_labels,
+    to_datetime,
+    to_number,
+)
 from .identifiers import identifier_reason
 from .schema import (
     MAX_CLASSES,
@@ -85,9 +93,17 @@ def _numeric_spec(values: pd.Series, nullable: bool) -> ColumnSpec:
     )
 
 
+def _no_values(series: pd.Series) -> bool:
+    """Every value missing: blank text, or numbers that are all NaN or infinite."""
+    if is_numbers(series):
+        return bool(to_number(series).isna().all())
+    return bool(series.isna().all() or (is_text(series) and (as_text(series) == "").all()))
+
+
 def _column_spec(series: pd.Series) -> ColumnSpec:
-    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        return _numeric_spec(series.astype(float), bool(series.isna().any()))
+    if is_numbers(series):
+        numbers = to_number(series)  # an infinity reads as missing, as validation reads it
+        return _numeric_spec(numbers, bool(numbers.isna().any()))
     if pd.api.types.is_datetime64_any_dtype(series):
         return _datetime_spec(to_datetime(series))
     text = as_text(series)
@@ -137,7 +153,7 @@ def infer_schema(
         raise StageError(
             f"target column {target!r} is not in the table; columns: {', '.join(map(str, frame))}"
         )
-    labels = frame[target].dropna()
+    labels = present_labels(frame[target])
     if labels.empty:
         raise StageError(f"target column {target!r} has no values")
     if labels.nunique() < 2:
@@ -154,14 +170,14 @@ def infer_schema(
     elif not pd.api.types.is_numeric_dtype(labels) and to_number(labels).isna().any():
         raise StageError(f"target column {target!r} is not numeric, so it cannot be regressed")
 
-    rows = frame[frame[target].notna()]
+    rows = frame.loc[labels.index]
     columns: dict[str, ColumnSpec] = {}
     dropped: dict[str, str] = dict(exclude or {})
     for name in frame.columns:
         if name == target or name in dropped:
             continue
         series = rows[name]
-        if series.isna().all() or (is_text(series) and (as_text(series) == "").all()):
+        if _no_values(series):
             dropped[name] = "empty: no values"
         elif series.nunique(dropna=False) < 2:
             dropped[name] = "constant: a single value"
