@@ -48,6 +48,14 @@ def test_infinite_values_count_as_missing_and_are_named(caplog):
         clean(bad.assign(**{"age (years)": np.inf}), schema)
 
 
+def test_rows_are_kept_once_when_the_index_repeats_labels():
+    """A table read with its saved index (a Parquet file's) may repeat index labels."""
+    frame = table().set_axis([0, 1] * 100)
+    frame.iloc[3, frame.columns.get_loc("y")] = None
+    schema = infer_schema(frame, "y")
+    assert len(clean(frame, schema)) == len(frame) - 1
+
+
 def test_a_categorical_target_is_cleaned_to_its_values():
     """A Parquet file's dictionary column arrives as a pandas Categorical; the clean table
     holds its values, which the registry's baseline maps and compares."""

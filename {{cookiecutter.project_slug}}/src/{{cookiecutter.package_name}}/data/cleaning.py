@@ -123,13 +123,13 @@ def to_number(series: pd.Series) -> pd.Series:
     return pd.Series(per_distinct(series, _each(number, "float64")), index=series.index)
 
 
-def present_labels(labels: pd.Series) -> pd.Series:
-    """The target's values that count, as given: not missing and, in a column of numbers,
-    not infinite."""
+def has_label(labels: pd.Series) -> pd.Series:
+    """Which rows' target values count: not missing and, in a column of numbers, not
+    infinite (a mask: a table's index may repeat labels)."""
     present = labels.notna()
     if is_numbers(labels):
         present &= to_number(labels).notna()
-    return labels[present]
+    return present
 
 
 def as_text(series: pd.Series) -> pd.Series:

@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 
 from ..errors import StageError
-from .cleaning import as_text, clean_columns, present_labels
+from .cleaning import as_text, clean_columns, has_label
 from .schema import MISSING_TEXT, STRING_KINDS, Schema
 
 # With PySpark installed (the spark extra), pandera tries to import pyspark.pandas, at its
@@ -96,7 +96,7 @@ def clean(frame: pd.DataFrame, schema: Schema, keep: list[str] | None = None) ->
     if absent:
         listed = ", ".join(repr(c) for c in absent)
         raise StageError(f"the table does not match schema.yaml: missing columns {listed}")
-    labelled = frame.loc[present_labels(frame[schema.target]).index]
+    labelled = frame[has_label(frame[schema.target])]
     if len(labelled) < len(frame):
         log.warning("dropped %d rows with no target value (missing or infinite)",
                     len(frame) - len(labelled))  # fmt: skip

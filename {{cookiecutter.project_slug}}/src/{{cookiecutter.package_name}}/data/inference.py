@@ -14,10 +14,10 @@ from ..config import DataParams
 from ..errors import StageError
 from .cleaning import (
     as_text,
+    has_label,
     is_numbers,
     is_text,
     mean_words,
-    present_labels,
     to_datetime,
     to_number,
 )
@@ -153,7 +153,8 @@ def infer_schema(
         raise StageError(
             f"target column {target!r} is not in the table; columns: {', '.join(map(str, frame))}"
         )
-    labels = present_labels(frame[target])
+    labelled = has_label(frame[target])
+    labels = frame[target][labelled]
     if labels.empty:
         raise StageError(f"target column {target!r} has no values")
     if labels.nunique() < 2:
@@ -170,7 +171,7 @@ def infer_schema(
     elif not pd.api.types.is_numeric_dtype(labels) and to_number(labels).isna().any():
         raise StageError(f"target column {target!r} is not numeric, so it cannot be regressed")
 
-    rows = frame.loc[labels.index]
+    rows = frame[labelled]
     columns: dict[str, ColumnSpec] = {}
     dropped: dict[str, str] = dict(exclude or {})
     for name in frame.columns:
