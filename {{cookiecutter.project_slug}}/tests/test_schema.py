@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.data.cleaning import (
     to_number,
 )
 from {{ cookiecutter.package_name }}.data.inference import infer_problem_type, infer_schema
+from {{ cookiecutter.package_name }}.data.sources import read_table
 from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.serving.inputs import ModelInput
 
@@ -125,16 +126,18 @@ def test_booleans_are_numbers():
     assert ModelInput(schema).typed(frame)["active"][:2].tolist() == [1.0, 0.0]
 
 
-RAW = ["$1,234.50", " 12 ", "7%", "45 %", "€ 3", "$-5", "1e3", ".5", "1,23", "12 345", "inf",
-       "1e999", "", " ", "abc", None, np.nan, np.inf, -np.inf, np.float32("inf"),
+RAW = ["$1,234.50", " 12 ", "7%", "45 %", "€ 3", "$-5", "1e3", ".5", "P0DT2H46M40S",
+       "P-1DT23H59M50S", "0 days 00:00:01.5", "1,23", "12 345", "inf", "1e999", "P", "PT1H2",
+       "", " ", "abc", None, np.nan, np.inf, -np.inf, np.float32("inf"),
        True, False, 3, 2.5, np.int64(4)]  # fmt: skip
 
 
 def test_each_value_is_read_as_a_number_by_one_rule():
-    """Text as exports write numbers; what holds no number (or is missing, or infinite) is
-    NaN."""
+    """Text as exports write numbers (a duration's, in seconds); what holds no number (or is
+    missing, or infinite) is NaN."""
     read = [number(v) for v in RAW]
-    expected = [1234.5, 12.0, 7.0, 45.0, 3.0, -5.0, 1000.0, 0.5] + [np.nan] * 12
+    expected = [1234.5, 12.0, 7.0, 45.0, 3.0, -5.0, 1000.0, 0.5, 10000.0, -10.0, 1.5]
+    expected += [np.nan] * 14
     expected += [1.0, 0.0, 3.0, 2.5, 4.0]
     np.testing.assert_array_equal(read, expected)
 
@@ -173,3 +176,14 @@ def test_a_regression_target_only_counts_its_finite_values():
 def test_a_boolean_target_keeps_its_values_as_classes():
     schema = infer_schema(table().assign(y=[True, False] * 25), "y")
     assert schema.problem_type == "binary" and schema.classes == [False, True]
+
+
+def test_durations_in_a_parquet_file_are_read_as_seconds(tmp_path):
+    rng = np.random.default_rng(2)
+    wait = pd.to_timedelta(rng.integers(0, 600, 50), unit="s")
+    path = tmp_path / "waits.parquet"
+    table().assign(wait=wait).to_parquet(path)
+    frame = read_table(str(path))
+    np.testing.assert_array_equal(frame["wait"], wait.total_seconds())
+    spec = infer_schema(frame, "y").columns["wait"]
+    assert spec.kind == "numeric" and spec.max == wait.total_seconds().max()

