@@ -15,8 +15,12 @@ each table it:
    .venv-autogluon) and shared by every project.
 
 With --seeds, each table is trained and compared again on each seed's split (the project's
-`seed`: the split, and every search's seed, ours and the peers'); a table of means follows.
-A later seed's `dvc repro` starts at the split, so it lacks the ingest and validate seconds.
+`seed`: the split, and every search's seed, ours and the peers'); a table of means follows,
+with the standard error of ours against the better peer over the splits (paired: one
+difference per split). A later seed's `dvc repro` starts at the split, so it lacks the
+ingest and validate seconds. Every run's result is saved beside its logs (--out keeps them);
+--results DIR... prints both tables again from saved results, such as two runs' splits
+pooled, without training.
 
 Then prints one line per table (per run, with seeds): its size, task and primary metric,
 our test score, the `dvc repro` and train seconds, each peer's score, AutoGluon's fit
@@ -191,10 +195,12 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def mean_table(results: list[dict[str, Any]]) -> str:
     """With several seeds, one line per table: each side's mean score over the seeds' splits,
-    how far ours is ahead of the better peer's mean (negative: behind), whether it reaches
-    it, and on how many of the splits it did."""
+    how far ours is ahead of the better peer's mean (negative: behind) and that difference's
+    standard error over the splits (paired: one difference per split, so what every side
+    finds easy on a split cancels out), whether it reaches the better peer, and on how many
+    of the splits it did."""
     head = ["table", "metric", "splits", "ours", "FLAML", "AutoGluon", "ours ahead by"]
-    head += ["reaches the better peer (means)", "splits reached"]
+    head += ["standard error", "reaches the better peer (means)", "splits reached"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     runs: dict[str, list[dict[str, Any]]] = {}
     for result in results:
@@ -209,14 +215,16 @@ def mean_table(results: list[dict[str, Any]]) -> str:
             for peer in ("ours", "flaml", "autogluon")
             if all(any(row["peer"] == peer for row in result["rows"]) for result in seeds)
         }  # fmt: skip
-        peers = [means[peer] for peer in ("flaml", "autogluon") if peer in means]
-        best = max(peers, key=lambda score: sign * score) if peers else None
+        peers = [peer for peer in ("flaml", "autogluon") if peer in means]
+        rival = max(peers, key=lambda peer: sign * means[peer]) if peers else None
+        best = None if rival is None else means[rival]
         reached = sum(bool(result.get("reaches_better_peer")) for result in seeds)
+        error = "" if rival is None else paired_error(seeds, metric, sign, rival)
         cells = [
             name, LABELS.get(metric, metric), str(len(seeds)), f"{means['ours']:.4f}",
             f"{means['flaml']:.4f}" if "flaml" in means else "",
             f"{means['autogluon']:.4f}" if "autogluon" in means else "",
-            "" if best is None else f"{sign * (means['ours'] - best):+.4f}",
+            "" if best is None else f"{sign * (means['ours'] - best):+.4f}", error,
             "" if best is None else ("yes" if sign * (means["ours"] - best) >= 0 else "no"),
             f"{reached} of {len(seeds)}",
         ]  # fmt: skip
@@ -224,7 +232,31 @@ def mean_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+def paired_error(seeds: list[dict[str, Any]], metric: str, sign: int, rival: str) -> str:
+    """The standard error of the mean of ours minus `rival` over the splits ("" for one)."""
+    differences = [
+        sign * (scores["ours"] - scores[rival])
+        for result in seeds
+        for scores in [{row["peer"]: row["scores"][metric] for row in result["rows"]}]
+    ]
+    if len(differences) < 2:
+        return ""
+    return f"{statistics.stdev(differences) / len(differences) ** 0.5:.4f}"
+
+
+def saved_results(folders: list[Path]) -> list[dict[str, Any]]:
+    """The results a run saved under these folders (its --out), by table in the runner's
+    order, then by seed; a table and seed saved twice counts once (the first folder's)."""
+    found: dict[tuple[str, Any], dict[str, Any]] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*/result*.json")):
+            result = json.loads(path.read_text(encoding="utf-8"))
+            found.setdefault((result["table"], result.get("seed")), result)
+    order = list(TABLES)
+    return [found[key] for key in sorted(found, key=lambda k: (order.index(k[0]), k[1] or 0))]
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES))
     parser.add_argument("--out", type=Path, help="bake here and keep the projects and logs")
@@ -238,7 +270,13 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds for each peer")
     parser.add_argument("--autogluon-venv", type=Path, default=TEMPLATE_DIR / ".venv-autogluon",
                         help="AutoGluon's environment, made there once and shared")  # fmt: skip
-    args = parser.parse_args()
+    parser.add_argument(
+        "--results", nargs="+", type=Path, metavar="DIR",
+        help="print the tables from results saved in these --out folders, training nothing",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.results:
+        return print_saved(args.results)
     args.autogluon_venv = args.autogluon_venv.resolve()
     start_load = load()
     results, failed = [], []
@@ -271,6 +309,21 @@ def main() -> int:
     if failed:
         print(f"Failed: {', '.join(failed)} (their output is above)", file=sys.stderr)
     return 1 if failed else 0
+
+
+def print_saved(folders: list[Path]) -> int:
+    """Both tables from saved results, without training."""
+    results = saved_results(folders)
+    if not results:
+        print(
+            f"bench-train: no saved results under {', '.join(map(str, folders))}", file=sys.stderr
+        )
+        return 1
+    print(table(results))
+    seeds = sorted({result.get("seed") or 0 for result in results})
+    print(f"Means over the splits of seeds {', '.join(map(str, seeds))}:\n")
+    print(mean_table(results))
+    return 0
 
 
 if __name__ == "__main__":

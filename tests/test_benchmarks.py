@@ -102,8 +102,39 @@ def test_the_mean_table_judges_each_table_on_its_splits_means():
     assert [line["ours"] for line in lines] == ["0.8550", "510.0000"]
     assert [line["AutoGluon"] for line in lines] == ["0.8500", "505.0000"]
     assert [line["ours ahead by"] for line in lines] == ["+0.0050", "-5.0000"]
+    # Paired differences against AutoGluon: -0.01 and +0.02; +5 and -15.
+    assert [line["standard error"] for line in lines] == ["0.0150", "10.0000"]
     assert [line["reaches the better peer (means)"] for line in lines] == ["yes", "no"]
     assert [line["splits reached"] for line in lines] == ["1 of 2", "1 of 2"]
+
+
+def test_saved_results_are_tabled_again_pooled_across_runs(tmp_path, capsys):
+    """--results reads what two runs saved (their --out folders) and prints both tables
+    over the pooled splits; a split saved twice counts once."""
+    import bench_train as runner
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    runs = {
+        first: [seeded_run(42, "rmse", True, 500.0, 510.0, 505.0)],
+        second: [seeded_run(5, "rmse", True, 520.0, 510.0, 505.0),
+                 seeded_run(42, "rmse", True, 999.0, 510.0, 505.0)],
+    }  # fmt: skip
+    for folder, results in runs.items():
+        for result in results:
+            result |= {"table": "ames_housing", "table_rows": 2930, "table_columns": 73,
+                       "problem_type": "regression", "repro_seconds": 50.0,
+                       "train_seconds": 30.0}  # fmt: skip
+            result["rows"][-1]["seconds"] = 61.0  # AutoGluon's fit
+            saved = folder / "ames_housing" / f"result-{result['seed']}.json"
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(json.dumps(result), encoding="utf-8")
+
+    assert runner.main(["--results", str(first), str(second)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(printed) if line.startswith("| ames_housing | RMSE"))
+    cells = dict(zip(split_row(printed[at - 2]), split_row(printed[at]), strict=True))
+    assert (cells["splits"], cells["ours"], cells["splits reached"]) == ("2", "510.0000", "1 of 2")
+    assert runner.main(["--results", str(tmp_path / "empty")]) == 1
 
 
 def test_stage_seconds_run_from_one_stage_line_to_the_next():
