@@ -33,6 +33,10 @@ from {{ cookiecutter.package_name }}.evaluation.metrics import (
     score,
 )
 from {{ cookiecutter.package_name }}.evaluation.plot_tables import plot_data, thin
+from {{ cookiecutter.package_name }}.evaluation.report_notes import (
+    NEAR_PERFECT,
+    NEAR_PERFECT_CLASSES,
+)
 from {{ cookiecutter.package_name }}.evaluation.report_text import context
 from {{ cookiecutter.package_name }}.evaluation.wording import (
     fmt,
@@ -368,6 +372,18 @@ def test_a_family_that_could_not_learn_the_table_is_named_in_the_notes(evaluatio
     said = context(replace(evaluation, meta=failed), [])["notes"]
     assert any(note.startswith("No fit of linear succeeded on this table") for note in said)
     assert not any("No fit of" in note for note in context(evaluation, [])["notes"])
+
+
+def test_a_near_perfect_test_score_asks_for_a_leakage_check(evaluation):
+    """A test score at NEAR_PERFECT (a target made up of other columns) is named in the
+    limitations as a possible leak; the fixture model's own score is not."""
+    name, _ = NEAR_PERFECT.get(evaluation.meta.problem_type, NEAR_PERFECT_CLASSES)
+    test = evaluation.metrics["test"] | {name: 1.0}
+    leaky = replace(evaluation, metrics=evaluation.metrics | {"test": test})
+    said = context(leaky, [])["limitations"]
+    assert any(re.match(r"The test .+ \(1\.0+\) is near perfect", note) for note in said)
+    assert evaluation.metrics["test"][name] < 0.999
+    assert not any("near perfect" in note for note in context(evaluation, [])["limitations"])
 
 
 def test_a_champion_answering_with_its_fold_mean_is_explained_in_the_notes(evaluation):

@@ -22,6 +22,12 @@ SENSITIVE = {
     *("religion", "nationality", "marital", "disability", "pregnant"),
 }
 
+# A test score this close to perfect is more often a leak than a model: a column computed from
+# the target with others (openintro's hfi: its score is the mean of two columns it holds, R²
+# 0.99999) passes validate's check, which judges each column alone. Or the task needs no model.
+NEAR_PERFECT = {"regression": ("r2", 0.999), "binary": ("roc_auc", 0.999)}
+NEAR_PERFECT_CLASSES = ("accuracy", 0.999)
+
 
 def blend_row(ev: Evaluation) -> tuple[str, str, str] | None:
     """The blend's name, members and verdict, from the leaderboard; None without a blend."""
@@ -109,6 +115,12 @@ def limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
             f"{fmt(low)} to {fmt(high)}; differences between candidates smaller than that are "
             "noise."
         )
+    if near := near_perfect(meta.problem_type, m["test"]):
+        notes.append(
+            f"The test {near} is near perfect: before trusting it, check that no column is "
+            "computed from the target or recorded after the outcome. Validate's leakage check "
+            "judges each column alone, not a sum or a ratio of several."
+        )
     shares = d.get("class_shares") or {}
     if shares and min(shares.values()) < 0.2:
         rare = min(shares, key=shares.get)
@@ -139,6 +151,13 @@ def limitations(ev: Evaluation, plots_: list[Plot]) -> list[str]:
         "training ranges are extrapolated."
     )
     return notes
+
+
+def near_perfect(problem: str, test: dict[str, float]) -> str | None:
+    """The test metric and its value, as text, when it is at NEAR_PERFECT; else None."""
+    name, floor = NEAR_PERFECT.get(problem, NEAR_PERFECT_CLASSES)
+    value = test.get(name)
+    return f"{in_text(name)} ({fmt(value)})" if value is not None and value >= floor else None
 
 
 def intended_use(ev: Evaluation) -> str:
