@@ -320,8 +320,9 @@ def print_saved(folders: list[Path]) -> int:
         )
         return 1
     print(table(results))
-    seeds = sorted({result.get("seed") or 0 for result in results})
-    print(f"Means over the splits of seeds {', '.join(map(str, seeds))}:\n")
+    seeds = sorted({result.get("seed") for result in results}, key=lambda seed: seed or 0)
+    named = ", ".join("as generated" if seed is None else str(seed) for seed in seeds)
+    print(f"Means over the splits of seeds {named}:\n")
     print(mean_table(results))
     return 0
 
