@@ -8,7 +8,13 @@ import pytest
 from {{ cookiecutter.package_name }}.evaluation.analysis import score_pipeline
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
 from {{ cookiecutter.package_name }}.serving.temperature import tempered
-from {{ cookiecutter.package_name }}.training.calibration import BOUNDS, calibrate, log_loss
+from {{ cookiecutter.package_name }}.training.calibration import (
+    BOUNDS,
+    calibrate,
+    log_loss,
+    log_probabilities,
+    loss_and_gradient,
+)
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold
 
 ROWS, CLASSES, FOLDS = 3000, 3, 5
@@ -68,6 +74,22 @@ def test_a_class_weighted_model_is_shifted_back_to_the_real_shares():
     assert abs(shifted[:, 1].mean() - y.mean()) < 0.01
     assert log_loss(y, shifted) < log_loss(y, np.full_like(proba, [1 - y.mean(), y.mean()]))
     assert np.array_equal(np.argsort(shifted[:, 1]), np.argsort(proba[:, 1]))
+
+
+def test_the_shift_is_fitted_on_the_exact_gradient_of_its_log_loss():
+    """Ten classes: the gradient the optimiser is given matches finite differences, and the
+    loss it minimises is the one the keep rule reads."""
+    from scipy.optimize import check_grad
+
+    rng = np.random.default_rng(4)
+    proba = _softmax(rng.normal(0, 2, (500, 10))).astype(np.float32)
+    y = rng.integers(0, 10, 500)
+    logs, x = log_probabilities(proba), np.r_[0.3, rng.normal(0, 0.5, 9)]
+    value, _ = loss_and_gradient(x, logs, y)
+    assert value == pytest.approx(log_loss(y, tempered(proba, np.exp(x[0]), (0.0, *x[1:]))))
+    error = check_grad(lambda v: loss_and_gradient(v, logs, y)[0],
+                       lambda v: loss_and_gradient(v, logs, y)[1], x)  # fmt: skip
+    assert error < 1e-5
 
 
 def test_a_shift_that_does_not_help_on_held_out_folds_is_not_kept():

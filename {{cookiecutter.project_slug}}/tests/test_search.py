@@ -4,6 +4,7 @@ boosters' chosen number of trees carried to the refit, the tuning sample, the dr
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import TrainParams
@@ -19,7 +20,9 @@ from {{ cookiecutter.package_name }}.training.portfolio import LARGE_ROWS, stron
 from {{ cookiecutter.package_name }}.training.preparation import prepare
 from {{ cookiecutter.package_name }}.training.sampling import sample_rows
 from {{ cookiecutter.package_name }}.training.schedule import Arm, Plateau, drop_hopeless, next_arm
+from {{ cookiecutter.package_name }}.training.search import refit_estimate
 from {{ cookiecutter.package_name }}.training.spaces import SPACES
+from {{ cookiecutter.package_name }}.training.task import Setup
 from {{ cookiecutter.package_name }}.training.trainer import train
 
 
@@ -214,6 +217,21 @@ def _arm(family: str, mean: float, queued: int = 0) -> Arm:
         predict_ms_per_row=0.0,
     )
     return Arm(family, cfg=None, study=None, queued=queued, best=result)
+
+
+def test_the_refits_reserve_counts_a_fold_mean_and_the_longest_refit():
+    """A linear classifier tuned on every row refits once per fold (four fits' worth of rows
+    at five folds), and two at a time the refits take at least the longest one; on a sample
+    the served families, the costliest at worst, refit on every row instead."""
+    rows = 300
+    features = pd.DataFrame({"amount": np.arange(rows, dtype=float)})
+    y = np.arange(rows) % 2
+    setup = Setup(features, y, "binary", ["amount"], [], "roc_auc", TrainParams(), "random", 0)
+    arms = [_arm("linear", 0.80), _arm("lightgbm", 0.85)]  # 0.01 s a row each
+    assert refit_estimate(arms, setup, refit_rows=rows) == pytest.approx(4 * 3.0)
+    # Sampled: one fit each on the sample (3 s), both served on 1,000 rows (10 s each).
+    assert refit_estimate(arms, setup, refit_rows=1000) == pytest.approx((10 + 10) / 2)
+    assert refit_estimate(arms[1:], setup, refit_rows=rows) == pytest.approx(3.0)
 
 
 def test_a_family_keeps_its_best_trials_best_first_for_the_blend():

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..serving.temperature import tempered
+from ..serving.temperature import SMALLEST, tempered
 from .crossval import OutOfFold
 from .gains import gain_of
 
@@ -86,13 +86,37 @@ def fitted(proba: np.ndarray, y: np.ndarray, shifted: bool = False) -> Fit:
         )
         return math.exp(found.x), None
 
-    def loss(x: np.ndarray) -> float:
-        return log_loss(y, tempered(proba, math.exp(x[0]), (0.0, *x[1:])))
-
     classes = proba.shape[1]
     bounds = [(low, high)] + [(-SHIFT_BOUND, SHIFT_BOUND)] * (classes - 1)
-    found = minimize(loss, np.zeros(classes), method="L-BFGS-B", bounds=bounds)
+    found = minimize(
+        loss_and_gradient, np.zeros(classes), args=(log_probabilities(proba), y), jac=True,
+        method="L-BFGS-B", bounds=bounds,
+    )  # fmt: skip
     return math.exp(found.x[0]), (0.0, *(float(v) for v in found.x[1:]))
+
+
+def log_probabilities(proba: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(np.asarray(proba, dtype=float), SMALLEST, 1.0))
+
+
+def loss_and_gradient(
+    x: np.ndarray, log_proba: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The log loss of softmax(log p / T + shift) at x = (log T, shift of classes 1..k-1), and
+    its gradient: exact, so the optimiser needs one evaluation a step, not one per class
+    (with ten classes on 15,629 rows, finite differences took 9.7 s of a 60 s budget)."""
+    scaled = log_proba / math.exp(x[0])
+    logits = scaled.copy()
+    logits[:, 1:] += x[1:]
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    total = weights.sum(axis=1)
+    rows = np.arange(len(y))
+    loss = float(np.mean(np.log(total) - logits[rows, y]))
+    share = weights / total[:, None]
+    share[rows, y] -= 1.0  # d loss / d logit, row by row (times the row count)
+    by_temperature = -np.mean(np.sum(share * scaled, axis=1))
+    return loss, np.concatenate([[by_temperature], share[:, 1:].mean(axis=0)])
 
 
 def crossed(proba: np.ndarray, y: np.ndarray, fold: np.ndarray, shifted: bool) -> np.ndarray:
