@@ -144,6 +144,18 @@ def test_changed_onnx_file_is_refused(exported, tmp_path):
         Predictor.load(tmp_path, runtime="auto")
 
 
+def test_a_large_test_split_is_compared_on_a_seeded_sample(
+    exported, predictor, splits, monkeypatch
+):
+    from {{ cookiecutter.package_name }}.onnx import parity
+
+    monkeypatch.setattr(parity, "PARITY_ROWS", 40)
+    served = Predictor.load(exported[0], runtime="onnx")
+    checks = check_parity(predictor, served, splits[1], seed=0)
+    assert len(splits[1]) > 40 and {check["rows"] for check in checks.values()} == {40}
+    assert checks == check_parity(predictor, served, splits[1], seed=0)
+
+
 def test_models_that_disagree_fail_the_parity_check(exported, predictor, splits, params):
     """A graph from another model must not pass: the check names the rows that differ."""
     folder, _ = exported

@@ -7,13 +7,14 @@ then taken out of the graph into the manifest (`text_codes`): the served graph r
 codes, often in one block with the numbers. What runs before it, schema coercion and
 `features.add_features`, is the same Python code for both runtimes.
 
-Parity is checked raw row in, answer out, on the whole test split, on a perturbed copy
-(missing values, unseen and oddly cased categories, numbers beyond the training range) and
-through the API's record path: the largest difference in probabilities (classification) or
-relative difference in predictions (regression: float32 carries 7 digits) must stay within
-1e-5, else the stage fails and writes nothing: a graph that answers differently is never
-served. A pipeline that cannot be converted at all (a step no converter knows) is served by
-scikit-learn instead, with a warning, and the manifest and reports/parity.json say why.
+Parity is checked raw row in, answer out, on the test split (a sample of 20,000 rows of a
+larger one: `onnx.parity.PARITY_ROWS`), on a perturbed copy (missing values, unseen and
+oddly cased categories, numbers beyond the training range) and through the API's record
+path: the largest difference in probabilities (classification) or relative difference in
+predictions (regression: float32 carries 7 digits) must stay within 1e-5, else the stage
+fails and writes nothing: a graph that answers differently is never served. A pipeline that
+cannot be converted at all (a step no converter knows) is served by scikit-learn instead,
+with a warning, and the manifest and reports/parity.json say why.
 """
 
 from __future__ import annotations

@@ -17,6 +17,11 @@ from ..serving.predictor import Predictor
 from ..serving.temperature import tempered
 
 TOLERANCE = 1e-5
+# Rows of the test split compared (a seeded sample of a larger split): each row is scored
+# five times (twice by each runtime, once through the record path). On flights' 65,470 test
+# rows (a LightGBM of 262k training rows) the whole split's checks took 73 s of an 84 s
+# export; a graph that answers differently does so on many rows, not on one in 20,000.
+PARITY_ROWS = 20_000
 
 
 PERTURBED_SHARE = 0.1
@@ -103,8 +108,11 @@ def check_parity(reference: Predictor, served: Predictor, test: pd.DataFrame, se
 
     The difference is absolute for probabilities. For predicted values it is relative to the
     larger of the prediction itself and the mean absolute prediction on the test split: float32
-    keeps about 7 significant digits of the values it adds up.
+    keeps about 7 significant digits of the values it adds up. A test split of more than
+    PARITY_ROWS rows is compared on a seeded sample of that many.
     """
+    if len(test) > PARITY_ROWS:
+        test = test.sample(n=PARITY_ROWS, random_state=seed).sort_index()
     schema = reference.schema
     classification = reference.classes is not None
     shaken = perturbed(clean_columns(test, schema), schema, seed)
