@@ -81,6 +81,8 @@ TABLES = {
               "binary", R_ROWS),
         Table("tate", "free text (artist, title, medium)", "modeldata/tate_text",
               "year", "regression", R_ROWS),
+        Table("sacramento", "regression, skewed target (house prices, 932 rows)",
+              "modeldata/Sacramento", "price", "regression", R_ROWS),
     ]
 }  # fmt: skip
 
