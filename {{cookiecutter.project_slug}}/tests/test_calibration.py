@@ -7,12 +7,11 @@ import pytest
 
 from {{ cookiecutter.package_name }}.evaluation.analysis import score_pipeline
 from {{ cookiecutter.package_name }}.serving.predictor import Predictor
-from {{ cookiecutter.package_name }}.serving.temperature import tempered
+from {{ cookiecutter.package_name }}.serving.temperature import log_probabilities, tempered
 from {{ cookiecutter.package_name }}.training.calibration import (
     BOUNDS,
     calibrate,
     log_loss,
-    log_probabilities,
     loss_and_gradient,
 )
 from {{ cookiecutter.package_name }}.training.crossval import OutOfFold

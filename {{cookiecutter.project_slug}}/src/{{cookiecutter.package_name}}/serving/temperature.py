@@ -31,9 +31,14 @@ def tempered(
     log-probability then moved by its shift (None: none); both None: as they are."""
     if temperature is None and shift is None:
         return proba
-    logits = np.log(np.clip(np.asarray(proba, dtype=float), SMALLEST, 1.0)) / (temperature or 1.0)
+    logits = log_probabilities(proba) / (temperature or 1.0)
     if shift is not None:
         logits += np.asarray(shift, dtype=float)
     logits -= logits.max(axis=1, keepdims=True)
     weights = np.exp(logits)
     return (weights / weights.sum(axis=1, keepdims=True)).astype(proba.dtype, copy=False)
+
+
+def log_probabilities(proba: np.ndarray) -> np.ndarray:
+    """Class probabilities as float64 logarithms, a 0 read as SMALLEST."""
+    return np.log(np.clip(np.asarray(proba, dtype=float), SMALLEST, 1.0))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..serving.temperature import SMALLEST, tempered
+from ..serving.temperature import log_probabilities, tempered
 from .crossval import OutOfFold
 from .gains import gain_of
 
@@ -93,10 +93,6 @@ def fitted(proba: np.ndarray, y: np.ndarray, shifted: bool = False) -> Fit:
         method="L-BFGS-B", bounds=bounds,
     )  # fmt: skip
     return math.exp(found.x[0]), (0.0, *(float(v) for v in found.x[1:]))
-
-
-def log_probabilities(proba: np.ndarray) -> np.ndarray:
-    return np.log(np.clip(np.asarray(proba, dtype=float), SMALLEST, 1.0))
 
 
 def loss_and_gradient(

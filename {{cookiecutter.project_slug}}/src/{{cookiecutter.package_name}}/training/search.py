@@ -138,8 +138,9 @@ def refit_estimate(arms: list[Arm], setup: Setup, refit_rows: int) -> float:
         fits = folds - 1 if averages_folds(arm.family, setup, sampled) else 1
         seconds.append(per_row[-1] * tuned * fits)
     served = setup.cfg.blend.max_members if setup.cfg.blend.enabled else 1
-    whole = [cost * refit_rows for cost in sorted(per_row)[-served:]]
-    extra = sum(whole) - sum(sorted(per_row)[-served:]) * tuned
+    costliest = sorted(per_row)[-served:]
+    whole = [cost * refit_rows for cost in costliest]
+    extra = sum(whole) - sum(costliest) * tuned
     return max((sum(seconds) + extra) / 2, *seconds, *whole, 0.0)
 
 
